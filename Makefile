@@ -1,0 +1,55 @@
+# The two commands a newcomer needs: `make run` and `make test`. See README.md.
+SHELL := /bin/bash
+UV := ./scripts/uv.sh
+MANAGE := $(UV) run --frozen python manage.py
+PORT ?= 8000
+# The suite runs on PostgreSQL first (CI's database), then again on SQLite.
+TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/calibration_service
+PYTEST_ARGS ?=
+
+.PHONY: help install run migrate seed test test-postgres test-sqlite check lint format typecheck schema clean
+
+help:  ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
+
+install:  ## install the locked dependencies into .venv (bootstraps uv)
+	$(UV) sync --frozen
+
+run: install  ## migrate, seed demo data, create a local admin, serve on 127.0.0.1:$(PORT)
+	$(MANAGE) migrate --no-input
+	$(MANAGE) seed_demo
+	$(MANAGE) ensure_admin --port $(PORT)
+	$(MANAGE) runserver 127.0.0.1:$(PORT)
+
+migrate: install  ## apply migrations
+	$(MANAGE) migrate --no-input
+
+seed: install  ## load idempotent demo data
+	$(MANAGE) seed_demo
+
+test: test-postgres test-sqlite  ## the whole suite on PostgreSQL, then on SQLite
+
+test-postgres: install  ## the suite on PostgreSQL ($$TEST_DATABASE_URL)
+	DATABASE_URL=$(TEST_DATABASE_URL) $(UV) run --frozen pytest $(PYTEST_ARGS)
+
+test-sqlite: install  ## the suite on SQLite (PostgreSQL-only and browser tests deselected)
+	DATABASE_URL=sqlite:///:memory: $(UV) run --frozen pytest -m "not postgresql and not browser" $(PYTEST_ARGS)
+
+check: lint typecheck schema  ## ruff lint + format check, mypy, OpenAPI validation
+
+lint: install
+	$(UV) run --frozen ruff check .
+	$(UV) run --frozen ruff format --check .
+
+format: install  ## apply ruff's fixes and formatting
+	$(UV) run --frozen ruff check --fix .
+	$(UV) run --frozen ruff format .
+
+typecheck: install
+	$(UV) run --frozen mypy .
+
+schema: install
+	DJANGO_SETTINGS_MODULE=config.settings.test $(MANAGE) spectacular --validate --fail-on-warn --file /dev/null
+
+clean:  ## remove the virtualenv, the local SQLite database and collected static files
+	rm -rf .venv db.sqlite3 staticfiles .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,75 @@
+"""`/api/calibrations`: create, list, read. No update or delete: calibrations are lab records."""
+
+from typing import Any
+
+from django.db.models import QuerySet
+from django.urls import reverse
+from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import mixins, status, viewsets
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from config.api.filters import StrictOrderingFilter
+from config.api.pagination import CursorPagination
+from config.api.permissions import signed_in_user
+
+from ..filtersets import CalibrationFilterSet
+from ..models import Calibration
+from ..services import calibration_create
+from .serializers import CalibrationCreateSerializer, CalibrationSerializer
+
+
+class CalibrationPagination(CursorPagination):
+    """Newest calibration first."""
+
+    ordering = "-timestamp"
+
+
+@extend_schema_view(
+    list=extend_schema(summary="List calibrations, newest first"),
+    retrieve=extend_schema(
+        summary="One calibration",
+        responses={200: CalibrationSerializer, 404: OpenApiResponse(description="Unknown id.")},
+    ),
+)
+class CalibrationViewSet(
+    mixins.CreateModelMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    viewsets.GenericViewSet[Calibration],
+):
+    """Calibrations of the lab's devices, with the tags they carry now."""
+
+    queryset = Calibration.objects.all()
+    serializer_class = CalibrationSerializer
+    filterset_class = CalibrationFilterSet
+    filter_backends = [DjangoFilterBackend, StrictOrderingFilter]
+    ordering_fields = ["timestamp"]
+    ordering = ["-timestamp"]
+    pagination_class = CalibrationPagination
+    lookup_field = "pk"
+    lookup_url_kwarg = "calibration_id"
+
+    def get_queryset(self) -> QuerySet[Calibration]:
+        return Calibration.objects.for_api()
+
+    @extend_schema(
+        summary="Record a calibration",
+        request=CalibrationCreateSerializer,
+        responses={201: CalibrationSerializer, 400: OpenApiResponse(description="Invalid input.")},
+    )
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        serializer = CalibrationCreateSerializer(data=request.data, context={"request": request})
+        serializer.is_valid(raise_exception=True)
+        calibration = calibration_create(
+            **serializer.validated_data, created_by=signed_in_user(request)
+        )
+        calibration = Calibration.objects.for_api().get(pk=calibration.pk)
+        body = CalibrationSerializer(calibration, context=self.get_serializer_context()).data
+        location = request.build_absolute_uri(
+            reverse(
+                "calibrations-api:calibration-detail", kwargs={"calibration_id": calibration.pk}
+            )
+        )
+        return Response(body, status=status.HTTP_201_CREATED, headers={"Location": location})

@@ -1,0 +1,35 @@
+"""Writes of calibrations: the API, the admin and the commands call these."""
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from django.contrib.auth.models import User
+from django.db import transaction
+from django.utils import timezone
+
+from .models import Calibration, CalibrationType
+
+
+@transaction.atomic
+def calibration_create(
+    *,
+    calibration_type: CalibrationType,
+    value: float,
+    username: str,
+    timestamp: datetime | None = None,
+    created_by: User | None = None,
+    tags: Sequence[str] = (),
+) -> Calibration:
+    """Record a calibration, and add its first tags in the same transaction."""
+    from tagging.services import tags_add
+
+    calibration = Calibration.objects.create(
+        calibration_type=calibration_type,
+        value=value,
+        username=username,
+        timestamp=timestamp or timezone.now(),
+        created_by=created_by,
+    )
+    if tags:
+        tags_add(calibration=calibration, names=tags, user=created_by)
+    return calibration

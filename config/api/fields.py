@@ -1,0 +1,68 @@
+"""Serializer and filter fields shared by every app's API."""
+
+import math
+from datetime import datetime
+from typing import Any
+
+from django import forms
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django_filters import rest_framework as filters
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from .timestamps import TIMESTAMP_HELP, TimestampError, parse_timestamp
+
+
+@extend_schema_field(OpenApiTypes.DATETIME)
+class TimestampField(serializers.DateTimeField):
+    """An ISO 8601 instant in, UTC with full microseconds out."""
+
+    def to_internal_value(self, value: Any) -> datetime:
+        try:
+            return parse_timestamp(value)
+        except TimestampError as exc:
+            raise serializers.ValidationError(str(exc)) from None
+
+
+@extend_schema_field(OpenApiTypes.DOUBLE)
+class FiniteFloatField(serializers.FloatField):
+    """A JSON number that is finite; strings and booleans are refused, not coerced."""
+
+    default_error_messages = {
+        "invalid": "A valid finite number is required.",
+        "not_a_number": "Must be a JSON number, not {type}.",
+    }
+
+    def to_internal_value(self, data: Any) -> float:
+        if isinstance(data, bool) or not isinstance(data, int | float):
+            self.fail("not_a_number", type=type(data).__name__ if data is not None else "null")
+        try:
+            number = float(data)
+        except OverflowError:
+            self.fail("invalid")
+        if not math.isfinite(number):
+            self.fail("invalid")
+        return super().to_internal_value(number)
+
+
+class TimestampFormField(forms.Field):
+    """Form field behind the timestamp filters: our parser, our messages."""
+
+    def to_python(self, value: Any) -> datetime | None:
+        if value in self.empty_values:
+            return None
+        try:
+            return parse_timestamp(value)
+        except TimestampError as exc:
+            raise DjangoValidationError(str(exc), code="invalid") from None
+
+
+class TimestampFilter(filters.Filter):
+    """Filter on an instant given as ISO 8601 (a `+` decoded to a space still means `+`)."""
+
+    field_class = TimestampFormField
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("help_text", TIMESTAMP_HELP)
+        super().__init__(*args, **kwargs)

@@ -1,0 +1,38 @@
+"""One parser for every timestamp a client sends, in a body or in a query string."""
+
+import re
+from datetime import UTC, datetime
+
+# In a query string an unencoded `+` arrives as a space: `…T10:00:00 00:00` means `+00:00`.
+_SPACE_FOR_PLUS = re.compile(r"(T\d{2}(?::?\d{2}(?::?\d{2}(?:[.,]\d+)?)?)?) (\d{2}(?::?\d{2})?)$")
+
+TIMESTAMP_HELP = (
+    "ISO 8601 timestamp with an offset or `Z` (e.g. `2025-04-01T10:00:00.123456Z`); "
+    "no offset means UTC."
+)
+
+
+class TimestampError(ValueError):
+    """The text is not an ISO 8601 timestamp we accept."""
+
+
+def parse_timestamp(text: str) -> datetime:
+    """Parse an ISO 8601 timestamp to an aware UTC datetime; no offset means UTC."""
+    if not isinstance(text, str):
+        raise TimestampError("Expected an ISO 8601 timestamp string.")
+    candidate = _SPACE_FOR_PLUS.sub(r"\1+\2", text.strip())
+    # A bare date or time is too easy to get wrong; ask for a full instant.
+    if "T" not in candidate.upper() or len(candidate) > 64:
+        raise TimestampError("Expected an ISO 8601 date and time such as 2025-04-01T10:00:00Z.")
+    try:
+        parsed = datetime.fromisoformat(candidate)
+    except ValueError:
+        raise TimestampError(
+            f"'{text}' is not an ISO 8601 timestamp such as 2025-04-01T10:00:00Z."
+        ) from None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    try:
+        return parsed.astimezone(UTC)
+    except OverflowError:
+        raise TimestampError(f"'{text}' is out of the supported range.") from None

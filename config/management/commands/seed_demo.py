@@ -1,0 +1,48 @@
+"""Idempotent demo data: calibration types come from a migration, the rest from here."""
+
+from collections.abc import Callable
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from calibrations.demo import seed_calibrations
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 0:
+        raise ValueError(text)
+    return value
+
+
+class Command(BaseCommand):
+    help = (
+        "Load demo data: calibrations by several users with real tag history. Idempotent: "
+        "running it again adds only what is missing."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--calibrations", type=_positive, default=300, help="How many (default 300)."
+        )
+
+    def handle(self, *args: Any, calibrations: int, **options: Any) -> None:
+        if calibrations > 5_000_000:
+            raise CommandError("--calibrations: at most 5,000,000.")
+        created = seed_calibrations(
+            calibrations, progress=self._progress("calibrations", calibrations)
+        )
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Calibrations: {created} created, {calibrations - created} already there."
+            )
+        )
+
+    def _progress(self, label: str, total: int) -> Callable[[int], None]:
+        def report(done: int) -> None:
+            if total >= 5000:
+                self.stderr.write(f"\r{label}: {done}/{total} ({100 * done // total}%)", ending="")
+                if done >= total:
+                    self.stderr.write("")
+
+        return report

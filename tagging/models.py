@@ -1,0 +1,142 @@
+"""Tags, and the history of which calibration carried which tag when."""
+
+import unicodedata
+from datetime import datetime
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import F, Q
+from django.db.models.functions import Coalesce, Upper
+from django.utils import timezone
+
+from calibrations.models import Calibration
+
+TAG_NAME_MAX_LENGTH = 100
+
+
+def normalize_tag_name(raw: object) -> str:
+    """The stored form of a tag name: trimmed, 1–100 characters, no `/`, no control characters."""
+    if not isinstance(raw, str):
+        raise ValidationError("A tag name must be a string.", code="invalid")
+    name = raw.strip()
+    if not name:
+        raise ValidationError("A tag name must not be blank.", code="blank")
+    if len(name) > TAG_NAME_MAX_LENGTH:
+        raise ValidationError(
+            f"A tag name has at most {TAG_NAME_MAX_LENGTH} characters.", code="max_length"
+        )
+    if "/" in name:
+        raise ValidationError("A tag name must not contain '/'.", code="slash")
+    if any(unicodedata.category(ch) in ("Cc", "Cs", "Zl", "Zp") for ch in name):
+        raise ValidationError("A tag name must not contain control characters.", code="control")
+    return name
+
+
+class TagQuerySet(models.QuerySet["Tag"]):
+    def named(self, name: str) -> "TagQuerySet":
+        """The tag of that name, whatever its case (uses the UPPER(name) unique index)."""
+        return self.filter(name__iexact=name)
+
+    def with_active_count(self) -> "TagQuerySet":
+        """Tags annotated with `active_count`, how many calibrations carry each now."""
+        # A correlated count per tag row uses the active-assignment index; no GROUP BY join.
+        active = (
+            TagAssignment.objects.active()
+            .filter(tag=models.OuterRef("pk"))
+            .order_by()
+            .values("tag")
+            .annotate(n=models.Count("*"))
+            .values("n")
+        )
+        return self.annotate(
+            active_count=Coalesce(models.Subquery(active, output_field=models.IntegerField()), 0)
+        )
+
+
+class Tag(models.Model):
+    """A label for calibrations, unique whatever its case, kept with its first spelling."""
+
+    name = models.CharField(max_length=TAG_NAME_MAX_LENGTH)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    objects = TagQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            # Django's `iexact` is UPPER(name) = UPPER(%s) on PostgreSQL: this index serves it.
+            models.UniqueConstraint(
+                Upper("name"),
+                name="tagging_tag_name_unique_ci",
+                violation_error_message="A tag with this name already exists.",
+            ),
+            models.CheckConstraint(
+                condition=~Q(name="") & ~Q(name__contains="/"),
+                name="tagging_tag_name_valid",
+                violation_error_message="A tag name must not be blank or contain '/'.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class TagAssignmentQuerySet(models.QuerySet["TagAssignment"]):
+    def as_of(self, instant: datetime) -> "TagAssignmentQuerySet":
+        """Assignments in force at `instant`: added at or before it, not yet removed at it."""
+        return self.filter(added_at__lte=instant).filter(
+            Q(removed_at__isnull=True) | Q(removed_at__gt=instant)
+        )
+
+    def active(self) -> "TagAssignmentQuerySet":
+        """Assignments not removed yet."""
+        return self.filter(removed_at__isnull=True)
+
+
+class TagAssignment(models.Model):
+    """One period during which a calibration carried a tag; `removed_at` is null while it does."""
+
+    calibration = models.ForeignKey(
+        Calibration, on_delete=models.CASCADE, related_name="tag_assignments"
+    )
+    tag = models.ForeignKey(Tag, on_delete=models.PROTECT, related_name="assignments")
+    added_at = models.DateTimeField()
+    removed_at = models.DateTimeField(null=True, blank=True)
+    added_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    removed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    objects = TagAssignmentQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["added_at", "id"]
+        indexes = [
+            # History and as-of of one calibration.
+            models.Index(fields=["calibration", "added_at"], name="tagassignment_cal_added_idx"),
+            # Calibrations carrying a tag as of an instant.
+            models.Index(fields=["tag", "added_at"], name="tagassignment_tag_added_idx"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["calibration", "tag"],
+                condition=Q(removed_at__isnull=True),
+                name="tagging_tagassignment_one_active",
+                violation_error_message="This calibration already carries this tag.",
+            ),
+            models.CheckConstraint(
+                condition=Q(removed_at__isnull=True) | Q(removed_at__gte=F("added_at")),
+                name="tagging_tagassignment_removed_after_added",
+                violation_error_message="A tag cannot be removed before it was added.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.tag} on {self.calibration_id} from {self.added_at:%Y-%m-%d %H:%M:%S}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.removed_at is None

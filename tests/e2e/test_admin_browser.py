@@ -1,0 +1,79 @@
+"""Lab staff's day in the operator console, in a real browser."""
+
+from datetime import UTC, datetime
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from calibrations.models import Calibration
+from tagging.models import TagAssignment
+from tests.factories import CalibrationFactory, TagAssignmentFactory, TagFactory
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def test_staff_create_a_calibration_tag_it_untag_it_and_see_both_periods(
+    staff_page: Page, live_server
+) -> None:  # type: ignore[no-untyped-def]
+    page = staff_page
+    page.goto(f"{live_server.url}/admin/calibrations/calibration/add/")
+    # The type is an autocomplete widget: open it, type, pick.
+    page.click("#id_calibration_type + .select2 .select2-selection")
+    page.fill(".select2-search__field", "gain")
+    page.click(".select2-results__option >> text=gain")
+    page.fill("#id_value", "1.25")
+    page.fill("#id_timestamp_0", "2025-04-01")
+    page.fill("#id_timestamp_1", "10:00:00")
+    page.fill("#id_username", "alice")
+    page.fill("#id_add_tags", "baseline-2025")
+    page.click("input[name=_continue]")
+    expect(page.locator(".messagelist")).to_contain_text("was added successfully")
+    calibration = Calibration.objects.get()
+    assert calibration.username == "alice"
+
+    # Remove it, then put it back: two periods.
+    page.get_by_label("baseline-2025").check()
+    page.click("input[name=_continue]")
+    expect(page.locator(".messagelist")).to_contain_text("was changed successfully")
+    page.fill("#id_add_tags", "baseline-2025")
+    page.click("input[name=_continue]")
+
+    history = page.locator(
+        "#tag_assignments-group tbody tr.has_original, #tag_assignments-group tbody tr[id^=tag_assignments-]"
+    )
+    expect(history).to_have_count(2)
+    first, second = history.nth(0), history.nth(1)
+    expect(first.locator("td.field-tag")).to_contain_text("baseline-2025")
+    expect(first.locator("td.field-removed_by")).to_contain_text("staff")  # the closed period
+    expect(second.locator("td.field-tag")).to_contain_text("baseline-2025")
+    expect(second.locator("td.field-removed_at")).to_have_text("-")  # the open period
+    assert TagAssignment.objects.filter(calibration=calibration).count() == 2
+    assert TagAssignment.objects.active().filter(calibration=calibration).count() == 1
+    expect(page.locator("td.field-tags_now, .field-remove_tags")).to_contain_text("baseline-2025")
+
+
+def test_staff_look_up_a_tags_calibrations_as_of_a_past_instant(
+    staff_page: Page, live_server
+) -> None:  # type: ignore[no-untyped-def]
+    tag = TagFactory(name="baseline-2025")
+    then = CalibrationFactory(username="then-user")
+    now = CalibrationFactory(username="now-user")
+    TagAssignmentFactory(
+        calibration=then,
+        tag=tag,
+        added_at=datetime(2025, 1, 1, tzinfo=UTC),
+        removed_at=datetime(2025, 5, 1, tzinfo=UTC),
+    )
+    TagAssignmentFactory(calibration=now, tag=tag, added_at=datetime(2025, 6, 1, tzinfo=UTC))
+
+    page = staff_page
+    page.goto(f"{live_server.url}/admin/tagging/tag/")
+    page.click("text=baseline-2025")
+    table = page.locator("#tagged-calibrations")
+    expect(table).to_contain_text("now-user")
+    expect(table).not_to_contain_text("then-user")
+    page.fill("#as_of", "2025-03-15T00:00:00Z")
+    page.click("#as-of-form input[type=submit]")
+    expect(table).to_contain_text("then-user")
+    expect(table).not_to_contain_text("now-user")
+    expect(page.locator("#tag-calibrations h2")).to_contain_text("as of 2025-03-15")

@@ -1,0 +1,61 @@
+"""One factory per model, with the smallest valid defaults."""
+
+from datetime import UTC, datetime
+
+import factory
+from django.contrib.auth.models import Permission, User
+
+from calibrations.models import Calibration, CalibrationType
+from tagging.models import Tag, TagAssignment
+
+
+class UserFactory(factory.django.DjangoModelFactory[User]):
+    class Meta:
+        model = User
+        django_get_or_create = ("username",)
+        skip_postgeneration_save = True
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    password = factory.django.Password("pw-for-tests")
+
+    @factory.post_generation
+    def permissions(self, create: bool, extracted: list[str] | None, **kwargs: object) -> None:
+        for dotted in extracted or []:
+            app_label, codename = dotted.split(".")
+            self.user_permissions.add(
+                Permission.objects.get(content_type__app_label=app_label, codename=codename)
+            )
+
+
+class CalibrationTypeFactory(factory.django.DjangoModelFactory[CalibrationType]):
+    class Meta:
+        model = CalibrationType
+        django_get_or_create = ("name",)
+
+    name = "gain"
+
+
+class CalibrationFactory(factory.django.DjangoModelFactory[Calibration]):
+    class Meta:
+        model = Calibration
+
+    calibration_type = factory.SubFactory(CalibrationTypeFactory)
+    value = 1.5
+    timestamp = factory.Sequence(lambda n: datetime(2025, 4, 1, 10, 0, n % 60, tzinfo=UTC))
+    username = "alice"
+
+
+class TagFactory(factory.django.DjangoModelFactory[Tag]):
+    class Meta:
+        model = Tag
+
+    name = factory.Sequence(lambda n: f"tag-{n}")
+
+
+class TagAssignmentFactory(factory.django.DjangoModelFactory[TagAssignment]):
+    class Meta:
+        model = TagAssignment
+
+    calibration = factory.SubFactory(CalibrationFactory)
+    tag = factory.SubFactory(TagFactory)
+    added_at = datetime(2025, 4, 1, 12, 0, tzinfo=UTC)

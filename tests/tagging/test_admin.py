@@ -1,0 +1,64 @@
+"""A tag's page in the operator console: its calibrations now and as of any instant; archiving."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from django.test import Client
+from django.utils import timezone
+
+from tagging.models import TagAssignment
+from tests.factories import CalibrationFactory, TagAssignmentFactory, TagFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_a_tags_page_lists_its_calibrations_now_and_as_of_a_typed_instant(
+    admin_client: Client,
+) -> None:
+    tag = TagFactory(name="baseline-2025")
+    current = CalibrationFactory(username="now-user")
+    former = CalibrationFactory(username="then-user")
+    TagAssignmentFactory(calibration=current, tag=tag, added_at=datetime(2025, 6, 1, tzinfo=UTC))
+    TagAssignmentFactory(
+        calibration=former,
+        tag=tag,
+        added_at=datetime(2025, 1, 1, tzinfo=UTC),
+        removed_at=datetime(2025, 5, 1, tzinfo=UTC),
+    )
+    url = f"/admin/tagging/tag/{tag.pk}/change/"
+    now_page = admin_client.get(url).content.decode()
+    assert str(current.pk) in now_page
+    assert str(former.pk) not in now_page
+    march = admin_client.get(url, {"as_of": "2025-03-01T00:00:00Z"}).content.decode()
+    assert str(former.pk) in march
+    assert str(current.pk) not in march
+    bad = admin_client.get(url, {"as_of": "last march"})
+    assert bad.status_code == 200
+    assert "not an ISO 8601 timestamp" in bad.content.decode()
+
+
+def test_the_tag_list_shows_active_counts_without_a_query_per_tag(
+    admin_client: Client, django_assert_max_num_queries
+) -> None:
+    for tag in TagFactory.create_batch(30):
+        TagAssignmentFactory(tag=tag)
+    with django_assert_max_num_queries(8):
+        response = admin_client.get("/admin/tagging/tag/")
+    assert response.status_code == 200
+
+
+def test_archiving_selected_tags_removes_them_everywhere_and_keeps_history(
+    admin_client: Client,
+) -> None:
+    archived, kept = TagFactory(name="old"), TagFactory(name="keep")
+    TagAssignmentFactory.create_batch(2, tag=archived, added_at=timezone.now() - timedelta(hours=1))
+    TagAssignmentFactory(tag=kept, added_at=timezone.now() - timedelta(hours=1))
+    response = admin_client.post(
+        "/admin/tagging/tag/",
+        {"action": "archive", "_selected_action": [str(archived.pk)]},
+        follow=True,
+    )
+    assert "removed from 2 calibration(s)" in response.content.decode()
+    assert TagAssignment.objects.filter(tag=archived).count() == 2
+    assert not TagAssignment.objects.active().filter(tag=archived).exists()
+    assert TagAssignment.objects.active().filter(tag=kept).count() == 1
