@@ -7,7 +7,7 @@ PORT ?= 8000
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/calibration_service
 PYTEST_ARGS ?=
 
-.PHONY: help install run migrate seed test test-postgres test-sqlite check lint format typecheck schema clean
+.PHONY: help install run migrate seed test test-postgres test-sqlite check lint format typecheck schema clean bench bench-small
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -53,3 +53,9 @@ schema: install
 
 clean:  ## remove the virtualenv, the local SQLite database and collected static files
 	rm -rf .venv db.sqlite3 staticfiles .pytest_cache .mypy_cache .ruff_cache
+
+bench: install  ## the benchmark suite on the default data set (loads it first; see bench/README.md)
+	$(UV) run --frozen python -m bench.run $(BENCH_ARGS)
+
+bench-small: install  ## the benchmark suite on the small data set, for a quick run
+	$(UV) run --frozen python -m bench.run --small $(BENCH_ARGS)

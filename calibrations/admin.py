@@ -147,11 +147,8 @@ class CalibrationAdmin(admin.ModelAdmin[Calibration]):
 
     @admin.display(description="Tags now")
     def tags_now(self, calibration: Calibration) -> str:
-        names = sorted(
-            (a.tag.name for a in calibration.assignments_as_of),  # type: ignore[attr-defined]
-            key=str.casefold,
-        )
-        return format_html_join(", ", "{}", ((name,) for name in names))
+        # Attached, sorted, by `Calibration.objects.for_api()`.
+        return format_html_join(", ", "{}", ((name,) for name in calibration.tag_names))
 
     def save_model(self, request: HttpRequest, obj: Calibration, form: Any, change: bool) -> None:
         if change:

@@ -109,6 +109,11 @@ class TagAssignment(models.Model):
     removed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # A copy of `calibration.timestamp`, kept equal by database triggers (migration 0002) on
+    # every insert here and every update of the calibration, whatever writes them. It lets
+    # "calibrations carrying tag X at T, newest first" walk one index in page order instead of
+    # sorting every match: with millions of periods that is ~1 ms instead of seconds.
+    calibration_timestamp = models.DateTimeField(null=True, blank=True, editable=False)
 
     objects = TagAssignmentQuerySet.as_manager()
 
@@ -117,8 +122,13 @@ class TagAssignment(models.Model):
         indexes = [
             # History and as-of of one calibration.
             models.Index(fields=["calibration", "added_at"], name="tagassignment_cal_added_idx"),
-            # Calibrations carrying a tag as of an instant.
-            models.Index(fields=["tag", "added_at"], name="tagassignment_tag_added_idx"),
+            # Calibrations carrying a tag as of an instant, newest first: the page order is
+            # the index order, and the as-of test reads the included columns (index-only).
+            models.Index(
+                fields=["tag", "-calibration_timestamp", "-calibration"],
+                include=["added_at", "removed_at"],
+                name="tagassignment_tag_cal_ts_idx",
+            ),
         ]
         constraints = [
             models.UniqueConstraint(

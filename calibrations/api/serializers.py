@@ -9,12 +9,9 @@ from rest_framework import serializers
 from config.api.fields import FiniteFloatField, TimestampField
 from tagging.api.serializers import TagNameField
 
-from ..models import Calibration, CalibrationType
+from ..models import Calibration, CalibrationType, tag_sort_key
 
-
-def tag_sort_key(name: str) -> tuple[str, str]:
-    """Case-insensitive order of tag names, with a stable tie-break."""
-    return (name.casefold(), name)
+__all__ = ["CalibrationCreateSerializer", "CalibrationSerializer", "tag_sort_key"]
 
 
 class CalibrationSerializer(serializers.ModelSerializer[Calibration]):
@@ -41,9 +38,8 @@ class CalibrationSerializer(serializers.ModelSerializer[Calibration]):
 
     @extend_schema_field(serializers.ListField(child=serializers.CharField()))
     def get_tags(self, calibration: Calibration) -> list[str]:
-        # `assignments_as_of` is prefetched by `Calibration.objects.for_api(as_of=…)`.
-        names = [assignment.tag.name for assignment in calibration.assignments_as_of]  # type: ignore[attr-defined]
-        return sorted(names, key=tag_sort_key)
+        # Attached, sorted, by `Calibration.objects.for_api(as_of=…)`.
+        return calibration.tag_names
 
 
 class CalibrationCreateSerializer(serializers.Serializer[Any]):

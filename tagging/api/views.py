@@ -16,7 +16,6 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from calibrations.api.serializers import CalibrationSerializer, tag_sort_key
-from calibrations.api.views import CalibrationPagination
 from calibrations.filtersets import TaggedCalibrationFilterSet
 from calibrations.models import Calibration
 from config.api.pagination import CursorPagination
@@ -151,6 +150,16 @@ class TagPagination(CursorPagination):
     ordering = "name"
 
 
+class TaggedCalibrationPagination(CursorPagination):
+    """Newest calibration first, through the tag's index (see `CalibrationQuerySet.tagged`).
+
+    `tagged_timestamp` equals the calibration's `timestamp`, so pages and cursors are the
+    same as ordering by `-timestamp`.
+    """
+
+    ordering = "-tagged_timestamp"
+
+
 class TagViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet[Any]):
     """Tags: how many calibrations carry each now, who carried one when, and archiving."""
 
@@ -176,7 +185,10 @@ class TagViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gene
             name = normalize_tag_name(raw)
         except DjangoValidationError:
             raise NotFound(f"Tag '{raw}' not found.") from None
-        tag = Tag.objects.with_active_count().named(name).first()
+        # Only the tag's own page shows how many calibrations carry it: counting them costs a
+        # scan of its active periods (tens of thousands), which the other actions do not need.
+        tags = Tag.objects.with_active_count() if self.action == "retrieve" else Tag.objects.all()
+        tag = tags.named(name).first()
         if tag is None:
             raise NotFound(f"Tag '{name}' not found.")
         return tag
@@ -199,13 +211,13 @@ class TagViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gene
         serializer_class=CalibrationSerializer,
         filterset_class=TaggedCalibrationFilterSet,
         filter_backends=[DjangoFilterBackend],
-        pagination_class=CalibrationPagination,
+        pagination_class=TaggedCalibrationPagination,
     )
     def calibrations(self, request: Request, tag: str) -> Response:
         instant = as_of_from(request)
         the_tag = self.get_object()
         queryset = self.filter_queryset(
-            Calibration.objects.for_api(as_of=instant).carrying(the_tag, as_of=instant)
+            Calibration.objects.for_api(as_of=instant).tagged(the_tag, as_of=instant)
         )
         page = self.paginate_queryset(queryset)
         serializer = CalibrationSerializer(page, many=True, context=self.get_serializer_context())

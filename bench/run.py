@@ -1,0 +1,794 @@
+"""The benchmark suite in one command: `make bench` (default scale) or `make bench-small`.
+
+1. creates the database (`cs_bench` / `cs_bench_small`), migrates it and loads the data set
+   through COPY (bench/generate.py), unless `--reuse` finds it already loaded;
+2. starts gunicorn with production settings (bench/settings.py: throttling off) on 127.0.0.1,
+   makes an API token and an admin session;
+3. runs each wrk scenario (bench/wrk/*.lua) after checking once that it answers as expected;
+4. measures the machine's ceilings in the same run: `pgbench -S` select-only TPS on its own
+   database, and COPY rows/s into a table with the indexes of Measurement;
+5. captures `EXPLAIN (ANALYZE, BUFFERS)` of the SQL that the main routes run;
+6. prints a Markdown table and writes it, with the plans, to bench/results/<date>-<scale>.md.
+
+Run from the repository root: `.venv/bin/python -m bench.run --help`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import secrets
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "bench" / "results"
+SERVER = "postgres://postgres@127.0.0.1:5432"
+VENV_BIN = Path(sys.executable).parent
+
+
+@dataclass
+class Scenario:
+    """One wrk run: a Lua script, its arguments, and what it must reach."""
+
+    name: str
+    script: str
+    method: str
+    probe: str  # a path checked once before the run (GET, or the method with `body`)
+    args: list[str] = field(default_factory=list)
+    connections: int = 16
+    expect: int = 200
+    body: str | None = None
+    needs: str = "core"  # "measurements": only once the measurements app is installed
+    target_rps: float | None = None
+    target_p50_ms: float | None = None
+    target_items_per_s: float | None = None  # bulk ingestion: readings/s
+    items_per_request: int = 1
+    ceiling: str = "pgbench"  # which ceiling the ratio is taken against
+    note: str = ""
+
+
+def scenarios(samples: dict[str, list[str]]) -> list[Scenario]:
+    cal = samples["calibrations"][0]
+    tag = samples["tags"][0]
+    room = samples["rooms"][0] if samples.get("rooms") else "room-0000"
+    reading = '{"value": 21.5, "unit": "C", "sensor": "bench-probe"}'
+    return [
+        Scenario(
+            "create calibration",
+            "create_calibration.lua",
+            "POST",
+            "/api/calibrations",
+            expect=201,
+            body='{"calibration_type": "gain", "value": 1.5}',
+            target_rps=1000,
+        ),
+        Scenario(
+            "calibration list (user + type, 50 rows)",
+            "calibration_list.lua",
+            "GET",
+            "/api/calibrations?username=user01&calibration_type=gain&page_size=50",
+            target_rps=500,
+            target_p50_ms=15,
+        ),
+        Scenario(
+            "tags of a calibration as of T",
+            "tags_as_of.lua",
+            "GET",
+            f"/api/calibrations/{cal}/tags?timestamp=2024-01-01T00:00:00Z",
+            target_rps=500,
+            target_p50_ms=15,
+        ),
+        Scenario(
+            "calibrations carrying a tag as of T (page 1)",
+            "tag_calibrations.lua",
+            "GET",
+            f"/api/tags/{tag}/calibrations?timestamp=2024-01-01T00:00:00Z",
+            target_rps=500,
+            target_p50_ms=15,
+        ),
+        Scenario(
+            "add + remove a tag",
+            "tag_add_remove.lua",
+            "GET",
+            f"/api/calibrations/{cal}/tag-history",
+            note="each add or remove counts as one request",
+        ),
+        Scenario(
+            "room average 1 h",
+            "room_average.lua",
+            "GET",
+            f"/api/measurements/{room}/average/PT1H",
+            args=["PT1H"],
+            needs="measurements",
+        ),
+        Scenario(
+            "room average 1 day",
+            "room_average.lua",
+            "GET",
+            f"/api/measurements/{room}/average/P1D",
+            args=["P1D"],
+            needs="measurements",
+            target_p50_ms=10,
+        ),
+        Scenario(
+            "room average 7 days",
+            "room_average.lua",
+            "GET",
+            f"/api/measurements/{room}/average/P7D",
+            args=["P7D"],
+            needs="measurements",
+            target_p50_ms=25,
+        ),
+        Scenario(
+            "series, 1 week in 1 h buckets",
+            "room_series.lua",
+            "GET",
+            f"/api/measurements/{room}/series?bucket=1h",
+            needs="measurements",
+        ),
+        Scenario(
+            "admin: calibrations changelist",
+            "admin_changelist.lua",
+            "GET",
+            "/admin/calibrations/calibration/",
+            args=["/admin/calibrations/calibration/"],
+            connections=4,
+            target_p50_ms=300,
+        ),
+        Scenario(
+            "admin: measurements changelist",
+            "admin_changelist.lua",
+            "GET",
+            "/admin/measurements/measurement/",
+            args=["/admin/measurements/measurement/"],
+            connections=4,
+            needs="measurements",
+            target_p50_ms=300,
+        ),
+        # Writes to readings last, so the reads above see the data set as loaded.
+        Scenario(
+            "post one reading",
+            "post_reading.lua",
+            "POST",
+            f"/api/measurements/{room}",
+            expect=201,
+            body=reading,
+            needs="measurements",
+            target_rps=1200,
+        ),
+        Scenario(
+            "post 10,000 readings in one array",
+            "post_readings_bulk.lua",
+            "GET",
+            f"/api/measurements/{room}/average/PT1H",
+            connections=4,
+            needs="measurements",
+            target_items_per_s=150_000,
+            items_per_request=10_000,
+            ceiling="copy",
+        ),
+    ]
+
+
+# ---------------------------------------------------------------------------------------------
+# The database.
+
+
+def log(message: str) -> None:
+    print(f"[bench {time.strftime('%H:%M:%S')}] {message}", flush=True)
+
+
+def psql(database: str, sql: str) -> str:
+    out = subprocess.run(
+        ["psql", f"{SERVER}/{database}", "-v", "ON_ERROR_STOP=1", "-XAtqc", sql],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return out.stdout.strip()
+
+
+def database_exists(name: str) -> bool:
+    return psql("postgres", f"SELECT 1 FROM pg_database WHERE datname = '{name}'") == "1"
+
+
+def recreate_database(name: str) -> None:
+    psql("postgres", f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    psql("postgres", f'CREATE DATABASE "{name}"')
+
+
+def setup_django(database: str) -> None:
+    """Production settings for this process and the server it starts (same SECRET_KEY)."""
+    os.environ.update(
+        {
+            "DATABASE_URL": f"{SERVER}/{database}",
+            "DJANGO_SETTINGS_MODULE": "bench.settings",
+            "SECRET_KEY": os.environ.get("SECRET_KEY") or secrets.token_urlsafe(50),
+            "ALLOWED_HOSTS": "127.0.0.1,localhost",
+            "DEBUG": "false",
+            "SECURE_SSL_REDIRECT": "false",
+            "CONN_MAX_AGE": os.environ.get("CONN_MAX_AGE", "600"),
+            "LOG_LEVEL": os.environ.get("LOG_LEVEL", "WARNING"),
+        }
+    )
+    import django
+
+    sys.path.insert(0, str(ROOT))
+    django.setup()
+
+
+def has_measurements() -> bool:
+    from django.apps import apps
+
+    return apps.is_installed("measurements")
+
+
+def loaded_marker(database: str) -> str | None:
+    """What the loader recorded in the database's comment once the load finished."""
+    comment = psql(
+        "postgres",
+        "SELECT shobj_description(oid, 'pg_database') FROM pg_database "
+        f"WHERE datname = '{database}'",
+    )
+    return comment or None
+
+
+def prepare_database(args: argparse.Namespace, database: str) -> dict[str, float]:
+    """Create, migrate and load the database unless `--reuse` finds a finished load."""
+    from django.core.management import call_command
+
+    from bench.generate import SCALES, load
+
+    scale = SCALES[args.scale]
+    wanted = f"bench-loaded scale={scale.name} measurements={int(has_measurements())}"
+    if args.reuse and database_exists(database) and loaded_marker(database) == wanted:
+        log(f"reusing {database} ({wanted})")
+        call_command("migrate", verbosity=0, interactive=False)
+        top_up_readings(database)
+        return {}
+    log(f"creating {database} and loading the {scale.name} data set")
+    recreate_database(database)
+    call_command("migrate", verbosity=0, interactive=False)
+    started = time.monotonic()
+    timings = load(f"{SERVER}/{database}", scale, with_measurements=has_measurements())
+    timings["total"] = time.monotonic() - started
+    psql("postgres", f"COMMENT ON DATABASE \"{database}\" IS '{wanted}'")
+    return timings
+
+
+def top_up_readings(database: str) -> None:
+    """On a reused data set, extend every loaded room's readings up to now (90 s apart).
+
+    The average scenarios ask about the last hour/day/week: without this a data set loaded
+    yesterday would answer the 1-hour window from an empty range and look fast.
+    """
+    if not has_measurements():
+        return
+    from measurements.models import Measurement
+
+    table = Measurement._meta.db_table
+    fields = {f.name: f.column for f in Measurement._meta.concrete_fields}
+    room, stamp, sensor, value = (fields[n] for n in ("room", "timestamp", "sensor", "value"))
+    added = psql(
+        database,
+        f"""
+        WITH last AS (
+            SELECT {room} AS room, max({stamp}) AS at FROM {table}
+            WHERE {room} LIKE 'room-%' AND {sensor} = '' GROUP BY {room}
+        ), ins AS (
+            INSERT INTO {table} ({room}, {stamp}, {sensor}, {value})
+            SELECT last.room, t, '', 20 + 3 * sin(extract(epoch FROM t) / 13751)
+            FROM last, generate_series(last.at + interval '90 seconds', now(),
+                                       interval '90 seconds') AS t
+            ON CONFLICT DO NOTHING RETURNING 1
+        ) SELECT count(*) FROM ins
+        """,
+    )
+    log(f"topped up {added} readings to now")
+    psql(database, f"VACUUM ANALYZE {table}")
+
+
+def samples(database: str, data_dir: Path) -> dict[str, list[str]]:
+    """Ids the Lua scripts pick from, written one per line under `data_dir`."""
+    from calibrations.models import Calibration
+    from tagging.models import Tag
+
+    table = Calibration._meta.db_table
+    picked = {
+        # TABLESAMPLE spreads the sample over the whole table without sorting it.
+        "calibrations": psql(
+            database, f"SELECT id FROM {table} TABLESAMPLE SYSTEM (5) REPEATABLE (42) LIMIT 10000"
+        ).split(),
+        "tags": list(
+            Tag.objects.filter(name__startswith="tag-")
+            .order_by("name")
+            .values_list("name", flat=True)
+        ),
+    }
+    if has_measurements():
+        from measurements.models import Room
+
+        picked["rooms"] = list(
+            Room.objects.filter(room_id__startswith="room-")
+            .order_by("room_id")
+            .values_list("room_id", flat=True)
+        )
+    for name, items in picked.items():
+        (data_dir / f"{name}.txt").write_text("\n".join(items) + "\n")
+    return picked
+
+
+def credentials() -> tuple[str, str]:
+    """An API token for a user with exactly the write permissions, and a staff session."""
+    from django.conf import settings
+    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+    from django.contrib.auth.models import Permission, User
+    from django.contrib.sessions.backends.db import SessionStore
+    from rest_framework.authtoken.models import Token
+
+    user, _ = User.objects.get_or_create(username="bench")
+    codenames = ["add_calibration", "add_tagassignment", "change_tagassignment"]
+    if has_measurements():
+        codenames.append("add_measurement")
+    user.user_permissions.set(Permission.objects.filter(codename__in=codenames))
+    Token.objects.filter(user=user).delete()
+    token = Token.objects.create(user=user).key
+
+    admin, _ = User.objects.get_or_create(
+        username="bench-admin", defaults={"is_staff": True, "is_superuser": True}
+    )
+    admin.set_password(secrets.token_urlsafe(16))
+    admin.save()
+    session = SessionStore()
+    session[SESSION_KEY] = str(admin.pk)
+    session[BACKEND_SESSION_KEY] = settings.AUTHENTICATION_BACKENDS[0]
+    session[HASH_SESSION_KEY] = admin.get_session_auth_hash()
+    session.create()
+    return token, str(session.session_key)
+
+
+# ---------------------------------------------------------------------------------------------
+# The server and the load generator.
+
+
+def start_gunicorn(
+    args: argparse.Namespace, env: dict[str, str], log_file: Path
+) -> subprocess.Popen:
+    command = [
+        str(VENV_BIN / "gunicorn"),
+        "config.wsgi:application",
+        "--bind",
+        f"127.0.0.1:{args.port}",
+        "--workers",
+        str(args.workers),
+        "--worker-class",
+        args.worker_class,
+        "--threads",
+        str(args.threads),
+        "--backlog",
+        "2048",
+        "--timeout",
+        "120",
+    ]
+    log("starting " + " ".join(command[1:]))
+    server = subprocess.Popen(
+        command,
+        cwd=ROOT,
+        env=env,
+        stdout=log_file.open("w"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{args.port}/healthz", timeout=2) as r:
+                if r.status == 200:
+                    return server
+        except (urllib.error.URLError, ConnectionError):
+            pass
+        if server.poll() is not None:
+            break
+        time.sleep(0.3)
+    stop(server)
+    raise SystemExit(f"gunicorn did not start; see {log_file}")
+
+
+def stop(server: subprocess.Popen) -> None:
+    if server.poll() is None:
+        os.killpg(server.pid, signal.SIGTERM)
+        try:
+            server.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(server.pid, signal.SIGKILL)
+
+
+def probe(port: int, scenario: Scenario, headers: dict[str, str]) -> str | None:
+    """One request like the scenario's; None when it answers as expected, else why not."""
+    method = scenario.method
+    body = scenario.body.encode() if scenario.body else None
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}{scenario.probe}", data=body, method=method, headers=headers
+    )
+    expect = scenario.expect if method != "GET" else 200
+    try:
+        with urllib.request.urlopen(request, timeout=60) as response:
+            status = response.status
+    except urllib.error.HTTPError as exc:
+        status = exc.code
+        detail = exc.read()[:300].decode(errors="replace")
+        return f"{method} {scenario.probe} answered {status}: {detail}"
+    except urllib.error.URLError as exc:
+        return f"{method} {scenario.probe} failed: {exc}"
+    return None if status == expect else f"{method} {scenario.probe} answered {status}"
+
+
+def run_wrk(scenario: Scenario, args: argparse.Namespace, env: dict[str, str]) -> dict:
+    command = [
+        "wrk",
+        "-t1",
+        f"-c{scenario.connections}",
+        f"-d{args.duration}s",
+        "--timeout",
+        "30s",
+        "-s",
+        f"bench/wrk/{scenario.script}",
+        f"http://127.0.0.1:{args.port}",
+    ]
+    if scenario.args:
+        command += ["--", *scenario.args]
+    out = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, check=False)
+    match = re.search(r"^BENCH_RESULT (\{.*\})$", out.stdout, re.MULTILINE)
+    if not match:
+        raise SystemExit(f"wrk gave no result for {scenario.name}:\n{out.stdout}\n{out.stderr}")
+    result = json.loads(match.group(1))
+    result["rps"] = result["requests"] / (result["duration_us"] / 1e6)
+    result["errors"] = sum(v for k, v in result.items() if k.startswith("errors_"))
+    return result
+
+
+# ---------------------------------------------------------------------------------------------
+# The machine's ceilings.
+
+
+def pgbench_ceiling(args: argparse.Namespace) -> float:
+    """Select-only TPS of `pgbench -S` on its own database, 16 clients."""
+    database = "cs_bench_pgbench"
+    if not database_exists(database):
+        recreate_database(database)
+        subprocess.run(
+            ["pgbench", "-i", "-q", "-s", "10", "-h", "127.0.0.1", "-U", "postgres", database],
+            check=True,
+            capture_output=True,
+        )
+    out = subprocess.run(
+        [
+            "pgbench",
+            "-S",
+            "-n",
+            "-c16",
+            "-j2",
+            f"-T{args.duration}",
+            "-h",
+            "127.0.0.1",
+            "-U",
+            "postgres",
+            database,
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    match = re.search(r"tps = ([\d.]+)", out.stdout)
+    if not match:
+        raise SystemExit(f"pgbench printed no TPS:\n{out.stdout}")
+    return float(match.group(1))
+
+
+def copy_ceiling(database: str, rows: int) -> float:
+    """Rows/s of a COPY of readings into an empty table with Measurement's indexes."""
+    if not has_measurements():
+        return 0.0
+    import psycopg
+
+    from measurements.models import Measurement
+
+    table = Measurement._meta.db_table
+    fields = {f.name: f.column for f in Measurement._meta.concrete_fields}
+    columns = ", ".join(fields[n] for n in ("room", "timestamp", "sensor", "value"))
+    start = datetime.now(UTC) - timedelta(seconds=rows)
+    # 10,000 consecutive readings per room, like the array endpoint receives them.
+    lines = "".join(
+        f"bulk-{i // 10_000}\t{(start + timedelta(seconds=i)).isoformat()}\t\t21.5\n"
+        for i in range(rows)
+    )
+    with psycopg.connect(f"{SERVER}/{database}", autocommit=True) as conn:
+        conn.execute("DROP TABLE IF EXISTS bench_copy_ceiling")
+        # LIKE … INCLUDING ALL copies the columns, defaults, checks and every index; not the FK.
+        conn.execute(f"CREATE TABLE bench_copy_ceiling (LIKE {table} INCLUDING ALL)")
+        started = time.monotonic()
+        with (
+            conn.cursor() as cursor,
+            cursor.copy(f"COPY bench_copy_ceiling ({columns}) FROM STDIN") as copy,
+        ):
+            for offset in range(0, len(lines), 1 << 20):
+                copy.write(lines[offset : offset + (1 << 20)])
+        elapsed = time.monotonic() - started
+        conn.execute("DROP TABLE bench_copy_ceiling")
+    return rows / elapsed
+
+
+# ---------------------------------------------------------------------------------------------
+# EXPLAIN (ANALYZE, BUFFERS) of what the routes run.
+
+
+def explain_routes(samples_: dict[str, list[str]], token: str) -> str:
+    """Run each main route in-process, capture its SQL, and EXPLAIN ANALYZE the data queries."""
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    cal, tag = samples_["calibrations"][1], samples_["tags"][1]
+    routes = [
+        (
+            "calibration list (user + type)",
+            "/api/calibrations?username=user01&calibration_type=gain",
+        ),
+        (
+            "tags of a calibration as of T",
+            f"/api/calibrations/{cal}/tags?timestamp=2024-01-01T00:00:00Z",
+        ),
+        (
+            "calibrations carrying a tag as of T",
+            f"/api/tags/{tag}/calibrations?timestamp=2024-01-01T00:00:00Z",
+        ),
+    ]
+    if has_measurements() and samples_.get("rooms"):
+        room = samples_["rooms"][1]
+        now = datetime.now(UTC)
+        week = f"from={(now - timedelta(days=7)):%Y-%m-%dT%H:%M:%SZ}&to={now:%Y-%m-%dT%H:%M:%SZ}"
+        routes += [
+            ("room average 1 day", f"/api/measurements/{room}/average/P1D"),
+            ("room average 7 days", f"/api/measurements/{room}/average/P7D"),
+            ("series 1 week / 1 h", f"/api/measurements/{room}/series?bucket=1h&{week}"),
+        ]
+    # Authentication and permission lookups are the same on every route; leave them out.
+    skip = re.compile(r'"(authtoken_token|auth_user|auth_permission|auth_group|django_session)"')
+    client = Client(HTTP_AUTHORIZATION=f"Token {token}", HTTP_HOST="127.0.0.1")
+    parts = ["## EXPLAIN (ANALYZE, BUFFERS) of the main routes' queries\n"]
+    for title, path in routes:
+        with CaptureQueriesContext(connection) as captured:
+            response = client.get(path, secure=True)
+        parts.append(f"### {title}\n\n`GET {path}` → {response.status_code}\n")
+        for query in captured.captured_queries:
+            sql = query["sql"]
+            if skip.search(sql) or not sql.lstrip().upper().startswith("SELECT"):
+                continue
+            with connection.cursor() as cursor:
+                cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql)
+                plan = "\n".join(row[0] for row in cursor.fetchall())
+            parts.append(f"```sql\n{sql}\n```\n\n```\n{plan}\n```\n")
+    return "\n".join(parts)
+
+
+# ---------------------------------------------------------------------------------------------
+# The report.
+
+
+def fmt_ms(us: float) -> str:
+    return f"{us / 1000:.1f}"
+
+
+def verdict(scenario: Scenario, result: dict) -> str:
+    checks = []
+    if scenario.target_rps is not None:
+        checks.append((result["rps"] >= scenario.target_rps, f"≥ {scenario.target_rps:,.0f} req/s"))
+    if scenario.target_items_per_s is not None:
+        items = result["rps"] * scenario.items_per_request
+        checks.append(
+            (items >= scenario.target_items_per_s, f"≥ {scenario.target_items_per_s:,.0f} rows/s")
+        )
+    if scenario.target_p50_ms is not None:
+        checks.append(
+            (
+                result["p50_us"] / 1000 <= scenario.target_p50_ms,
+                f"p50 ≤ {scenario.target_p50_ms:g} ms",
+            )
+        )
+    if not checks:
+        return "—"
+    ok = all(c[0] for c in checks) and result["errors"] == 0
+    return ("met: " if ok else "**missed**: ") + ", ".join(c[1] for c in checks)
+
+
+def report(
+    args: argparse.Namespace,
+    rows: list[tuple[Scenario, dict]],
+    ceilings: dict[str, float],
+    timings: dict[str, float],
+    skipped: list[str],
+    context: dict,
+) -> str:
+    lines = [
+        f"# Benchmark, {context['scale']} scale, {context['when']}",
+        "",
+        f"- Machine: {context['machine']}; load average at start {context['load']}"
+        f"{' (**busy machine**: other work was running)' if context['busy'] else ''}.",
+        f"- Server: gunicorn, {args.workers} × `{args.worker_class}` worker(s), {args.threads} "
+        f"thread(s) each, settings `bench.settings` (production, throttling off); "
+        f"commit `{context['commit']}`.",
+        f"- Data: {context['data']}.",
+        f"- wrk: 1 thread, {args.duration} s per scenario; latency in ms.",
+        f"- Ceilings (same run): `pgbench -S` {ceilings['pgbench']:,.0f} TPS (16 clients); "
+        f"COPY into a table with Measurement's indexes {ceilings['copy']:,.0f} rows/s.",
+        "",
+        "| scenario | conns | req/s | p50 | p99 | errors | ratio to ceiling | target |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
+    ]
+    for scenario, result in rows:
+        rate = f"{result['rps']:,.0f}"
+        if scenario.items_per_request > 1:
+            rate += f" ({result['rps'] * scenario.items_per_request:,.0f} rows/s)"
+        ceiling = ceilings[scenario.ceiling]
+        done = result["rps"] * scenario.items_per_request
+        ratio = f"{done / ceiling:.1%} of {scenario.ceiling}" if ceiling else "—"
+        lines.append(
+            f"| {scenario.name} | {scenario.connections} | {rate} | {fmt_ms(result['p50_us'])} | "
+            f"{fmt_ms(result['p99_us'])} | {result['errors']} | {ratio} | "
+            f"{verdict(scenario, result)} |"
+        )
+    if skipped:
+        lines += ["", "Not run: " + "; ".join(skipped) + "."]
+    if timings:
+        lines += [
+            "",
+            "Load times: " + ", ".join(f"{k} {v:.0f} s" for k, v in timings.items()) + ".",
+        ]
+    return "\n".join(lines) + "\n"
+
+
+def git_commit() -> str:
+    out = subprocess.run(
+        ["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    dirty = subprocess.run(
+        ["git", "-C", str(ROOT), "status", "--porcelain", "--untracked-files=no"],
+        capture_output=True,
+        text=True,
+        check=False,
+    ).stdout.strip()
+    return out.stdout.strip() + ("+dirty" if dirty else "")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scale", choices=["default", "small"], default="default")
+    parser.add_argument("--small", dest="scale", action="store_const", const="small")
+    parser.add_argument("--reuse", action="store_true", help="keep an already loaded database")
+    parser.add_argument("--load-only", action="store_true", help="load the data set and stop")
+    parser.add_argument("--duration", type=int, default=15, help="seconds per wrk scenario")
+    parser.add_argument("--port", type=int, default=8400)
+    parser.add_argument("--workers", type=int, default=int(os.environ.get("BENCH_WORKERS", 4)))
+    parser.add_argument("--threads", type=int, default=int(os.environ.get("BENCH_THREADS", 1)))
+    parser.add_argument("--worker-class", default=os.environ.get("BENCH_WORKER_CLASS", "sync"))
+    parser.add_argument("--only", help="run only scenarios whose name contains this text")
+    parser.add_argument("--no-explain", action="store_true")
+    parser.add_argument("--label", default="", help="suffix of the results file name")
+    args = parser.parse_args()
+
+    if not shutil.which("wrk"):
+        raise SystemExit("wrk is missing: apt-get install -y wrk")
+    database = "cs_bench" if args.scale == "default" else "cs_bench_small"
+    load_before = os.getloadavg()[0]
+    setup_django(database)
+    timings = prepare_database(args, database)
+    if args.load_only:
+        log(f"loaded: {timings}")
+        return
+
+    from bench.generate import SCALES
+
+    scale = SCALES[args.scale]
+    data_dir = Path(tempfile.mkdtemp(prefix="cs-bench-"))
+    picked = samples(database, data_dir)
+    token, session = credentials()
+    now = datetime.now(UTC)
+    env = {
+        **os.environ,
+        "BENCH_TOKEN": token,
+        "BENCH_SESSION": session,
+        "BENCH_DATA": str(data_dir),
+        "BENCH_RUN_ID": str(int(now.timestamp())),
+        "BENCH_HISTORY_START": str(int((now - timedelta(days=365 * scale.years)).timestamp())),
+        "BENCH_HISTORY_END": str(int(now.timestamp())),
+    }
+    log_file = data_dir / "gunicorn.log"
+    server = start_gunicorn(args, env, log_file)
+    rows: list[tuple[Scenario, dict]] = []
+    skipped: list[str] = []
+    try:
+        for scenario in scenarios(picked):
+            if args.only and args.only not in scenario.name:
+                continue
+            if scenario.needs == "measurements" and not has_measurements():
+                skipped.append(f"{scenario.name} (no measurements app yet)")
+                continue
+            headers = {"Authorization": f"Token {token}", "Content-Type": "application/json"}
+            if scenario.script == "admin_changelist.lua":
+                headers = {"Cookie": f"sessionid={session}"}
+            problem = probe(args.port, scenario, headers)
+            if problem:
+                skipped.append(f"{scenario.name} ({problem})")
+                log(f"SKIPPED {scenario.name}: {problem}")
+                continue
+            log(f"running {scenario.name}")
+            result = run_wrk(scenario, args, env)
+            rows.append((scenario, result))
+            log(
+                f"  {result['rps']:,.0f} req/s, p50 {fmt_ms(result['p50_us'])} ms, "
+                f"p99 {fmt_ms(result['p99_us'])} ms, errors {result['errors']}"
+            )
+    finally:
+        stop(server)
+    cleanup(database)
+
+    log("measuring the ceilings")
+    ceilings = {
+        "pgbench": pgbench_ceiling(args),
+        "copy": copy_ceiling(database, 1_000_000 if args.scale == "default" else 200_000),
+    }
+    log(f"  pgbench -S {ceilings['pgbench']:,.0f} TPS; COPY {ceilings['copy']:,.0f} rows/s")
+
+    counts = f"{scale.calibrations:,} calibrations, {scale.assignments:,} tag periods"
+    if has_measurements():
+        counts += f", {scale.rooms:,} rooms, {scale.readings:,} readings"
+    context = {
+        "scale": args.scale,
+        "when": now.strftime("%Y-%m-%d %H:%M UTC"),
+        "machine": f"{os.cpu_count()} cores",
+        "load": f"{load_before:.1f}",
+        "busy": load_before > 1.0,
+        "commit": git_commit(),
+        "data": counts,
+    }
+    text = report(args, rows, ceilings, timings, skipped, context)
+    print("\n" + text)
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    suffix = f"-{args.label}" if args.label else ""
+    stem = f"{now:%Y-%m-%d-%H%M}-{args.scale}{suffix}"
+    (RESULTS / f"{stem}.md").write_text(text)
+    if not args.no_explain:
+        (RESULTS / f"{stem}-explain.md").write_text(explain_routes(picked, token))
+    log(f"wrote bench/results/{stem}.md")
+
+
+def cleanup(database: str) -> None:
+    """Remove what the bulk scenario wrote, so a reused data set stays the size it was."""
+    if not has_measurements():
+        return
+    from measurements.models import Measurement, Room
+
+    rooms = Room.objects.filter(room_id__gte="bench-bulk-", room_id__lt="bench-bulk.")
+    deleted = Measurement.objects.filter(room__in=rooms)._raw_delete(Measurement.objects.db)
+    rooms.delete()
+    log(f"removed {deleted:,} bulk-posted readings")
+    psql(database, f"VACUUM ANALYZE {Measurement._meta.db_table}")
+
+
+if __name__ == "__main__":
+    main()
