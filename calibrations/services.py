@@ -7,7 +7,7 @@ from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 
-from .models import Calibration, CalibrationType
+from .models import Calibration, CalibrationType, tag_sort_key
 
 
 @transaction.atomic
@@ -20,7 +20,11 @@ def calibration_create(
     created_by: User | None = None,
     tags: Sequence[str] = (),
 ) -> Calibration:
-    """Record a calibration, and add its first tags in the same transaction."""
+    """Record a calibration, and add its first tags in the same transaction.
+
+    The calibration comes back with `tag_names` (the tags it carries now, sorted) as
+    `Calibration.objects.for_api()` would attach them, so callers need not read it back.
+    """
     from tagging.services import tags_add
 
     calibration = Calibration.objects.create(
@@ -30,6 +34,9 @@ def calibration_create(
         timestamp=timestamp or timezone.now(),
         created_by=created_by,
     )
+    calibration.tag_names = []
     if tags:
-        tags_add(calibration=calibration, names=tags, user=created_by)
+        results = tags_add(calibration=calibration, names=tags, user=created_by)
+        names = {result.assignment.tag.name for result in results}
+        calibration.tag_names = sorted(names, key=tag_sort_key)
     return calibration

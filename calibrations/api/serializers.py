@@ -1,5 +1,6 @@
 """Shapes of calibrations in the API: one for reading, one for creating."""
 
+from datetime import UTC, datetime
 from typing import Any
 
 from django.contrib.auth.models import User
@@ -40,6 +41,27 @@ class CalibrationSerializer(serializers.ModelSerializer[Calibration]):
     def get_tags(self, calibration: Calibration) -> list[str]:
         # Attached, sorted, by `Calibration.objects.for_api(as_of=…)`.
         return calibration.tag_names
+
+    def to_representation(self, instance: Calibration) -> dict[str, Any]:
+        # The fields above describe the shape (OpenAPI, the browsable API); this builds the
+        # same dict directly. DRF's field-by-field walk (deep-copied fields, a getattr chain
+        # and a timezone conversion per value) was a third of a 50-row page's CPU time.
+        # `test_fast_representation_matches_the_declared_fields` keeps the two equal.
+        return {
+            "calibration_id": str(instance.pk),
+            "calibration_type": instance.calibration_type.name,
+            "value": instance.value,
+            "timestamp": utc_iso(instance.timestamp),
+            "username": instance.username,
+            "tags": instance.tag_names,
+            "created_at": utc_iso(instance.created_at),
+        }
+
+
+def utc_iso(moment: datetime) -> str:
+    """A timestamp as `TimestampField` writes it: ISO 8601 in UTC, `Z`, microseconds kept."""
+    text = moment.astimezone(UTC).isoformat()
+    return text[:-6] + "Z" if text.endswith("+00:00") else text
 
 
 class CalibrationCreateSerializer(serializers.Serializer[Any]):

@@ -65,7 +65,7 @@ class CalibrationViewSet(
         calibration = calibration_create(
             **serializer.validated_data, created_by=signed_in_user(request)
         )
-        calibration = Calibration.objects.for_api().get(pk=calibration.pk)
+        # The service returns it with its type and tags: no need to read it back.
         body = CalibrationSerializer(calibration, context=self.get_serializer_context()).data
         location = request.build_absolute_uri(
             reverse(

@@ -1,12 +1,15 @@
 """`/api/calibrations`: create, list with filters and cursor pages, read one."""
 
+import json
 import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.utils import timezone
+from rest_framework import serializers
 from rest_framework.test import APIClient
 
+from calibrations.api.serializers import CalibrationSerializer
 from calibrations.models import Calibration
 from tests.factories import (
     CalibrationFactory,
@@ -305,3 +308,43 @@ def test_list_query_count_does_not_grow_with_page_size(
         response = reader_client.get(URL, {"page_size": "30"})
     assert len(response.json()["results"]) == 30
     assert all(item["tags"] == [tag.name] for item in response.json()["results"])
+
+
+@pytest.mark.parametrize(
+    "moment",
+    [
+        datetime(2025, 4, 1, 10, 0, tzinfo=UTC),
+        datetime(2025, 4, 1, 10, 0, 0, 1, tzinfo=UTC),
+        datetime(2025, 4, 1, 12, 0, 0, 123456, tzinfo=timezone.get_fixed_timezone(120)),
+    ],
+)
+def test_fast_representation_matches_the_declared_fields(moment: datetime) -> None:
+    calibration = CalibrationFactory(timestamp=moment, value=-0.000123)
+    TagAssignmentFactory(calibration=calibration, tag=TagFactory(name="b"))
+    TagAssignmentFactory(calibration=calibration, tag=TagFactory(name="A"))
+    calibration = Calibration.objects.for_api().get(pk=calibration.pk)
+    serializer = CalibrationSerializer(calibration)
+    # DRF's own field-by-field walk over the declared fields.
+    generic = serializers.ModelSerializer.to_representation(serializer, calibration)
+    assert serializer.data == generic
+    assert json.dumps(serializer.data) == json.dumps(generic)
+    assert serializer.data["tags"] == ["A", "b"]
+
+
+def test_the_created_representation_equals_the_one_read_back(writer_client: APIClient) -> None:
+    TagFactory(name="Baseline-2025")  # an existing tag keeps its first spelling
+    response = writer_client.post(
+        URL,
+        {
+            "calibration_type": CalibrationTypeFactory(name="gain").name,
+            "value": 2.25,
+            "timestamp": "2025-04-01T10:00:00.000001+02:00",
+            "tags": ["zeta", "baseline-2025", "alpha", "ZETA"],
+        },
+        format="json",
+    )
+    assert response.status_code == 201
+    created = response.json()
+    assert created["tags"] == ["alpha", "Baseline-2025", "zeta"]
+    read_back = writer_client.get(f"{URL}/{created['calibration_id']}").json()
+    assert created == read_back
