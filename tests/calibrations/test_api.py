@@ -319,10 +319,10 @@ def test_list_query_count_does_not_grow_with_page_size(
     ],
 )
 def test_fast_representation_matches_the_declared_fields(moment: datetime) -> None:
-    calibration = CalibrationFactory(timestamp=moment, value=-0.000123)
-    TagAssignmentFactory(calibration=calibration, tag=TagFactory(name="b"))
-    TagAssignmentFactory(calibration=calibration, tag=TagFactory(name="A"))
-    calibration = Calibration.objects.for_api().get(pk=calibration.pk)
+    created = CalibrationFactory(timestamp=moment, value=-0.000123)
+    TagAssignmentFactory(calibration=created, tag=TagFactory(name="b"))
+    TagAssignmentFactory(calibration=created, tag=TagFactory(name="A"))
+    calibration = Calibration.objects.for_api().get(pk=created.pk)
     serializer = CalibrationSerializer(calibration)
     # DRF's own field-by-field walk over the declared fields.
     generic = serializers.ModelSerializer.to_representation(serializer, calibration)
