@@ -36,6 +36,7 @@ INSTALLED_APPS = [
     "config.apps.ConfigConfig",
     "calibrations.apps.CalibrationsConfig",
     "tagging.apps.TaggingConfig",
+    "measurements.apps.MeasurementsConfig",
 ]
 
 MIDDLEWARE = [
