@@ -4,6 +4,7 @@ from typing import Any
 
 from django.contrib.auth.models import User
 from rest_framework import authentication, exceptions
+from rest_framework.authtoken.models import Token
 
 from .permissions import SENSOR_ACCOUNT_ATTRIBUTE, sensor_account_annotations
 
@@ -13,14 +14,13 @@ class TokenAuthentication(authentication.TokenAuthentication):
     so restricting sensor accounts costs no query per request."""
 
     def authenticate_credentials(self, key: str) -> tuple[User, Any]:
-        model = self.get_model()
         try:
-            token = (
-                model.objects.select_related("user")
+            token: Any = (
+                Token.objects.select_related("user")
                 .annotate(**sensor_account_annotations("user"))
                 .get(key=key)
             )
-        except model.DoesNotExist:
+        except Token.DoesNotExist:
             raise exceptions.AuthenticationFailed("Invalid token.") from None
         user: User = token.user
         if not user.is_active:

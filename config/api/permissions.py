@@ -37,7 +37,7 @@ def is_sensor_account(user: Any) -> bool:
         return bool(known)
     result = False
     if isinstance(user, User) and not user.is_superuser:
-        flags = User.objects.filter(pk=user.pk).annotate(**sensor_account_annotations("pk"))
+        flags: Any = User.objects.filter(pk=user.pk).annotate(**sensor_account_annotations("pk"))
         row = flags.values("has_sensor_permission", "has_other_permission").first()
         result = bool(row and row["has_sensor_permission"] and not row["has_other_permission"])
     setattr(user, SENSOR_ACCOUNT_ATTRIBUTE, result)

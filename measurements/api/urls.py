@@ -2,7 +2,7 @@ from django.urls import re_path
 
 from config.api.routers import OptionalSlashRouter
 
-from .views import MeasurementViewSet, RoomViewSet
+from .views import MeasurementViewSet, RoomStatisticsViewSet, RoomViewSet
 
 app_name = "measurements-api"
 
@@ -19,12 +19,12 @@ urlpatterns = [
     ),
     re_path(
         _ROOM + r"/average/(?P<duration>[^/]+)/?$",
-        MeasurementViewSet.as_view({"get": "average"}),
+        RoomStatisticsViewSet.as_view({"get": "average"}),
         name="room-average",
     ),
     re_path(
         _ROOM + r"/series/?$",
-        MeasurementViewSet.as_view({"get": "series"}),
+        RoomStatisticsViewSet.as_view({"get": "series"}),
         name="room-series",
     ),
     *router.urls,

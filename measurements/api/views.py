@@ -54,6 +54,9 @@ DURATION = OpenApiParameter(
 )
 UNKNOWN_ROOM = OpenApiResponse(description="The room never had a reading (or its id is malformed).")
 BAD_INPUT = OpenApiResponse(description="Invalid input; the body names the field.")
+SENSOR_FORBIDDEN = OpenApiResponse(
+    description="A sensor account (only `measurements.add_measurement`) may only post readings."
+)
 READINGS_IN = PolymorphicProxySerializer(
     component_name="ReadingOrReadings",
     serializers=[ReadingInSerializer, ReadingInSerializer(many=True)],
@@ -115,6 +118,7 @@ class MeasurementViewSet(viewsets.GenericViewSet[Measurement]):
                 resource_type_field_name=None,
             ),
             200: OpenApiResponse(ReadingSerializer, description="That reading was already stored."),
+            403: OpenApiResponse(description="The user lacks `measurements.add_measurement`."),
             400: OpenApiResponse(
                 ReadingErrorSerializer,
                 description=(
@@ -217,7 +221,12 @@ class MeasurementViewSet(viewsets.GenericViewSet[Measurement]):
     @extend_schema(
         summary="A room's readings, newest first",
         parameters=[ROOM_ID, UnitQuerySerializer],
-        responses={200: ReadingSerializer(many=True), 400: BAD_INPUT, 404: UNKNOWN_ROOM},
+        responses={
+            200: ReadingSerializer(many=True),
+            400: BAD_INPUT,
+            403: SENSOR_FORBIDDEN,
+            404: UNKNOWN_ROOM,
+        },
     )
     def list(self, request: Request, room_id: str) -> Response:
         unit = unit_from(request)
@@ -227,6 +236,16 @@ class MeasurementViewSet(viewsets.GenericViewSet[Measurement]):
         data = ReadingSerializer(page, many=True, context={"unit": unit}).data
         return self.get_paginated_response(data)
 
+
+class RoomStatisticsViewSet(viewsets.GenericViewSet[Measurement]):
+    """Statistics of a room's readings: over the last duration, and in buckets."""
+
+    queryset = Measurement.objects.all()
+    serializer_class = AverageSerializer
+    pagination_class = None
+    filter_backends: list[Any] = []
+    sensor_actions: frozenset[str] = frozenset()
+
     @extend_schema(
         summary="Average, min, max and count of a room's readings over the last duration",
         description=(
@@ -234,7 +253,12 @@ class MeasurementViewSet(viewsets.GenericViewSet[Measurement]):
             "reading in the window → 200 with `count` 0 and `average`, `min`, `max` null."
         ),
         parameters=[ROOM_ID, DURATION, AverageQuerySerializer],
-        responses={200: AverageSerializer, 400: BAD_INPUT, 404: UNKNOWN_ROOM},
+        responses={
+            200: AverageSerializer,
+            400: BAD_INPUT,
+            403: SENSOR_FORBIDDEN,
+            404: UNKNOWN_ROOM,
+        },
     )
     def average(self, request: Request, room_id: str, duration: str) -> Response:
         try:
@@ -266,7 +290,12 @@ class MeasurementViewSet(viewsets.GenericViewSet[Measurement]):
             f"{MAX_BUCKETS:,} buckets between `from` and `to`, else 400."
         ),
         parameters=[ROOM_ID, SeriesQuerySerializer],
-        responses={200: BucketSerializer(many=True), 400: BAD_INPUT, 404: UNKNOWN_ROOM},
+        responses={
+            200: BucketSerializer(many=True),
+            400: BAD_INPUT,
+            403: SENSOR_FORBIDDEN,
+            404: UNKNOWN_ROOM,
+        },
     )
     def series(self, request: Request, room_id: str) -> Response:
         query = SeriesQuerySerializer(data=request.query_params)
@@ -329,14 +358,17 @@ class RoomViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
             raise NotFound(f"Room '{raw}' not found.")
         return room
 
-    @extend_schema(summary="Rooms, each with its latest reading (°C)")
+    @extend_schema(
+        summary="Rooms, each with its latest reading (°C)",
+        responses={200: RoomSerializer(many=True), 400: BAD_INPUT, 403: SENSOR_FORBIDDEN},
+    )
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return super().list(request, *args, **kwargs)
 
     @extend_schema(
         summary="One room with its latest reading (°C)",
         parameters=[ROOM_ID],
-        responses={200: RoomSerializer, 404: UNKNOWN_ROOM},
+        responses={200: RoomSerializer, 403: SENSOR_FORBIDDEN, 404: UNKNOWN_ROOM},
     )
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return super().retrieve(request, *args, **kwargs)
