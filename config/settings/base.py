@@ -36,6 +36,7 @@ INSTALLED_APPS = [
     "config.apps.ConfigConfig",
     "calibrations.apps.CalibrationsConfig",
     "tagging.apps.TaggingConfig",
+    "measurements.apps.MeasurementsConfig",
 ]
 
 MIDDLEWARE = [
@@ -112,7 +113,7 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=5 *
 REST_FRAMEWORK = {
     # Token first, so an anonymous request gets 401 with `WWW-Authenticate: Token`.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "config.api.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["config.api.permissions.ActionPermissions"],
