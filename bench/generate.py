@@ -19,7 +19,7 @@ import math
 import random
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -335,13 +335,13 @@ def load_measurements(conn: psycopg.Connection, scale: Scale, now: datetime) -> 
 
     started = time.monotonic()
     fields = {f.name: f.column for f in Room._meta.concrete_fields}
-    first = now - scale.reading_every * scale.readings_per_room
-    room_columns = [fields["room_id"]]
-    values: Callable[[str], str] = lambda room: f"{room}\n"  # noqa: E731
-    if "created_at" in fields:
-        room_columns.append(fields["created_at"])
-        values = lambda room: f"{room}\t{ts(first)}\n"  # noqa: E731
-    copy_rows(conn, Room._meta.db_table, room_columns, (values(r) for r in room_ids(scale)))
+    first = ts(now - scale.reading_every * scale.readings_per_room)
+    copy_rows(
+        conn,
+        Room._meta.db_table,
+        [fields["room_id"], fields["name"], fields["created_at"]],
+        (f"{room}\t\t{first}\n" for room in room_ids(scale)),
+    )
     fields = {f.name: f.column for f in Measurement._meta.concrete_fields}
     bulk_load(
         conn,

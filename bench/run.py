@@ -399,7 +399,7 @@ def start_gunicorn(
             with urllib.request.urlopen(f"http://127.0.0.1:{args.port}/healthz", timeout=2) as r:
                 if r.status == 200:
                     return server
-        except (urllib.error.URLError, ConnectionError):
+        except OSError:  # refused, reset or timed out while the workers boot
             pass
         if server.poll() is not None:
             break
@@ -432,7 +432,7 @@ def probe(port: int, scenario: Scenario, headers: dict[str, str]) -> str | None:
         status = exc.code
         detail = exc.read()[:300].decode(errors="replace")
         return f"{method} {scenario.probe} answered {status}: {detail}"
-    except urllib.error.URLError as exc:
+    except (urllib.error.URLError, TimeoutError) as exc:
         return f"{method} {scenario.probe} failed: {exc}"
     return None if status == expect else f"{method} {scenario.probe} answered {status}"
 
