@@ -121,8 +121,10 @@ def test_the_readings_table_converts_to_monthly_partitions_and_our_queries_still
     assert readings_ingest(room_id="lab-1", readings=late).duplicates == 5
     first = reading_record(room_id="lab-3", value=20.0, timestamp=START)
     again = reading_record(room_id="lab-3", value=99.0, timestamp=START)
-    assert first.created and not again.created
-    assert again.measurement.value == 20.0 and again.measurement.pk == first.measurement.pk
+    assert first.created
+    assert not again.created
+    assert again.measurement.value == 20.0
+    assert again.measurement.pk == first.measurement.pk
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT tableoid::regclass::text FROM measurements_measurement WHERE id = %s",
