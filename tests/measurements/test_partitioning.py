@@ -65,7 +65,9 @@ def convert_to_partitioned() -> None:
             cursor.execute(statement)
         for month in MONTHS:
             cursor.execute(partition_ddl(month))
-        cursor.execute("CREATE TABLE measurements_measurement_rest PARTITION OF measurements_measurement DEFAULT")
+        cursor.execute(
+            "CREATE TABLE measurements_measurement_rest PARTITION OF measurements_measurement DEFAULT"
+        )
         cursor.execute(
             'INSERT INTO measurements_measurement (id, room_id, "timestamp", sensor, value) '
             "OVERRIDING SYSTEM VALUE SELECT id, room_id, timestamp, sensor, value "
@@ -105,17 +107,13 @@ def test_the_readings_table_converts_to_monthly_partitions_and_our_queries_still
 
     convert_to_partitioned()
     with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT relkind FROM pg_class WHERE relname = 'measurements_measurement'"
-        )
+        cursor.execute("SELECT relkind FROM pg_class WHERE relname = 'measurements_measurement'")
         assert cursor.fetchone() == ("p",)  # a partitioned table now
     assert Measurement.objects.count() == count
     assert answers() == before
 
     # Ingestion: new rows land in their month, a repeated reading is still a duplicate.
-    late = [
-        Reading(timestamp=START + timedelta(days=59, minutes=i), value=21.0) for i in range(5)
-    ]
+    late = [Reading(timestamp=START + timedelta(days=59, minutes=i), value=21.0) for i in range(5)]
     result = readings_ingest(room_id="lab-1", readings=[*late, late[0]])
     assert (result.created, result.duplicates) == (5, 1)
     assert readings_ingest(room_id="lab-1", readings=late).duplicates == 5
