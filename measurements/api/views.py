@@ -198,8 +198,8 @@ class MeasurementViewSet(viewsets.GenericViewSet[Measurement]):
             field, messages = next(iter(errors[first].items()))
             return Response(
                 {
-                    "detail": f"Reading {first} is invalid ({field}: {messages[0]}); "
-                    "nothing was stored.",
+                    "detail": f"Reading {first} is invalid: {field}: {messages[0]} "
+                    "Nothing was stored.",
                     "index": int(first),
                     "errors": errors,
                 },
@@ -210,7 +210,7 @@ class MeasurementViewSet(viewsets.GenericViewSet[Measurement]):
         except ReadingError as exc:
             return Response(
                 {
-                    "detail": f"{exc}; nothing was stored.",
+                    "detail": f"{exc} Nothing was stored.",
                     "index": exc.index,
                     "errors": {str(exc.index): {exc.field: [exc.message]}},
                 },
