@@ -314,6 +314,13 @@ class RoomStatisticsViewSet(viewsets.GenericViewSet[Measurement]):
             ) from None
         if start > end:
             raise ValidationError({"from": ["`from` must not be after `to`."]})
+        try:
+            # The first bucket starts at or before `from`; it must be a representable instant.
+            EPOCH + (start - EPOCH) // width * width
+        except OverflowError:
+            raise ValidationError(
+                {"from": ["Too early: the first bucket would start before the year 1."]}
+            ) from None
         count = (end - EPOCH) // width - (start - EPOCH) // width + 1
         if count > MAX_BUCKETS:
             raise ValidationError(

@@ -150,6 +150,7 @@ def test_series_defaults_to_hourly_buckets_over_the_last_week_and_converts(
         ({"from": "2025-04-02T00:00:00Z", "to": "2025-04-01T00:00:00Z"}, "from"),
         ({"from": "nope"}, "from"),
         ({"to": "0001-01-01T00:00:00Z"}, "to"),
+        ({"from": "0001-01-01T00:00:00Z", "to": "0001-01-02T00:00:00Z", "bucket": "P7D"}, "from"),
         ({"unit": "kelvin"}, "unit"),
     ],
 )
