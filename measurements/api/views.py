@@ -354,6 +354,9 @@ class RoomViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
     def get_queryset(self) -> QuerySet[Room]:
         return Room.objects.with_last_reading()
 
+    def get_serializer_context(self) -> dict[str, Any]:
+        return {**super().get_serializer_context(), "unit": unit_from(self.request)}
+
     def get_object(self) -> Room:
         raw = self.kwargs["room_id"]
         try:
@@ -366,15 +369,16 @@ class RoomViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
         return room
 
     @extend_schema(
-        summary="Rooms, each with its latest reading (°C)",
+        summary="Rooms by id, each with its latest reading",
+        parameters=[UnitQuerySerializer],
         responses={200: RoomSerializer(many=True), 400: BAD_INPUT, 403: SENSOR_FORBIDDEN},
     )
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return super().list(request, *args, **kwargs)
 
     @extend_schema(
-        summary="One room with its latest reading (°C)",
-        parameters=[ROOM_ID],
+        summary="One room with its latest reading",
+        parameters=[ROOM_ID, UnitQuerySerializer],
         responses={200: RoomSerializer, 403: SENSOR_FORBIDDEN, 404: UNKNOWN_ROOM},
     )
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
