@@ -10,7 +10,7 @@ from django.db import connection, models
 from django.db.models import Avg, Count, Max, Min, Q
 from django.utils import timezone
 
-from .units import ABSOLUTE_ZERO_C, MAX_CELSIUS
+from .units import ABSOLUTE_ZERO_C
 
 ROOM_ID_MAX_LENGTH = 64
 # `\A…\Z` in Python (where `$` would also match before a trailing newline), `^…$` in SQL.
@@ -18,6 +18,8 @@ ROOM_ID_PATTERN = r"\A[A-Za-z0-9._-]{1,64}\Z"
 ROOM_ID_SQL_PATTERN = r"^[A-Za-z0-9._-]{1,64}$"
 ROOM_ID_HELP = "1–64 letters, digits, `.`, `_` or `-`; case-sensitive."
 SENSOR_MAX_LENGTH = 64
+# The largest finite double: `value <=` this also excludes NaN on PostgreSQL (NaN sorts last).
+MAX_FINITE = 1.7976931348623157e308
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 validate_room_id = RegexValidator(
@@ -237,11 +239,12 @@ class Measurement(models.Model):
                 name="measurements_measurement_value_above_absolute_zero",
                 violation_error_message="A temperature cannot be below absolute zero (-273.15 °C).",
             ),
-            # Also refuses NaN on PostgreSQL, where NaN sorts above every number.
+            # The 1,000,000 °C plausibility bound lives in units.to_celsius (every write goes
+            # through it); the database guarantees a finite number.
             models.CheckConstraint(
-                condition=Q(value__lte=MAX_CELSIUS),
-                name="measurements_measurement_value_plausible",
-                violation_error_message="A temperature cannot be above 1,000,000 °C.",
+                condition=Q(value__lte=MAX_FINITE),
+                name="measurements_measurement_value_finite",
+                violation_error_message="The value must be a finite number.",
             ),
         ]
 
