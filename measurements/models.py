@@ -239,6 +239,8 @@ class Measurement(models.Model):
                 name="measurements_measurement_value_above_absolute_zero",
                 violation_error_message="A temperature cannot be below absolute zero (-273.15 °C).",
             ),
+            # The 1,000,000 °C plausibility bound lives in units.to_celsius (every write goes
+            # through it); the database guarantees a finite number.
             models.CheckConstraint(
                 condition=Q(value__lte=MAX_FINITE),
                 name="measurements_measurement_value_finite",

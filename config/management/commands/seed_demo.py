@@ -6,6 +6,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from calibrations.demo import seed_calibrations
+from measurements.demo import DEFAULT_READINGS_PER_ROOM, DEMO_ROOMS, seed_readings
 
 
 def _positive(text: str) -> int:
@@ -17,7 +18,8 @@ def _positive(text: str) -> int:
 
 class Command(BaseCommand):
     help = (
-        "Load demo data: calibrations by several users with real tag history. Idempotent: "
+        "Load demo data: calibrations by several users with real tag history, and rooms "
+        "with a week of temperature readings. Idempotent: "
         "running it again adds only what is missing."
     )
 
@@ -25,10 +27,19 @@ class Command(BaseCommand):
         parser.add_argument(
             "--calibrations", type=_positive, default=300, help="How many (default 300)."
         )
+        parser.add_argument(
+            "--readings",
+            type=_positive,
+            default=DEFAULT_READINGS_PER_ROOM,
+            help=f"Readings per room, one per 10 minutes back from now (default "
+            f"{DEFAULT_READINGS_PER_ROOM}: a week).",
+        )
 
-    def handle(self, *args: Any, calibrations: int, **options: Any) -> None:
+    def handle(self, *args: Any, calibrations: int, readings: int, **options: Any) -> None:
         if calibrations > 5_000_000:
             raise CommandError("--calibrations: at most 5,000,000.")
+        if readings > 1_000_000:
+            raise CommandError("--readings: at most 1,000,000 per room.")
         created = seed_calibrations(
             calibrations, progress=self._progress("calibrations", calibrations)
         )
@@ -36,6 +47,11 @@ class Command(BaseCommand):
             self.style.SUCCESS(
                 f"Calibrations: {created} created, {calibrations - created} already there."
             )
+        )
+        total = readings * len(DEMO_ROOMS)
+        new = seed_readings(readings, progress=self._progress("readings", total))
+        self.stdout.write(
+            self.style.SUCCESS(f"Readings: {new} created, {total - new} already there.")
         )
 
     def _progress(self, label: str, total: int) -> Callable[[int], None]:
