@@ -1,12 +1,16 @@
 """Idempotent demo data: calibration types come from a migration, the rest from here."""
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TextIO, cast
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from tqdm import tqdm
 
 from calibrations.demo import seed_calibrations
 from measurements.demo import DEFAULT_READINGS_PER_ROOM, DEMO_ROOMS, seed_readings
+
+# Runs of fewer rows are over before a bar would help.
+PROGRESS_FROM = 2000
 
 
 def _positive(text: str) -> int:
@@ -55,10 +59,22 @@ class Command(BaseCommand):
         )
 
     def _progress(self, label: str, total: int) -> Callable[[int], None]:
+        """A progress bar on stderr for runs long enough to need one."""
+        bar = tqdm(
+            total=total,
+            desc=label,
+            unit=" rows",
+            file=cast(TextIO, self.stderr._out),  # the stream, not its line-ending wrapper
+            disable=total < PROGRESS_FROM,
+            dynamic_ncols=True,
+        )
+        shown = 0
+
         def report(done: int) -> None:
-            if total >= 5000:
-                self.stderr.write(f"\r{label}: {done}/{total} ({100 * done // total}%)", ending="")
-                if done >= total:
-                    self.stderr.write("")
+            nonlocal shown
+            bar.update(done - shown)
+            shown = done
+            if done >= total:
+                bar.close()
 
         return report
