@@ -66,6 +66,13 @@ def scenarios(samples: dict[str, list[str]]) -> list[Scenario]:
     reading = '{"value": 21.5, "unit": "C", "sensor": "bench-probe"}'
     return [
         Scenario(
+            "floor: GET /healthz (no database, no DRF)",
+            "healthz.lua",
+            "GET",
+            "/healthz",
+            note="what gunicorn + Django middleware cost alone",
+        ),
+        Scenario(
             "create calibration",
             "create_calibration.lua",
             "POST",
