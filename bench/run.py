@@ -118,6 +118,7 @@ def scenarios(samples: dict[str, list[str]]) -> list[Scenario]:
             "GET",
             f"/api/measurements/{room}/average/PT1H",
             args=["PT1H"],
+            connections=4,
             needs="measurements",
         ),
         Scenario(
@@ -126,6 +127,7 @@ def scenarios(samples: dict[str, list[str]]) -> list[Scenario]:
             "GET",
             f"/api/measurements/{room}/average/P1D",
             args=["P1D"],
+            connections=4,
             needs="measurements",
             target_p50_ms=10,
         ),
@@ -135,6 +137,7 @@ def scenarios(samples: dict[str, list[str]]) -> list[Scenario]:
             "GET",
             f"/api/measurements/{room}/average/P7D",
             args=["P7D"],
+            connections=4,
             needs="measurements",
             target_p50_ms=25,
         ),
@@ -143,6 +146,7 @@ def scenarios(samples: dict[str, list[str]]) -> list[Scenario]:
             "room_series.lua",
             "GET",
             f"/api/measurements/{room}/series?bucket=1h",
+            connections=4,
             needs="measurements",
         ),
         Scenario(

@@ -10,7 +10,6 @@ from django.utils import timezone
 from .models import Calibration, CalibrationType, tag_sort_key
 
 
-@transaction.atomic
 def calibration_create(
     *,
     calibration_type: CalibrationType,
@@ -27,16 +26,21 @@ def calibration_create(
     """
     from tagging.services import tags_add
 
-    calibration = Calibration.objects.create(
-        calibration_type=calibration_type,
-        value=value,
-        username=username,
-        timestamp=timestamp or timezone.now(),
-        created_by=created_by,
-    )
-    calibration.tag_names = []
-    if tags:
+    fields = {
+        "calibration_type": calibration_type,
+        "value": value,
+        "username": username,
+        "timestamp": timestamp or timezone.now(),
+        "created_by": created_by,
+    }
+    if not tags:
+        # One INSERT is atomic by itself: no BEGIN and COMMIT round trips around it.
+        calibration = Calibration.objects.create(**fields)
+        calibration.tag_names = []
+        return calibration
+    with transaction.atomic():
+        calibration = Calibration.objects.create(**fields)
         results = tags_add(calibration=calibration, names=tags, user=created_by)
-        names = {result.assignment.tag.name for result in results}
-        calibration.tag_names = sorted(names, key=tag_sort_key)
+    names = {result.assignment.tag.name for result in results}
+    calibration.tag_names = sorted(names, key=tag_sort_key)
     return calibration

@@ -100,11 +100,26 @@ def reading_record(
     reading = Reading(timestamp=timestamp or clock.now(), value=value, unit=unit, sensor=sensor)
     instant, clean_sensor, celsius = _to_row(None, reading)
     room = room_get_or_create(room_id=room_id)
-    # get_or_create catches the unique index's IntegrityError when a retry races the original.
-    measurement, created = Measurement.objects.get_or_create(
-        room=room, timestamp=instant, sensor=clean_sensor, defaults={"value": celsius}
-    )
-    return RecordResult(measurement, created)
+    # One INSERT … ON CONFLICT DO NOTHING RETURNING instead of get_or_create's SELECT, SAVEPOINT,
+    # INSERT, RELEASE: half the round trips of the busiest write. A racing retry of the same
+    # reading waits on the unique index for the other insert to commit, then finds it below.
+    table = connection.ops.quote_name(Measurement._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            INSERT INTO {table} (room_id, "timestamp", sensor, value) VALUES (%s, %s, %s, %s)
+            ON CONFLICT (room_id, "timestamp", sensor) DO NOTHING RETURNING id
+            """,
+            [room.pk, connection.ops.adapt_datetimefield_value(instant), clean_sensor, celsius],
+        )
+        row = cursor.fetchone()
+    if row is not None:
+        stored = Measurement(
+            id=row[0], room=room, timestamp=instant, sensor=clean_sensor, value=celsius
+        )
+        return RecordResult(stored, created=True)
+    existing = Measurement.objects.get(room=room, timestamp=instant, sensor=clean_sensor)
+    return RecordResult(existing, created=False)
 
 
 @transaction.atomic
