@@ -4,6 +4,8 @@ Every variable read here (and in base) is listed in `.env.example` and docs/OPER
 tests/config/test_deployment.py holds us to that.
 """
 
+from typing import Any, cast
+
 from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F403
@@ -50,7 +52,7 @@ if LOG_FORMAT not in ("json", "plain"):
 LOGGING = {
     **LOGGING,
     "formatters": {
-        **LOGGING["formatters"],
+        **cast(dict[str, Any], LOGGING["formatters"]),
         "json": {"()": "config.logformat.JsonFormatter"},
     },
     "handlers": {
