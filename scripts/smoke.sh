@@ -1,22 +1,21 @@
 #!/usr/bin/env bash
 # `make smoke`: the container's start-up, run natively. scripts/entrypoint.sh with production
-# settings against a fresh PostgreSQL database on a free port; then the probes, the admin with
-# its CSS, and an authenticated API call, as a TLS proxy would forward them. Stops gunicorn and
-# drops the database whatever happens.
+# settings, in a virtualenv holding only what the image installs (uv.lock without dev tools),
+# against a fresh PostgreSQL database on a free port; then the probes, the admin with its CSS,
+# and an authenticated API call, as a TLS proxy would forward them. Stops gunicorn and drops the
+# database whatever happens.
 #   SMOKE_DATABASE_SERVER  postgres://postgres@127.0.0.1:5432   (a role that may CREATE DATABASE)
 #   SMOKE_DATABASE_NAME    calibration_smoke_<pid>
 #   SMOKE_PORT             a free port chosen by the OS
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-python="$PWD/.venv/bin/python"
 server="${SMOKE_DATABASE_SERVER:-postgres://postgres@127.0.0.1:5432}"
 dbname="${SMOKE_DATABASE_NAME:-calibration_smoke_$$}"
-port="${SMOKE_PORT:-$("$python" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')}"
-base="http://127.0.0.1:$port"
 work="$(mktemp -d)"
 log="$work/server.log"
 pid=""
+created=""
 checks=0
 
 cleanup() {
@@ -25,7 +24,10 @@ cleanup() {
     kill -TERM "$pid" 2>/dev/null || true
     wait "$pid" 2>/dev/null || true
   fi
-  psql "$server/postgres" -qX -c "DROP DATABASE IF EXISTS \"$dbname\" WITH (FORCE)" >/dev/null || true
+  # Only a database this run created is dropped; an existing one makes CREATE fail first.
+  if [ -n "$created" ]; then
+    psql "$server/postgres" -qX -c "DROP DATABASE IF EXISTS \"$dbname\" WITH (FORCE)" >/dev/null || true
+  fi
   if [ "$status" != 0 ] && [ -f "$log" ]; then
     echo "--- server log (last 40 lines) ---" >&2
     tail -n 40 "$log" >&2
@@ -38,20 +40,30 @@ trap cleanup EXIT
 fail() { echo "smoke: FAILED: $*" >&2; exit 1; }
 ok() { checks=$((checks + 1)); echo "  ok  $*"; }
 
+# As the Dockerfile's build stage does; uv's cache makes this a second or two.
+UV_PROJECT_ENVIRONMENT="$work/venv" ./scripts/uv.sh sync --frozen --no-dev --no-install-project --quiet
+python="$work/venv/bin/python"
+port="${SMOKE_PORT:-$("$python" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')}"
+base="http://127.0.0.1:$port"
+
 export DJANGO_SETTINGS_MODULE=config.settings.production
 export DATABASE_URL="$server/$dbname"
 SECRET_KEY="$("$python" -c 'import secrets; print(secrets.token_urlsafe(50))')"
 export SECRET_KEY
 # The first host is what scripts/healthcheck.py presents, as in the image.
 export ALLOWED_HOSTS="lab.example.org,localhost,127.0.0.1"
-export TRUST_X_FORWARDED_PROTO=true
+# Production's values, explicitly: a developer's `.env` fills in only what is unset.
+export TRUST_X_FORWARDED_PROTO=true DEBUG=false LOG_FORMAT=json
+export SECURE_SSL_REDIRECT=true SESSION_COOKIE_SECURE=true CSRF_COOKIE_SECURE=true
 export STATIC_ROOT="$work/static"
 export PORT="$port" BIND_ADDRESS=127.0.0.1 WEB_CONCURRENCY=2 GUNICORN_THREADS=2
 export PYTHON="$python"
 export DB_WAIT_TIMEOUT=30
 
 echo "smoke: database $dbname, port $port"
-psql "$server/postgres" -qX -v ON_ERROR_STOP=1 -c "CREATE DATABASE \"$dbname\"" >/dev/null
+psql "$server/postgres" -qX -v ON_ERROR_STOP=1 -c "CREATE DATABASE \"$dbname\"" >/dev/null \
+  || fail "could not create database $dbname (it must not exist yet)"
+created=1
 
 started=$SECONDS
 scripts/entrypoint.sh >"$log" 2>&1 &
@@ -97,10 +109,10 @@ token="$("$python" manage.py drf_create_token smoke | awk '{print $3}')"
 auth=(-H "Authorization: Token $token")
 [ "$(code "${https[@]}" "$base/api/calibrations")" = 401 ] || fail "anonymous API call not refused"
 ok "an anonymous API call answers 401"
-created="$(curl -fsS "${https[@]}" "${auth[@]}" -H 'Content-Type: application/json' \
+response="$(curl -fsS "${https[@]}" "${auth[@]}" -H 'Content-Type: application/json' \
   -d '{"calibration_type": "gain", "value": 1.5, "timestamp": "2025-04-01T10:00:00Z", "tags": ["smoke"]}' \
   "$base/api/calibrations")" || fail "POST /api/calibrations with a token"
-id="$("$python" -c 'import json, sys; print(json.load(sys.stdin)["calibration_id"])' <<<"$created")"
+id="$("$python" -c 'import json, sys; print(json.load(sys.stdin)["calibration_id"])' <<<"$response")"
 ok "POST /api/calibrations with a drf_create_token token answers 201 ($id)"
 curl -fsS "${https[@]}" "${auth[@]}" "$base/api/calibrations?tag=smoke" | grep -q "\"$id\"" \
   || fail "the new calibration is not listed"
