@@ -118,6 +118,11 @@ curl -fsS "${https[@]}" "${auth[@]}" "$base/api/calibrations?tag=smoke" | grep -
   || fail "the new calibration is not listed"
 ok "GET /api/calibrations?tag=smoke lists it"
 
+# The entrypoint passes other commands through, as compose's `seed` service uses it.
+scripts/entrypoint.sh "$python" manage.py seed_demo --calibrations 20 >"$work/seed.log" 2>&1 \
+  || { cat "$work/seed.log" >&2; fail "seed_demo through the entrypoint"; }
+ok "seed_demo runs through the entrypoint with production settings"
+
 "$python" - "$log" <<'PY' || fail "no JSON access log line on stdout"
 import json, sys
 lines = [json.loads(line) for line in open(sys.argv[1]) if line.startswith("{")]
