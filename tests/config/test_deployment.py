@@ -5,6 +5,7 @@ fresh interpreter with an explicit environment (the repository's `.env`, if any,
 is left unset, so every variable that matters is set here).
 """
 
+import http.server
 import io
 import json
 import logging
@@ -13,12 +14,13 @@ import re
 import runpy
 import subprocess
 import sys
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import yaml
 from django.core.management import call_command
-from pytest_django.live_server_helper import LiveServer
 
 from config.logformat import JsonFormatter
 
@@ -233,15 +235,51 @@ def test_wait_for_db_gives_up_after_its_timeout_with_a_clear_message() -> None:
     assert "hunter2" not in result.stdout + result.stderr
 
 
-def test_healthcheck_script_passes_against_a_live_server_and_fails_without_one(
-    live_server: LiveServer,
+@pytest.fixture
+def probe_target() -> Iterator[tuple[int, list[str], list[int]]]:
+    """A local HTTP server answering each request with the next status; records Host headers.
+
+    Not Django's live server: the script is tested against real gunicorn by `make smoke`, and
+    a live server here would flush the migrated data other live-server tests read.
+    """
+    hosts: list[str] = []
+    statuses: list[int] = []
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            hosts.append(f"{self.headers['Host']} {self.path}")
+            self.send_response(statuses.pop(0))
+            self.end_headers()
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield server.server_address[1], hosts, statuses
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_healthcheck_script_presents_an_allowed_host_and_needs_a_200(
+    probe_target: tuple[int, list[str], list[int]],
 ) -> None:
-    port = live_server.url.rsplit(":", 1)[1]
-    up = run_python({"PORT": port, "ALLOWED_HOSTS": ".example.org"}, "scripts/healthcheck.py")
+    port, hosts, statuses = probe_target
+    statuses.extend([200, 503])
+    up = run_python(
+        {"PORT": str(port), "ALLOWED_HOSTS": ".example.org,localhost"}, "scripts/healthcheck.py"
+    )
     assert up.returncode == 0, up.stderr
-    down = run_python({"PORT": "9", "ALLOWED_HOSTS": "localhost"}, "scripts/healthcheck.py")
+    down = run_python({"PORT": str(port), "ALLOWED_HOSTS": "*"}, "scripts/healthcheck.py")
     assert down.returncode == 1
-    assert "unhealthy" in down.stderr
+    # `.example.org` allows example.org itself; `*` allows anything.
+    assert hosts == ["example.org /healthz", "localhost /healthz"]
+    closed = run_python({"PORT": "9", "ALLOWED_HOSTS": "localhost"}, "scripts/healthcheck.py")
+    assert closed.returncode == 1
+    assert "unhealthy" in closed.stderr
 
 
 # Where the service reads its environment, and how each kind of file spells a read.
