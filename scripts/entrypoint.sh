@@ -6,11 +6,11 @@
 set -eu
 cd "$(dirname "$0")/.."
 
+export DJANGO_SETTINGS_MODULE="${DJANGO_SETTINGS_MODULE:-config.settings.production}"
 if [ "$#" -gt 0 ] && [ "$1" != "serve" ]; then
   exec "$@"
 fi
 
-export DJANGO_SETTINGS_MODULE="${DJANGO_SETTINGS_MODULE:-config.settings.production}"
 python=${PYTHON:-python}
 
 "$python" manage.py wait_for_db --timeout "${DB_WAIT_TIMEOUT:-60}"

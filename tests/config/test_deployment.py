@@ -12,6 +12,7 @@ import logging
 import os
 import re
 import runpy
+import secrets
 import subprocess
 import sys
 import threading
@@ -29,7 +30,7 @@ ROOT = Path(__file__).resolve().parents[2]
 # What docs/OPERATIONS.md recommends behind a TLS-terminating proxy.
 PRODUCTION_ENV = {
     "DJANGO_SETTINGS_MODULE": "config.settings.production",
-    "SECRET_KEY": "k3v8Zq0pW7rT2yLm9xN4bC6dF1gH5jS8aQ0wE3rT7yU2iO9pLkJhGfDsAzXcVbNm",
+    "SECRET_KEY": secrets.token_urlsafe(50),
     "ALLOWED_HOSTS": "lab.example.org",
     "CSRF_TRUSTED_ORIGINS": "https://lab.example.org",
     "DATABASE_URL": "sqlite:///:memory:",
