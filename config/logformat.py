@@ -35,6 +35,9 @@ class JsonFormatter(logging.Formatter):
             for atom, field in _ACCESS_FIELDS.items():
                 if atoms.get(atom) not in (None, "", "-"):
                     entry[field] = atoms[atom]
+            # A number, as Django's request loggers give it, so one query finds both.
+            if str(entry.get("status", "")).isdigit():
+                entry["status"] = int(entry["status"])
             if isinstance(atoms.get("D"), int):
                 entry["duration_ms"] = round(atoms["D"] / 1000, 3)
         # Django's request loggers attach the response's status code.

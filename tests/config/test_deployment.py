@@ -188,7 +188,7 @@ def test_gunicorn_access_lines_carry_the_request_as_fields() -> None:
     assert entry["message"] == '10.0.0.7 "POST /api/calibrations" 201'
     assert entry["method"] == "POST"
     assert entry["path"] == "/api/calibrations"
-    assert entry["status"] == "201"
+    assert entry["status"] == 201
     assert entry["duration_ms"] == 12.345
     assert "query" not in entry
 
