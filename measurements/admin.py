@@ -5,11 +5,11 @@ from typing import Any
 
 from django.contrib import admin
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html
 
-from config.admin import EstimatedCountPaginator
+from config.admin import EstimatedCountPaginator, PageContextAdmin
 
 from . import clock
 from .charts import temperature_chart
@@ -29,7 +29,7 @@ AVERAGES = [
 
 
 @admin.register(Room)
-class RoomAdmin(admin.ModelAdmin[Room]):
+class RoomAdmin(PageContextAdmin[Room]):
     list_display = ["room_id", "name", "last_reading_at", "last_value", "created_at"]
     search_fields = ["room_id", "name"]
     search_help_text = "Part of a room id or name."
@@ -54,20 +54,7 @@ class RoomAdmin(admin.ModelAdmin[Room]):
         value = room.last_value  # type: ignore[attr-defined]
         return "-" if value is None else f"{value:.2f} °C"
 
-    def change_view(
-        self,
-        request: HttpRequest,
-        object_id: str,
-        form_url: str = "",
-        extra_context: dict[str, Any] | None = None,
-    ) -> HttpResponse:
-        context = dict(extra_context or {})
-        room = self.get_object(request, object_id)
-        if room is not None:
-            context.update(self._temperatures_context(request, room))
-        return super().change_view(request, object_id, form_url, extra_context=context)
-
-    def _temperatures_context(self, request: HttpRequest, room: Room) -> dict[str, Any]:
+    def page_context(self, request: HttpRequest, room: Room) -> dict[str, Any]:
         now = clock.now()
         key = request.GET.get("chart", DEFAULT_CHART)
         if key not in CHART_PERIODS:

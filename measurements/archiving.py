@@ -5,6 +5,8 @@ cutoff (`FOR UPDATE SKIP LOCKED`, so nothing waits on anything), write them to t
 them. Either the transaction commits and the readings are in the sink and gone from the live
 table, or it rolls back and the sink takes its batch back: a reading is never lost and never
 archived twice. New readings insert freely meanwhile: a batch locks only the rows it moves.
+A run moves only readings stored before it began, so a sensor flushing an old backlog cannot
+keep it going; those wait for the next run.
 """
 
 import csv

@@ -1,6 +1,7 @@
 """Settings shared by every environment; everything configurable comes from the environment."""
 
 from pathlib import Path
+from typing import Any
 
 import django_stubs_ext
 import environ
@@ -10,7 +11,28 @@ django_stubs_ext.monkeypatch()
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
-env = environ.Env()
+
+class Env(environ.Env):
+    """django-environ, except that an empty variable counts as unset.
+
+    `SECURE_SSL_REDIRECT=` left empty in an `.env` must give the safe default, not False.
+    """
+
+    def get_value(
+        self,
+        var: str,
+        cast: Any = None,
+        default: Any = environ.Env.NOTSET,
+        parse_default: bool = False,
+    ) -> Any:
+        if default is not self.NOTSET and self.ENVIRON.get(var) == "":
+            if parse_default and default is not None:
+                return self.parse_value(default, cast)
+            return default
+        return super().get_value(var, cast=cast, default=default, parse_default=parse_default)
+
+
+env = Env()
 # A local `.env` is a convenience for development; real environments set variables.
 if (BASE_DIR / ".env").is_file():
     env.read_env(str(BASE_DIR / ".env"), overwrite=False)
