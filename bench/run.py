@@ -376,30 +376,27 @@ def credentials() -> tuple[str, str]:
 # The server and the load generator.
 
 
+def gunicorn_env(args: argparse.Namespace) -> dict[str, str]:
+    """The environment that config/gunicorn.py reads: where to listen, and any tuning given."""
+    tuned = dict(item.split("=", 1) for item in args.gunicorn_env)
+    # INFO so gunicorn logs its workers booting (the report counts them); access log as deployed.
+    return {"BIND_ADDRESS": "127.0.0.1", "PORT": str(args.port), "LOG_LEVEL": "INFO", **tuned}
+
+
 def start_gunicorn(
     args: argparse.Namespace, env: dict[str, str], log_file: Path
 ) -> subprocess.Popen:
-    command = [
-        str(VENV_BIN / "gunicorn"),
-        "config.wsgi:application",
-        "--bind",
-        f"127.0.0.1:{args.port}",
-        "--workers",
-        str(args.workers),
-        "--worker-class",
-        args.worker_class,
-        "--threads",
-        str(args.threads),
-        "--backlog",
-        "2048",
-        "--timeout",
-        "120",
-    ]
-    log("starting " + " ".join(command[1:]))
+    # The deployment's own gunicorn configuration, tuned only through its environment variables.
+    command = [str(VENV_BIN / "gunicorn"), "-c", "config/gunicorn.py", "config.wsgi:application"]
+    server_env = {**env, **gunicorn_env(args)}
+    log(
+        "starting gunicorn -c config/gunicorn.py with "
+        + " ".join(f"{k}={v}" for k, v in gunicorn_env(args).items())
+    )
     server = subprocess.Popen(
         command,
         cwd=ROOT,
-        env=env,
+        env=server_env,
         stdout=log_file.open("w"),
         stderr=subprocess.STDOUT,
         start_new_session=True,
@@ -448,12 +445,14 @@ def probe(port: int, scenario: Scenario, headers: dict[str, str]) -> str | None:
     return None if status == expect else f"{method} {scenario.probe} answered {status}"
 
 
-def run_wrk(scenario: Scenario, args: argparse.Namespace, env: dict[str, str]) -> dict:
+def run_wrk(
+    scenario: Scenario, args: argparse.Namespace, env: dict[str, str], duration: int | None = None
+) -> dict:
     command = [
         "wrk",
         "-t1",
         f"-c{scenario.connections}",
-        f"-d{args.duration}s",
+        f"-d{duration or args.duration}s",
         "--timeout",
         "30s",
         "-s",
@@ -639,11 +638,11 @@ def report(
         "",
         f"- Machine: {context['machine']}; load average at start {context['load']}"
         f"{' (**busy machine**: other work was running)' if context['busy'] else ''}.",
-        f"- Server: gunicorn, {args.workers} × `{args.worker_class}` worker(s), {args.threads} "
-        f"thread(s) each, settings `bench.settings` (production, throttling off); "
-        f"commit `{context['commit']}`.",
+        f"- Server: gunicorn -c config/gunicorn.py (as deployed: {context['gunicorn']}), "
+        f"settings `bench.settings` (production, throttling off); commit `{context['commit']}`.",
         f"- Data: {context['data']}.",
-        f"- wrk: 1 thread, {args.duration} s per scenario; latency in ms.",
+        f"- wrk: 1 thread, {args.duration} s per scenario after {args.warmup} s of warm-up; "
+        "latency in ms.",
         f"- Ceilings (same run): `pgbench -S` {ceilings['pgbench']:,.0f} TPS (16 clients); "
         f"COPY into a table with Measurement's indexes {ceilings['copy']:,.0f} rows/s.",
         "",
@@ -672,6 +671,15 @@ def report(
     return "\n".join(lines) + "\n"
 
 
+def gunicorn_summary(args: argparse.Namespace, log_file: Path) -> str:
+    text = log_file.read_text(errors="replace") if log_file.exists() else ""
+    workers = len(set(re.findall(r"Booting worker with pid: (\d+)", text)))
+    worker_class = re.search(r"Using worker: (\w+)", text)
+    tuned = " ".join(f"`{item}`" for item in args.gunicorn_env) or "no overrides"
+    kind = worker_class.group(1) if worker_class else "?"
+    return f"{kind} workers booted: {workers} (recycled ones included); {tuned}"
+
+
 def git_commit() -> str:
     out = subprocess.run(
         ["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"],
@@ -695,12 +703,15 @@ def main() -> None:
     parser.add_argument("--reuse", action="store_true", help="keep an already loaded database")
     parser.add_argument("--load-only", action="store_true", help="load the data set and stop")
     parser.add_argument("--duration", type=int, default=15, help="seconds per wrk scenario")
+    parser.add_argument("--warmup", type=int, default=3, help="unmeasured seconds before each")
     parser.add_argument("--port", type=int, default=8400)
-    # gthread keeps connections alive and overlaps one thread's database wait with another's
-    # Python; sync workers close every connection (measured: ~4× fewer requests/s here).
-    parser.add_argument("--workers", type=int, default=int(os.environ.get("BENCH_WORKERS", 2)))
-    parser.add_argument("--threads", type=int, default=int(os.environ.get("BENCH_THREADS", 4)))
-    parser.add_argument("--worker-class", default=os.environ.get("BENCH_WORKER_CLASS", "gthread"))
+    parser.add_argument(
+        "--gunicorn-env",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="tune config/gunicorn.py, e.g. WEB_CONCURRENCY=2 GUNICORN_THREADS=8 (repeatable)",
+    )
     parser.add_argument("--only", help="run only scenarios whose name contains this text")
     parser.add_argument("--no-explain", action="store_true")
     parser.add_argument("--label", default="", help="suffix of the results file name")
@@ -755,6 +766,10 @@ def main() -> None:
                 log(f"SKIPPED {scenario.name}: {problem}")
                 continue
             log(f"running {scenario.name}")
+            if args.warmup:
+                # Every worker and thread has served this route (imports, connections) before
+                # the measured run starts.
+                run_wrk(scenario, args, env, duration=args.warmup)
             result = run_wrk(scenario, args, env)
             rows.append((scenario, result))
             log(
@@ -782,6 +797,7 @@ def main() -> None:
         "load": f"{load_before:.1f}",
         "busy": load_before > 1.0,
         "commit": git_commit(),
+        "gunicorn": gunicorn_summary(args, log_file),
         "data": counts,
     }
     text = report(args, rows, ceilings, timings, skipped, context)
