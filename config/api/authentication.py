@@ -6,7 +6,7 @@ from django.contrib.auth.models import User
 from rest_framework import authentication, exceptions
 from rest_framework.authtoken.models import Token
 
-from .permissions import SENSOR_ACCOUNT_ATTRIBUTE, sensor_account_annotations
+from .permissions import SENSOR_ACCOUNT_ATTRIBUTE, sensor_account_annotations, token_user_column
 
 
 class TokenAuthentication(authentication.TokenAuthentication):
@@ -17,7 +17,7 @@ class TokenAuthentication(authentication.TokenAuthentication):
         try:
             token: Any = (
                 Token.objects.select_related("user")
-                .annotate(**sensor_account_annotations("user"))
+                .annotate(**sensor_account_annotations(token_user_column()))
                 .get(key=key)
             )
         except Token.DoesNotExist:
