@@ -1,0 +1,77 @@
+"""What the schemathesis fuzzer (`make fuzz`) found, kept so it never comes back."""
+
+import base64
+from urllib.parse import quote
+
+import pytest
+from rest_framework.test import APIClient
+
+from calibrations.models import Calibration
+from tests.factories import CalibrationFactory, TagAssignmentFactory, TagFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def cursor(raw: str) -> str:
+    return quote(base64.b64encode(raw.encode()).decode())
+
+
+@pytest.mark.parametrize("url", ["/api/calibrations", "/api/tags", "/api/tags/t/calibrations"])
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "not base64 at all ^%",  # was a 404 "Invalid cursor"
+        "p=xyz",  # a position that is no timestamp: was a 500
+        "p=aaaa&r=1",
+        "o=1&p=x\x00y",  # NUL, which PostgreSQL refuses in text: was a 500
+        "p=0001-01-01T00:00:00+05:00",  # before year 1 in UTC
+        "o=-5",
+    ],
+)
+def test_a_malformed_or_crafted_cursor_is_a_400_naming_the_cursor(
+    reader_client: APIClient, url: str, raw: str
+) -> None:
+    TagAssignmentFactory(tag=TagFactory(name="t"))
+    value = quote(raw) if raw.startswith("not") else cursor(raw)
+    response = reader_client.get(f"{url}?cursor={value}")
+    if url == "/api/tags" and not raw.startswith(("not", "o=-", "o=1&p=x\x00")):
+        # Tags are ordered by name: any text is a valid position there.
+        assert response.status_code == 200
+        return
+    assert response.status_code == 400, response.content
+    assert "cursor" in response.json()
+
+
+def test_a_cursor_from_a_next_link_still_pages(reader_client: APIClient) -> None:
+    CalibrationFactory.create_batch(3)
+    first = reader_client.get("/api/calibrations?page_size=2").json()
+    second = reader_client.get(first["next"]).json()
+    assert len(first["results"]) == 2
+    assert len(second["results"]) == 1
+
+
+def test_a_timestamp_filter_with_a_nul_byte_is_a_400_not_a_match(
+    reader_client: APIClient,
+) -> None:
+    CalibrationFactory()
+    response = reader_client.get("/api/calibrations?timestamp=2025-04-01T10:00:00%00")
+    assert response.status_code == 400
+    assert "timestamp" in response.json()
+
+
+def test_adding_several_tags_answers_the_list_the_schema_documents(
+    writer_client: APIClient,
+) -> None:
+    calibration = CalibrationFactory()
+    response = writer_client.post(
+        f"/api/calibrations/{calibration.pk}/tags", {"tags": ["a", "b"]}, format="json"
+    )
+    assert response.status_code == 201
+    assert [a["tag"] for a in response.json()] == ["a", "b"]
+    schema = APIClient().get("/api/schema/?format=json").json()
+    result = schema["components"]["schemas"]["TagAddResult"]["oneOf"]
+    assert {"type": "array", "items": {"$ref": "#/components/schemas/TagAssignment"}} in result
+    operation = schema["paths"]["/api/calibrations/{calibration_id}/tags/"]["get"]
+    names = operation["responses"]["200"]["content"]["application/json"]["schema"]
+    assert names == {"type": "array", "items": {"type": "string"}}  # was an array of arrays
+    assert Calibration.objects.count() == 1
