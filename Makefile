@@ -7,7 +7,7 @@ PORT ?= 8000
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/calibration_service
 PYTEST_ARGS ?=
 
-.PHONY: help install run migrate seed test test-postgres test-sqlite check lint format typecheck schema clean
+.PHONY: help install run migrate seed test test-postgres test-sqlite check lint format typecheck schema fuzz clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -50,6 +50,9 @@ typecheck: install
 
 schema: install
 	DJANGO_SETTINGS_MODULE=config.settings.test $(MANAGE) spectacular --validate --fail-on-warn --file /dev/null
+
+fuzz: install  ## schemathesis against a live server on PostgreSQL (FUZZ_* knobs: scripts/fuzz.py)
+	$(UV) run --frozen python scripts/fuzz.py
 
 clean:  ## remove the virtualenv, the local SQLite database and collected static files
 	rm -rf .venv db.sqlite3 staticfiles .pytest_cache .mypy_cache .ruff_cache

@@ -51,16 +51,17 @@ class CursorPagination(pagination.CursorPagination):
             )
         return cursor
 
-    def _position_is_valid(self, position: str | None) -> bool:
+    def _position_is_valid(self, position: object) -> bool:
         if position is None:
             return True
+        position = str(position)
         if "\x00" in position:  # PostgreSQL refuses NUL in text
             return False
         name = self.ordering[0].lstrip("-")
         meta = self._model._meta
         field = meta.pk if name == "pk" else meta.get_field(name)
         try:
-            field.to_python(position)  # type: ignore[union-attr]
+            field.to_python(position)
         except (DjangoValidationError, ValueError, TypeError, OverflowError):
             return False
         return True

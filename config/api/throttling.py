@@ -29,18 +29,21 @@ class UserRateThrottle(DRFUserRateThrottle):
         self.key = self.get_cache_key(request, view)
         if self.key is None:
             return True
+        limit, duration = self.parse_rate(self.rate)
+        if not limit or not duration:
+            return True
         self.now = time.time()
-        window = int(self.now // self.duration)
-        key = f"{self.key}:{self.num_requests}/{self.duration}:{window}"
+        window = int(self.now // duration)
+        key = f"{self.key}:{limit}/{duration}:{window}"
         # `add` is atomic where the cache is; a lost race only means one more request counted.
-        cache.add(key, 0, timeout=self.duration + 1)
+        cache.add(key, 0, timeout=duration + 1)
         try:
             count = cache.incr(key)
         except ValueError:  # expired between add and incr
-            cache.set(key, 1, timeout=self.duration + 1)
+            cache.set(key, 1, timeout=duration + 1)
             count = 1
-        self._window_end = (window + 1) * self.duration
-        return count <= self.num_requests
+        self._window_end = (window + 1) * duration
+        return count <= limit
 
     def wait(self) -> float:
         return max(self._window_end - time.time(), 0.0)
