@@ -199,15 +199,17 @@ def test_the_api_answers_503_while_the_database_is_away_and_recovers_without_res
         assert call(server, "GET", path, token)[0] == 200, path
     assert call(server, "POST", "/api/calibrations", token, new)[0] == 201
 
+    requests: list[tuple[str, str, object]] = [("GET", path, None) for path in reads]
+    requests += [
+        ("POST", "/api/calibrations", new),
+        ("POST", f"/api/calibrations/{calibration.pk}/tags", {"tag": "during-outage"}),
+    ]
     under_fault = 0
     for mode in ("refuse", "hang"):
         proxy.set_mode(mode)
         rounds = 3 if mode == "refuse" else 1  # each hung connect costs the connect timeout
         for _ in range(rounds):
-            for method, path, body in [("GET", p, None) for p in reads] + [
-                ("POST", "/api/calibrations", new),
-                ("POST", f"/api/calibrations/{calibration.pk}/tags", {"tag": "during-outage"}),
-            ]:
+            for method, path, body in requests:
                 started = time.monotonic()
                 status, headers, answer = call(server, method, path, token, body)
                 under_fault += 1
