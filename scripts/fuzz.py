@@ -29,7 +29,10 @@ from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
-CHECKS = "not_a_server_error,status_code_conformance,response_schema_conformance,content_type_conformance"
+CHECKS = os.environ.get(
+    "FUZZ_CHECKS",
+    "not_a_server_error,status_code_conformance,response_schema_conformance,content_type_conformance",
+)
 
 
 def free_port() -> int:

@@ -29,6 +29,17 @@ class CursorPagination(pagination.CursorPagination):
             raise ValidationError({"page_size": ["A positive whole number is required."]})
         return min(size, self.max_page_size)
 
+    def get_schema_operation_parameters(self, view: Any) -> list[dict[str, Any]]:
+        parameters: list[dict[str, Any]] = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            if parameter["name"] == self.page_size_query_param:
+                parameter["schema"]["minimum"] = 1
+                parameter["description"] = (
+                    f"Results per page, default {self.page_size}; above {self.max_page_size} "
+                    f"is capped at {self.max_page_size}."
+                )
+        return parameters
+
     def paginate_queryset(
         self, queryset: QuerySet[Any], request: Request, view: Any = None
     ) -> list[Any] | None:

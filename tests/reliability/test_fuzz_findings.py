@@ -75,3 +75,39 @@ def test_adding_several_tags_answers_the_list_the_schema_documents(
     names = operation["responses"]["200"]["content"]["application/json"]["schema"]
     assert names == {"type": "array", "items": {"type": "string"}}  # was an array of arrays
     assert Calibration.objects.count() == 1
+
+
+@pytest.mark.parametrize("param", ["timestamp", "timestamp_after", "timestamp_before"])
+def test_a_timestamp_filter_with_a_percent_sign_is_a_400_not_a_500(
+    reader_client: APIClient, param: str
+) -> None:
+    # The error message quotes the input, and django-filter %-formats messages.
+    response = reader_client.get(f"/api/calibrations?{param}=2025T%25s%25(x)s%25")
+    assert response.status_code == 400
+    assert "%(x)s" in response.json()[param][0]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"calibration_type": "gain", "value": 1.5, "username": 0},
+        {"calibration_type": 1, "value": 1.5},
+        {"calibration_type": True, "value": 1.5},
+        {"calibration_type": "gain", "value": 1.5, "username": ["alice"]},
+    ],
+)
+def test_text_fields_refuse_numbers_and_booleans_instead_of_coercing_them(
+    writer_client: APIClient, body: dict[str, object]
+) -> None:
+    response = writer_client.post("/api/calibrations", body, format="json")
+    assert response.status_code == 400
+    assert "JSON string" in str(response.json())
+    assert not Calibration.objects.exists()
+
+
+def test_the_schema_says_page_size_starts_at_1() -> None:
+    schema = APIClient().get("/api/schema/?format=json").json()
+    for path in ("/api/calibrations/", "/api/tags/", "/api/tags/{tag}/calibrations/"):
+        parameters = schema["paths"][path]["get"]["parameters"]
+        page_size = next(p for p in parameters if p["name"] == "page_size")
+        assert page_size["schema"]["minimum"] == 1, path
