@@ -8,7 +8,7 @@ failure; prints the figures docs/RELIABILITY.md quotes. Knobs (environment):
 
   FUZZ_DATABASE_URL   default postgres://postgres@127.0.0.1:5432/calibration_service_fuzz
   FUZZ_PORT           default: a free port
-  FUZZ_MAX_EXAMPLES   examples per operation and phase (default 25)
+  FUZZ_MAX_EXAMPLES   examples per operation and phase (default 50)
   FUZZ_SEED           default 20251130 (reproducible in CI); `random` for a new one each run
   FUZZ_PHASES         default examples,coverage,fuzzing
 """
@@ -76,7 +76,7 @@ def main() -> int:
         "FUZZ_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/calibration_service_fuzz"
     )
     port = int(os.environ.get("FUZZ_PORT") or free_port())
-    max_examples = os.environ.get("FUZZ_MAX_EXAMPLES", "25")
+    max_examples = os.environ.get("FUZZ_MAX_EXAMPLES", "50")
     seed = os.environ.get("FUZZ_SEED", "20251130")
     if seed == "random":
         seed = str(random.randrange(1, 2**31))
