@@ -16,6 +16,7 @@ api_patterns: list[URLPattern | URLResolver] = [
     re_path(r"^redoc/?$", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
     path("", include("calibrations.api.urls")),
     path("", include("tagging.api.urls")),
+    path("", include("measurements.api.urls")),
 ]
 
 urlpatterns = [

@@ -1,11 +1,12 @@
 """One factory per model, with the smallest valid defaults."""
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import factory
 from django.contrib.auth.models import Permission, User
 
 from calibrations.models import Calibration, CalibrationType
+from measurements.models import Measurement, Room
 from tagging.models import Tag, TagAssignment
 
 
@@ -59,3 +60,20 @@ class TagAssignmentFactory(factory.django.DjangoModelFactory[TagAssignment]):
     calibration = factory.SubFactory(CalibrationFactory)
     tag = factory.SubFactory(TagFactory)
     added_at = datetime(2025, 4, 1, 12, 0, tzinfo=UTC)
+
+
+class RoomFactory(factory.django.DjangoModelFactory[Room]):
+    class Meta:
+        model = Room
+        django_get_or_create = ("room_id",)
+
+    room_id = factory.Sequence(lambda n: f"room-{n}")
+
+
+class MeasurementFactory(factory.django.DjangoModelFactory[Measurement]):
+    class Meta:
+        model = Measurement
+
+    room = factory.SubFactory(RoomFactory)
+    timestamp = factory.Sequence(lambda n: datetime(2025, 4, 1, tzinfo=UTC) + timedelta(minutes=n))
+    value = 21.5

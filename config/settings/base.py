@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "config.apps.ConfigConfig",
     "calibrations.apps.CalibrationsConfig",
     "tagging.apps.TaggingConfig",
+    "measurements.apps.MeasurementsConfig",
 ]
 
 MIDDLEWARE = [
@@ -143,7 +144,7 @@ X_FRAME_OPTIONS = "DENY"
 REST_FRAMEWORK = {
     # Token first, so an anonymous request gets 401 with `WWW-Authenticate: Token`.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "config.api.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["config.api.permissions.ActionPermissions"],

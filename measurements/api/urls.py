@@ -1,0 +1,31 @@
+from django.urls import re_path
+
+from config.api.routers import OptionalSlashRouter
+
+from .views import MeasurementViewSet, RoomStatisticsViewSet, RoomViewSet
+
+app_name = "measurements-api"
+
+router = OptionalSlashRouter()
+router.register("rooms", RoomViewSet, basename="room")
+
+_ROOM = r"^measurements/(?P<room_id>[^/]+)"
+
+urlpatterns = [
+    re_path(
+        _ROOM + r"/?$",
+        MeasurementViewSet.as_view({"get": "list", "post": "ingest"}),
+        name="room-readings",
+    ),
+    re_path(
+        _ROOM + r"/average/(?P<duration>[^/]+)/?$",
+        RoomStatisticsViewSet.as_view({"get": "average"}),
+        name="room-average",
+    ),
+    re_path(
+        _ROOM + r"/series/?$",
+        RoomStatisticsViewSet.as_view({"get": "series"}),
+        name="room-series",
+    ),
+    *router.urls,
+]

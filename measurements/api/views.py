@@ -1,0 +1,374 @@
+"""`/api/measurements/{room_id}` (post, list, average, series) and `/api/rooms`."""
+
+from datetime import timedelta
+from typing import Any
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db.models import QuerySet
+from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiParameter,
+    OpenApiResponse,
+    PolymorphicProxySerializer,
+    extend_schema,
+)
+from rest_framework import mixins, status, viewsets
+from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from config.api.pagination import CursorPagination
+
+from .. import clock
+from ..durations import DURATION_HELP, DurationError, format_duration, parse_duration
+from ..filtersets import MeasurementFilterSet
+from ..models import EPOCH, ROOM_ID_HELP, Measurement, Room, validate_room_id
+from ..services import ReadingError, reading_record, readings_ingest
+from ..units import from_celsius_or_none
+from .serializers import (
+    MAX_READINGS,
+    AverageQuerySerializer,
+    AverageSerializer,
+    BucketSerializer,
+    IngestResultSerializer,
+    ReadingErrorSerializer,
+    ReadingInputError,
+    ReadingInSerializer,
+    ReadingSerializer,
+    RoomSerializer,
+    SeriesQuerySerializer,
+    UnitQuerySerializer,
+    parse_reading,
+)
+
+MAX_BUCKETS = 10_000
+SERIES_DEFAULT_SPAN = timedelta(days=7)
+
+ROOM_ID = OpenApiParameter(
+    "room_id", OpenApiTypes.STR, OpenApiParameter.PATH, description=f"The room's id: {ROOM_ID_HELP}"
+)
+DURATION = OpenApiParameter(
+    "duration", OpenApiTypes.STR, OpenApiParameter.PATH, description=DURATION_HELP
+)
+UNKNOWN_ROOM = OpenApiResponse(description="The room never had a reading (or its id is malformed).")
+BAD_INPUT = OpenApiResponse(description="Invalid input; the body names the field.")
+SENSOR_FORBIDDEN = OpenApiResponse(
+    description="A sensor account (only `measurements.add_measurement`) may only post readings."
+)
+READINGS_IN = PolymorphicProxySerializer(
+    component_name="ReadingOrReadings",
+    serializers=[ReadingInSerializer, ReadingInSerializer(many=True)],
+    resource_type_field_name=None,
+    many=False,
+)
+
+
+def room_or_404(room_id: str) -> Room:
+    """The room, or a 404 saying it has no readings (a malformed id cannot name a room)."""
+    try:
+        validate_room_id(room_id)
+        return Room.objects.get(pk=room_id)
+    except (DjangoValidationError, Room.DoesNotExist):
+        raise NotFound(f"Room '{room_id}' has no readings.") from None
+
+
+def unit_from(request: Request) -> str:
+    """The `unit` query parameter (default C); 400 when it is not C, F or K."""
+    query = UnitQuerySerializer(data=request.query_params)
+    query.is_valid(raise_exception=True)
+    return str(query.validated_data["unit"])
+
+
+class ReadingPagination(CursorPagination):
+    """Newest reading first."""
+
+    ordering = "-timestamp"
+
+
+class MeasurementViewSet(viewsets.GenericViewSet[Measurement]):
+    """A room's temperature readings: post them, list them, average and bucket them."""
+
+    queryset = Measurement.objects.all()
+    serializer_class = ReadingSerializer
+    filterset_class = MeasurementFilterSet
+    filter_backends = [DjangoFilterBackend]
+    pagination_class = ReadingPagination
+    action_permissions = {"ingest": ["measurements.add_measurement"]}
+    # What an account holding only `measurements.add_measurement` (a sensor) may do.
+    sensor_actions = frozenset({"ingest"})
+
+    @extend_schema(
+        summary="Post one reading, or an array of up to 10,000",
+        description=(
+            "One reading (a JSON object) → 201 with the stored reading, or 200 with the "
+            "reading already stored for the same (room, timestamp, sensor): the first value "
+            "stored wins. An array → 201 with how many were created and how many were "
+            "duplicates (already stored or repeated in the array); an array is all or "
+            "nothing: one bad reading → 400 naming its index, nothing stored. Values are "
+            "stored in °C; the room is created by its first reading."
+        ),
+        parameters=[ROOM_ID],
+        request=READINGS_IN,
+        responses={
+            201: PolymorphicProxySerializer(
+                component_name="ReadingOrIngestResult",
+                serializers=[ReadingSerializer, IngestResultSerializer],
+                resource_type_field_name=None,
+            ),
+            200: OpenApiResponse(ReadingSerializer, description="That reading was already stored."),
+            403: OpenApiResponse(description="The user lacks `measurements.add_measurement`."),
+            400: OpenApiResponse(
+                ReadingErrorSerializer,
+                description=(
+                    'Invalid input. One reading: errors keyed by field (`{"value": ["…"]}`). '
+                    "An array: `detail`, the first bad `index` and `errors` by index; an array "
+                    "over 10,000 readings, an empty one, or a body neither object nor array: "
+                    '`{"detail": "…"}`. An invalid room id: `{"room_id": ["…"]}`.'
+                ),
+            ),
+        },
+        examples=[
+            OpenApiExample(
+                "One reading",
+                value={"value": 21.5, "unit": "C", "timestamp": "2025-04-01T10:00:00Z"},
+                request_only=True,
+            ),
+            OpenApiExample(
+                "An array",
+                value=[
+                    {"value": 70.7, "unit": "F", "timestamp": "2025-04-01T10:00:00Z"},
+                    {"value": 294.6, "unit": "K", "timestamp": "2025-04-01T10:10:00Z"},
+                ],
+                request_only=True,
+            ),
+        ],
+    )
+    def ingest(self, request: Request, room_id: str) -> Response:
+        try:
+            validate_room_id(room_id)
+        except DjangoValidationError as exc:
+            raise ValidationError({"room_id": exc.messages}) from None
+        data = request.data
+        if isinstance(data, list):
+            return self._ingest_many(room_id, data)
+        if isinstance(data, dict):
+            try:
+                reading = parse_reading(data, default_timestamp=clock.now())
+            except ReadingInputError as exc:
+                raise ValidationError(exc.errors) from None
+            try:
+                result = reading_record(
+                    room_id=room_id,
+                    value=reading.value,
+                    unit=reading.unit,
+                    timestamp=reading.timestamp,
+                    sensor=reading.sensor,
+                )
+            except ReadingError as exc:
+                raise ValidationError({exc.field: [exc.message]}) from None
+            return Response(
+                ReadingSerializer(result.measurement).data,
+                status=status.HTTP_201_CREATED if result.created else status.HTTP_200_OK,
+            )
+        raise ValidationError(
+            {"detail": "Send one reading (a JSON object) or an array of up to 10,000 readings."}
+        )
+
+    def _ingest_many(self, room_id: str, data: list[Any]) -> Response:
+        if not data:
+            raise ValidationError({"detail": "The array is empty; send at least one reading."})
+        if len(data) > MAX_READINGS:
+            raise ValidationError(
+                {
+                    "detail": f"At most {MAX_READINGS:,} readings per request; "
+                    f"this array has {len(data):,}."
+                }
+            )
+        readings = []
+        errors: dict[str, dict[str, list[str]]] = {}
+        for index, item in enumerate(data):
+            try:
+                readings.append(parse_reading(item, default_timestamp=None))
+            except ReadingInputError as exc:
+                errors[str(index)] = exc.errors
+        if errors:
+            first = next(iter(errors))
+            field, messages = next(iter(errors[first].items()))
+            return Response(
+                {
+                    "detail": f"Reading {first} is invalid ({field}: {messages[0]}); "
+                    "nothing was stored.",
+                    "index": int(first),
+                    "errors": errors,
+                },
+                status=status.HTTP_400_BAD_REQUEST,
+            )
+        try:
+            result = readings_ingest(room_id=room_id, readings=readings)
+        except ReadingError as exc:
+            return Response(
+                {
+                    "detail": f"{exc}; nothing was stored.",
+                    "index": exc.index,
+                    "errors": {str(exc.index): {exc.field: [exc.message]}},
+                },
+                status=status.HTTP_400_BAD_REQUEST,
+            )
+        return Response(IngestResultSerializer(result).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        summary="A room's readings, newest first",
+        parameters=[ROOM_ID, UnitQuerySerializer],
+        responses={
+            200: ReadingSerializer(many=True),
+            400: BAD_INPUT,
+            403: SENSOR_FORBIDDEN,
+            404: UNKNOWN_ROOM,
+        },
+    )
+    def list(self, request: Request, room_id: str) -> Response:
+        unit = unit_from(request)
+        room = room_or_404(room_id)
+        queryset = self.filter_queryset(Measurement.objects.filter(room=room))
+        page = self.paginate_queryset(queryset)
+        data = ReadingSerializer(page, many=True, context={"unit": unit}).data
+        return self.get_paginated_response(data)
+
+
+class RoomStatisticsViewSet(viewsets.GenericViewSet[Measurement]):
+    """Statistics of a room's readings: over the last duration, and in buckets."""
+
+    queryset = Measurement.objects.all()
+    serializer_class = AverageSerializer
+    pagination_class = None
+    filter_backends: list[Any] = []
+    sensor_actions: frozenset[str] = frozenset()
+
+    @extend_schema(
+        summary="Average, min, max and count of a room's readings over the last duration",
+        description=(
+            "The window is `[now − duration, now]`, both ends inclusive. A room with no "
+            "reading in the window → 200 with `count` 0 and `average`, `min`, `max` null."
+        ),
+        parameters=[ROOM_ID, DURATION, AverageQuerySerializer],
+        responses={
+            200: AverageSerializer,
+            400: BAD_INPUT,
+            403: SENSOR_FORBIDDEN,
+            404: UNKNOWN_ROOM,
+        },
+    )
+    def average(self, request: Request, room_id: str, duration: str) -> Response:
+        try:
+            width = parse_duration(duration)
+        except DurationError as exc:
+            raise ValidationError({"duration": [str(exc)]}) from None
+        unit = unit_from(request)
+        room = room_or_404(room_id)
+        end = clock.now()
+        start = end - width
+        summary = Measurement.objects.window(room, start, end).summary()
+        body = AverageSerializer(
+            {
+                "room_id": room.room_id,
+                "duration": format_duration(width),
+                "from": start,
+                "to": end,
+                "unit": unit,
+                **{k: from_celsius_or_none(summary[k], unit) for k in ("average", "min", "max")},  # type: ignore[literal-required]
+                "count": summary["count"],
+            }
+        )
+        return Response(body.data)
+
+    @extend_schema(
+        summary="A room's readings in buckets aligned to the UTC epoch, oldest first",
+        description=(
+            "Each bucket is `[start, start + bucket)`; empty buckets are left out. At most "
+            f"{MAX_BUCKETS:,} buckets between `from` and `to`, else 400."
+        ),
+        parameters=[ROOM_ID, SeriesQuerySerializer],
+        responses={
+            200: BucketSerializer(many=True),
+            400: BAD_INPUT,
+            403: SENSOR_FORBIDDEN,
+            404: UNKNOWN_ROOM,
+        },
+    )
+    def series(self, request: Request, room_id: str) -> Response:
+        query = SeriesQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        params = query.validated_data
+        try:
+            width = parse_duration(params["bucket"])
+        except DurationError as exc:
+            raise ValidationError({"bucket": [str(exc)]}) from None
+        end = params.get("to") or clock.now()
+        try:
+            start = params.get("from") or end - SERIES_DEFAULT_SPAN
+        except OverflowError:
+            raise ValidationError(
+                {"to": ["Too early to start a default window before it."]}
+            ) from None
+        if start > end:
+            raise ValidationError({"from": ["`from` must not be after `to`."]})
+        count = (end - EPOCH) // width - (start - EPOCH) // width + 1
+        if count > MAX_BUCKETS:
+            raise ValidationError(
+                {
+                    "bucket": [
+                        f"{count:,} buckets between `from` and `to`; at most {MAX_BUCKETS:,}. "
+                        "Use a wider bucket or a shorter span."
+                    ]
+                }
+            )
+        room = room_or_404(room_id)
+        buckets = Measurement.objects.window(room, start, end).buckets(width)
+        return Response(BucketSerializer(buckets, many=True, context={"unit": params["unit"]}).data)
+
+
+class RoomPagination(CursorPagination):
+    ordering = "room_id"
+
+
+class RoomViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet[Room]):
+    """Rooms, each with its latest reading."""
+
+    queryset = Room.objects.all()
+    serializer_class = RoomSerializer
+    pagination_class = RoomPagination
+    filter_backends: list[Any] = []
+    lookup_field = "room_id"
+    lookup_url_kwarg = "room_id"
+    lookup_value_regex = "[^/]+"
+
+    def get_queryset(self) -> QuerySet[Room]:
+        return Room.objects.with_last_reading()
+
+    def get_object(self) -> Room:
+        raw = self.kwargs["room_id"]
+        try:
+            validate_room_id(raw)
+        except DjangoValidationError:
+            raise NotFound(f"Room '{raw}' not found.") from None
+        room = self.get_queryset().filter(pk=raw).first()
+        if room is None:
+            raise NotFound(f"Room '{raw}' not found.")
+        return room
+
+    @extend_schema(
+        summary="Rooms, each with its latest reading (°C)",
+        responses={200: RoomSerializer(many=True), 400: BAD_INPUT, 403: SENSOR_FORBIDDEN},
+    )
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return super().list(request, *args, **kwargs)
+
+    @extend_schema(
+        summary="One room with its latest reading (°C)",
+        parameters=[ROOM_ID],
+        responses={200: RoomSerializer, 403: SENSOR_FORBIDDEN, 404: UNKNOWN_ROOM},
+    )
+    def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return super().retrieve(request, *args, **kwargs)

@@ -1,0 +1,251 @@
+"""Rooms, and the temperature readings their sensors post (stored in degrees Celsius)."""
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any, TypedDict
+
+from django.core.validators import RegexValidator
+from django.db import connection, models
+from django.db.models import Avg, Count, Max, Min, Q
+from django.utils import timezone
+
+from .units import ABSOLUTE_ZERO_C
+
+ROOM_ID_MAX_LENGTH = 64
+# `\A…\Z` in Python (where `$` would also match before a trailing newline), `^…$` in SQL.
+ROOM_ID_PATTERN = r"\A[A-Za-z0-9._-]{1,64}\Z"
+ROOM_ID_SQL_PATTERN = r"^[A-Za-z0-9._-]{1,64}$"
+ROOM_ID_HELP = "1–64 letters, digits, `.`, `_` or `-`; case-sensitive."
+SENSOR_MAX_LENGTH = 64
+# The largest finite double: `value <=` this also excludes NaN on PostgreSQL (NaN sorts last).
+MAX_FINITE = 1.7976931348623157e308
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+validate_room_id = RegexValidator(
+    ROOM_ID_PATTERN,
+    message="A room id is 1–64 letters, digits, '.', '_' or '-'.",
+    code="invalid_room_id",
+)
+
+
+class RoomQuerySet(models.QuerySet["Room"]):
+    def with_last_reading(self) -> "RoomQuerySet":
+        """Rooms annotated with `last_timestamp` and `last_value` (°C) of their latest reading."""
+        # Ordered like the unique index read backwards, so each subquery is one index probe;
+        # the sensor breaks ties between readings of the same instant, the same way in both.
+        latest = Measurement.objects.filter(room=models.OuterRef("pk")).order_by(
+            "-timestamp", "-sensor"
+        )
+        return self.annotate(
+            last_timestamp=models.Subquery(latest.values("timestamp")[:1]),
+            last_value=models.Subquery(latest.values("value")[:1]),
+        )
+
+
+class Room(models.Model):
+    """A room whose temperature is measured; created by its first reading."""
+
+    room_id = models.CharField(
+        primary_key=True,
+        max_length=ROOM_ID_MAX_LENGTH,
+        validators=[validate_room_id],
+        help_text=ROOM_ID_HELP,
+    )
+    name = models.CharField(max_length=200, blank=True, default="")
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    objects = RoomQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["room_id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(room_id__regex=ROOM_ID_SQL_PATTERN),
+                name="measurements_room_id_valid",
+                violation_error_message="A room id is 1–64 letters, digits, '.', '_' or '-'.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.room_id} ({self.name})" if self.name else self.room_id
+
+
+class Summary(TypedDict):
+    """Average, min and max in °C (None when no reading) and how many readings."""
+
+    average: float | None
+    min: float | None
+    max: float | None
+    count: int
+
+
+@dataclass(frozen=True)
+class Bucket:
+    """The readings of one bucket of a series: its start and their statistics (°C)."""
+
+    start: datetime
+    average: float
+    min: float
+    max: float
+    count: int
+
+
+class DateBin(models.Func):
+    """PostgreSQL's `date_bin(stride, source, origin)`: the start of the bucket holding source."""
+
+    function = "DATE_BIN"
+    output_field = models.DateTimeField()
+
+
+class MeasurementQuerySet(models.QuerySet["Measurement"]):
+    def window(self, room: "Room | str", start: datetime, end: datetime) -> "MeasurementQuerySet":
+        """Readings of `room` with `start <= timestamp <= end` (both ends inclusive)."""
+        room_id = room.pk if isinstance(room, Room) else room
+        # A range over the unique index's leading (room, timestamp) columns.
+        return self.filter(room_id=room_id, timestamp__gte=start, timestamp__lte=end)
+
+    def summary(self) -> Summary:
+        """Average, min, max (°C) and count of these readings, in one aggregate query."""
+        # COUNT(*) rather than COUNT(value) keeps the scan index-only on PostgreSQL.
+        result: dict[str, Any] = self.order_by().aggregate(
+            average=Avg("value"), min=Min("value"), max=Max("value"), count=Count("*")
+        )
+        return Summary(
+            average=result["average"],
+            min=result["min"],
+            max=result["max"],
+            count=result["count"] or 0,
+        )
+
+    def newest_first(self) -> "MeasurementQuerySet":
+        """Newest reading first; the id breaks ties between readings of the same instant."""
+        return self.order_by("-timestamp", "-id")
+
+    def buckets(self, width: timedelta) -> list[Bucket]:
+        """Statistics per `width`-wide bucket aligned to the UTC epoch, oldest first; empty
+        buckets are left out. Bucketed by the database on PostgreSQL, in Python elsewhere."""
+        if connection.vendor == "postgresql":
+            rows = (
+                self.order_by()
+                .annotate(
+                    start=DateBin(
+                        models.Value(width, output_field=models.DurationField()),
+                        "timestamp",
+                        models.Value(EPOCH, output_field=models.DateTimeField()),
+                    )
+                )
+                .values("start")
+                .annotate(
+                    average=Avg("value"), min=Min("value"), max=Max("value"), count=Count("*")
+                )
+                .order_by("start")
+            )
+            return [Bucket(**row) for row in rows]
+        return _buckets_in_python(
+            self.order_by("timestamp").values_list("timestamp", "value").iterator(), width
+        )
+
+
+def _buckets_in_python(rows: Iterable[tuple[datetime, float]], width: timedelta) -> list[Bucket]:
+    """The portable bucketing: exact integer arithmetic on microseconds since the epoch."""
+    step = width // timedelta(microseconds=1)
+    buckets: list[Bucket] = []
+    start: datetime | None = None
+    total = 0.0
+    low = high = 0.0
+    count = 0
+    for timestamp, value in rows:
+        offset = (timestamp - EPOCH) // timedelta(microseconds=1)
+        bucket_start = EPOCH + timedelta(microseconds=(offset // step) * step)
+        if bucket_start != start:
+            if start is not None:
+                buckets.append(Bucket(start, total / count, low, high, count))
+            start, total, low, high, count = bucket_start, 0.0, value, value, 0
+        total += value
+        low = min(low, value)
+        high = max(high, value)
+        count += 1
+    if start is not None:
+        buckets.append(Bucket(start, total / count, low, high, count))
+    return buckets
+
+
+class CoveringUniqueConstraint(models.UniqueConstraint):
+    """A unique constraint that INCLUDEs its extra columns where the database can (PostgreSQL)
+    and is a plain unique constraint elsewhere (SQLite), where Django would skip it entirely."""
+
+    def _portable(self, schema_editor: Any) -> models.UniqueConstraint | None:
+        include = getattr(self, "include", ())
+        if not include or schema_editor.connection.features.supports_covering_indexes:
+            return None
+        return models.UniqueConstraint(
+            fields=self.fields, name=self.name, violation_error_message=self.violation_error_message
+        )
+
+    def constraint_sql(self, model: Any, schema_editor: Any) -> Any:
+        portable = self._portable(schema_editor)
+        if portable is not None:
+            return portable.constraint_sql(model, schema_editor)
+        return super().constraint_sql(model, schema_editor)
+
+    def create_sql(self, model: Any, schema_editor: Any) -> Any:
+        portable = self._portable(schema_editor)
+        if portable is not None:
+            return portable.create_sql(model, schema_editor)
+        return super().create_sql(model, schema_editor)
+
+    def remove_sql(self, model: Any, schema_editor: Any) -> Any:
+        portable = self._portable(schema_editor)
+        if portable is not None:
+            return portable.remove_sql(model, schema_editor)
+        return super().remove_sql(model, schema_editor)
+
+    def _check(self, model: Any, connection: Any) -> list[Any]:
+        # models.W039 warns that INCLUDE is unsupported; here it degrades on purpose.
+        errors = super()._check(model, connection)  # type: ignore[misc]
+        return [error for error in errors if error.id != "models.W039"]
+
+
+class Measurement(models.Model):
+    """One temperature reading of a room at an instant, from a sensor, in degrees Celsius."""
+
+    id = models.BigAutoField(primary_key=True)
+    # No separate index: the unique constraint's index leads with the room.
+    room = models.ForeignKey(
+        Room, on_delete=models.PROTECT, related_name="measurements", db_index=False
+    )
+    timestamp = models.DateTimeField()
+    sensor = models.CharField(
+        max_length=SENSOR_MAX_LENGTH, blank=True, default="", help_text="Source of the reading."
+    )
+    value = models.FloatField(help_text="Degrees Celsius.")
+
+    objects = MeasurementQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-timestamp", "-id"]
+        constraints = [
+            # A retried post of the same reading is stored once. INCLUDE (value) makes the
+            # window aggregate of one room an index-only range scan on PostgreSQL.
+            CoveringUniqueConstraint(
+                fields=["room", "timestamp", "sensor"],
+                include=["value"],
+                name="measurement_room_ts_sensor_uniq",
+                violation_error_message="This reading (room, timestamp, sensor) is already stored.",
+            ),
+            models.CheckConstraint(
+                condition=Q(value__gte=ABSOLUTE_ZERO_C),
+                name="measurements_measurement_value_above_absolute_zero",
+                violation_error_message="A temperature cannot be below absolute zero (-273.15 °C).",
+            ),
+            models.CheckConstraint(
+                condition=Q(value__lte=MAX_FINITE),
+                name="measurements_measurement_value_finite",
+                violation_error_message="The value must be a finite number.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        sensor = f" [{self.sensor}]" if self.sensor else ""
+        return f"{self.room_id} {self.timestamp:%Y-%m-%d %H:%M:%S} {self.value:g} °C{sensor}"

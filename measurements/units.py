@@ -1,0 +1,61 @@
+"""Temperature units: readings come in °C, °F or K and are stored in °C."""
+
+from typing import Final, Literal
+
+Unit = Literal["C", "F", "K"]
+UNITS: Final[tuple[Unit, ...]] = ("C", "F", "K")
+STORED_UNIT: Final[Unit] = "C"
+ABSOLUTE_ZERO_C: Final = -273.15
+# Absolute zero written in each unit, so a reading is checked in the unit it was sent in
+# (converting first could land a hair below -273.15 through rounding).
+ABSOLUTE_ZERO: Final[dict[str, float]] = {"C": ABSOLUTE_ZERO_C, "F": -459.67, "K": 0.0}
+UNITS_HELP: Final = "`C` (degrees Celsius), `F` (degrees Fahrenheit) or `K` (kelvin)."
+
+
+class UnitError(ValueError):
+    """The unit is not one of C, F, K."""
+
+    def __init__(self, unit: object) -> None:
+        super().__init__(f"'{unit}' is not a unit; choose one of C, F, K.")
+
+
+class BelowAbsoluteZeroError(ValueError):
+    """A temperature below absolute zero, which cannot be."""
+
+    def __init__(self, value: float, unit: str) -> None:
+        floor = ABSOLUTE_ZERO[unit]
+        suffix = "K" if unit == "K" else f"°{unit}"
+        super().__init__(f"{value:g} {suffix} is below absolute zero ({floor:g} {suffix}).")
+
+
+def check_unit(unit: object) -> Unit:
+    """`unit` if it is one of C, F, K (exact case), else UnitError."""
+    if unit == "C" or unit == "F" or unit == "K":
+        return unit  # type: ignore[return-value]
+    raise UnitError(unit)
+
+
+def to_celsius(value: float, unit: str) -> float:
+    """`value` in `unit` converted to °C; BelowAbsoluteZeroError below absolute zero."""
+    checked = check_unit(unit)
+    if value < ABSOLUTE_ZERO[checked]:
+        raise BelowAbsoluteZeroError(value, checked)
+    if checked == "C":
+        return value
+    celsius = (value - 32.0) * 5.0 / 9.0 if checked == "F" else value - 273.15
+    return max(celsius, ABSOLUTE_ZERO_C)
+
+
+def from_celsius(value: float, unit: str) -> float:
+    """`value` in °C converted to `unit`."""
+    checked = check_unit(unit)
+    if checked == "C":
+        return value
+    if checked == "F":
+        return value * 9.0 / 5.0 + 32.0
+    return value + 273.15
+
+
+def from_celsius_or_none(value: float | None, unit: str) -> float | None:
+    """`from_celsius`, passing None through (an empty window has no average)."""
+    return None if value is None else from_celsius(value, unit)
