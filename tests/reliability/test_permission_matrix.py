@@ -15,8 +15,16 @@ from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from calibrations.models import Calibration
+from measurements.models import Measurement, Room
 from tagging.models import Tag, TagAssignment
-from tests.factories import CalibrationFactory, TagAssignmentFactory, TagFactory, UserFactory
+from tests.factories import (
+    CalibrationFactory,
+    MeasurementFactory,
+    RoomFactory,
+    TagAssignmentFactory,
+    TagFactory,
+    UserFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -32,6 +40,7 @@ class Write:
     permission: str
     status: int
     body: object = None
+    sensor: bool = False  # a sensor account may do this (and nothing else)
 
 
 @dataclass(frozen=True)
@@ -75,6 +84,24 @@ ROUTES = [
         reads=False,
         writes={"post": Write("tagging.change_tagassignment", 200)},
     ),
+    Route(
+        "/api/measurements/lab-1",
+        "/api/measurements/{room_id}/",
+        writes={
+            "post": Write(
+                "measurements.add_measurement",
+                201,
+                {"value": 21.5, "timestamp": "2025-04-01T10:00:00Z"},
+                sensor=True,
+            )
+        },
+    ),
+    Route(
+        "/api/measurements/lab-1/average/PT1H", "/api/measurements/{room_id}/average/{duration}/"
+    ),
+    Route("/api/measurements/lab-1/series", "/api/measurements/{room_id}/series/"),
+    Route("/api/rooms", "/api/rooms/"),
+    Route("/api/rooms/lab-1", "/api/rooms/{room_id}/"),
 ]
 
 
@@ -105,9 +132,13 @@ def client_as(user: User | None) -> APIClient:
 def expected_status(role: str, user: User | None, route: Route, method: str) -> int:
     if user is None:
         return 401
+    write = route.writes.get(method)
+    if role == "sensor":
+        # A sensor account may post readings and nothing else, reads included (403 first,
+        # before 405: it learns nothing about the routes).
+        return write.status if write and write.sensor else 403
     if method == "get" and route.reads:
         return 200
-    write = route.writes.get(method)
     if write is None:
         return 405
     return write.status if user.has_perm(write.permission) else 403
@@ -118,6 +149,8 @@ def snapshot() -> tuple[object, ...]:
         Calibration.objects.count(),
         Tag.objects.count(),
         sorted(TagAssignment.objects.values_list("id", "removed_at")),
+        Room.objects.count(),
+        Measurement.objects.count(),
     )
 
 
@@ -129,6 +162,7 @@ def test_each_role_gets_exactly_what_it_may_on_every_route_and_method(
 ) -> None:
     calibration = CalibrationFactory(id=CALIBRATION_ID)
     TagAssignmentFactory(calibration=calibration, tag=TagFactory(name="t"))
+    MeasurementFactory(room=RoomFactory(room_id="lab-1"))
     user = make_user(role)
     before = snapshot()
     write = route.writes.get(method)
@@ -166,7 +200,12 @@ def test_the_matrix_covers_every_route_in_the_schema() -> None:
     ],
 )
 @pytest.mark.parametrize(
-    "url", ["/admin/calibrations/calibration/", "/admin/tagging/tag/", "/admin/auth/user/"]
+    "url",
+    [
+        "/admin/calibrations/calibration/",
+        "/admin/tagging/tag/",
+        "/admin/auth/user/",
+    ],
 )
 def test_the_admin_lets_in_only_staff_with_the_model_permission(
     role: str, expected: int, url: str
