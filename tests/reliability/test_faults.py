@@ -26,6 +26,7 @@ from django.db import connection
 from rest_framework.authtoken.models import Token
 
 from calibrations.models import Calibration
+from measurements.models import Measurement
 from tests.factories import CalibrationFactory, CalibrationTypeFactory, UserFactory
 
 pytestmark = [pytest.mark.postgresql, pytest.mark.django_db(transaction=True)]
@@ -192,9 +193,13 @@ def test_the_api_answers_503_while_the_database_is_away_and_recovers_without_res
         f"/api/calibrations/{calibration.pk}",
         f"/api/calibrations/{calibration.pk}/tags",
         "/api/tags",
+        "/api/measurements/lab-1",
+        "/api/measurements/lab-1/average/PT1H",
+        "/api/rooms",
     ]
 
     assert call(server, "GET", "/readyz")[0] == 200
+    assert call(server, "POST", "/api/measurements/lab-1", token, {"value": 20.0})[0] == 201
     for path in reads:
         assert call(server, "GET", path, token)[0] == 200, path
     assert call(server, "POST", "/api/calibrations", token, new)[0] == 201
@@ -203,6 +208,8 @@ def test_the_api_answers_503_while_the_database_is_away_and_recovers_without_res
     requests += [
         ("POST", "/api/calibrations", new),
         ("POST", f"/api/calibrations/{calibration.pk}/tags", {"tag": "during-outage"}),
+        ("POST", "/api/measurements/lab-1", {"value": 21.5}),
+        ("POST", "/api/measurements/lab-1", [{"value": 21.5, "timestamp": "2025-04-01T10:00:00Z"}]),
     ]
     under_fault = 0
     for mode in ("refuse", "hang"):
@@ -232,6 +239,7 @@ def test_the_api_answers_503_while_the_database_is_away_and_recovers_without_res
     assert call(server, "POST", "/api/calibrations", token, new)[0] == 201
     # Nothing that was refused during the outage was stored.
     assert Calibration.objects.count() == 3
+    assert Measurement.objects.count() == 1
     assert not Calibration.objects.filter(tag_assignments__tag__name="during-outage").exists()
     print(f"\nrequests under fault: {under_fault}")
 

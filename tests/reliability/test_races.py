@@ -8,6 +8,7 @@ import itertools
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -16,6 +17,7 @@ from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from calibrations.models import Calibration
+from measurements.models import Measurement, Room
 from tagging.models import Tag, TagAssignment
 from tests.conftest import WRITER_PERMISSIONS
 from tests.factories import CalibrationFactory, CalibrationTypeFactory, UserFactory
@@ -23,9 +25,11 @@ from tests.factories import CalibrationFactory, CalibrationTypeFactory, UserFact
 pytestmark = [pytest.mark.postgresql, pytest.mark.django_db(transaction=True)]
 
 
-def run_together(workers: list[Callable[[APIClient], Any]]) -> list[Any]:
+def run_together(
+    workers: list[Callable[[APIClient], Any]], permissions: list[str] = WRITER_PERMISSIONS
+) -> list[Any]:
     """Start every worker at once on its own thread and database connection."""
-    user = UserFactory(username="racer", permissions=WRITER_PERMISSIONS)
+    user = UserFactory(username="racer", permissions=permissions)
     key = Token.objects.get_or_create(user=user)[0].key
     barrier = threading.Barrier(len(workers))
 
@@ -129,3 +133,46 @@ def test_many_clients_recording_calibrations_with_the_same_new_tags_make_each_ta
     assert Calibration.objects.count() == 24
     assert sorted(Tag.objects.values_list("name", flat=True)) == ["Fresh", "fresh-2"]
     assert TagAssignment.objects.filter(removed_at__isnull=True).count() == 48
+
+
+@pytest.mark.parametrize("room_id", ["race-1", "race-2"])
+def test_many_sensors_posting_to_one_new_room_store_every_reading_exactly_once(
+    room_id: str,
+) -> None:
+    """Six sensor threads, two per sensor name, so the same readings race each other: an
+    array of 200, then single posts overlapping its end and going past it."""
+    url = f"/api/measurements/{room_id}"
+    start = datetime(2025, 4, 1, tzinfo=UTC)
+
+    def reading(sensor: str, i: int) -> dict[str, object]:
+        stamp = (start + timedelta(seconds=i)).isoformat()
+        return {"timestamp": stamp, "value": 20 + i / 100, "unit": "C", "sensor": sensor}
+
+    def sensor_thread(k: int) -> Callable[[APIClient], Any]:
+        name = f"sensor-{k % 3}"
+
+        def work(client: APIClient) -> list[tuple[int, int, int]]:
+            done = []
+            batch = client.post(url, [reading(name, i) for i in range(200)], format="json")
+            body = batch.json()
+            done.append((batch.status_code, body.get("created", 0), body.get("duplicates", 0)))
+            for i in range(190, 210):
+                single = client.post(url, reading(name, i), format="json")
+                created = 1 if single.status_code == 201 else 0
+                done.append((single.status_code, created, 1 - created))
+            return done
+
+        return work
+
+    results = run_together(
+        [sensor_thread(k) for k in range(6)], permissions=["measurements.add_measurement"]
+    )
+
+    posts = [post for thread in results for post in thread]
+    assert {status for status, _, _ in posts} <= {200, 201}, posts
+    distinct = 3 * 210
+    assert Measurement.objects.filter(room__room_id=room_id).count() == distinct
+    # Every reading was counted as created exactly once, every other post as a duplicate.
+    assert sum(created for _, created, _ in posts) == distinct
+    assert sum(created + duplicates for _, created, duplicates in posts) == 6 * (200 + 20)
+    assert Room.objects.filter(room_id=room_id).count() == 1
