@@ -111,3 +111,18 @@ def test_the_schema_says_page_size_starts_at_1() -> None:
         parameters = schema["paths"][path]["get"]["parameters"]
         page_size = next(p for p in parameters if p["name"] == "page_size")
         assert page_size["schema"]["minimum"] == 1, path
+
+
+def test_a_single_reading_400_keyed_by_field_is_allowed_by_the_documented_schema(
+    superuser: object,
+) -> None:
+    client = APIClient()
+    client.force_authenticate(superuser)  # type: ignore[arg-type]
+    response = client.post("/api/measurements/lab-1", {}, format="json")
+    assert response.status_code == 400
+    assert "value" in response.json()
+    schema = client.get("/api/schema/?format=json").json()
+    operation = schema["paths"]["/api/measurements/{room_id}/"]["post"]
+    ref = operation["responses"]["400"]["content"]["application/json"]["schema"]["$ref"]
+    error = schema["components"]["schemas"][ref.rsplit("/", 1)[1]]
+    assert not error.get("required")  # was ["detail", "errors", "index"]: refused this body
