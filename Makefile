@@ -7,7 +7,8 @@ PORT ?= 8000
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/calibration_service
 PYTEST_ARGS ?=
 
-.PHONY: help install run migrate seed test test-postgres test-sqlite check lint format typecheck schema fuzz clean
+.PHONY: help install run migrate seed test test-postgres test-sqlite check lint format typecheck schema \
+	lint-docker smoke fuzz clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -50,6 +51,12 @@ typecheck: install
 
 schema: install
 	DJANGO_SETTINGS_MODULE=config.settings.test $(MANAGE) spectacular --validate --fail-on-warn --file /dev/null
+
+lint-docker: install  ## hadolint the Dockerfile, shellcheck the scripts, validate docker-compose.yml
+	./scripts/lint-docker.sh
+
+smoke: install  ## the container's start-up run natively on PostgreSQL, then probes, admin CSS, API
+	./scripts/smoke.sh
 
 fuzz: install  ## schemathesis against a live server on PostgreSQL (FUZZ_* knobs: scripts/fuzz.py)
 	$(UV) run --frozen python scripts/fuzz.py

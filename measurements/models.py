@@ -239,10 +239,39 @@ class Measurement(models.Model):
                 name="measurements_measurement_value_above_absolute_zero",
                 violation_error_message="A temperature cannot be below absolute zero (-273.15 °C).",
             ),
+            # The 1,000,000 °C plausibility bound lives in units.to_celsius (every write goes
+            # through it); the database guarantees a finite number.
             models.CheckConstraint(
                 condition=Q(value__lte=MAX_FINITE),
                 name="measurements_measurement_value_finite",
                 violation_error_message="The value must be a finite number.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        sensor = f" [{self.sensor}]" if self.sensor else ""
+        return f"{self.room_id} {self.timestamp:%Y-%m-%d %H:%M:%S} {self.value:g} °C{sensor}"
+
+
+class ArchivedMeasurement(models.Model):
+    """A reading `archive_measurements` moved out of the live table: kept, no longer counted."""
+
+    id = models.BigAutoField(primary_key=True)
+    room = models.ForeignKey(
+        Room, on_delete=models.PROTECT, related_name="archived_measurements", db_index=False
+    )
+    timestamp = models.DateTimeField()
+    sensor = models.CharField(max_length=SENSOR_MAX_LENGTH, blank=True, default="")
+    value = models.FloatField(help_text="Degrees Celsius.")
+    archived_at = models.DateTimeField(help_text="When archive_measurements moved it.")
+
+    class Meta:
+        ordering = ["-id"]
+        constraints = [
+            # A reading is archived once, whatever runs overlap.
+            models.UniqueConstraint(
+                fields=["room", "timestamp", "sensor"],
+                name="archived_measurement_room_ts_sensor_uniq",
             ),
         ]
 

@@ -131,33 +131,53 @@ def readings_ingest(*, room_id: str, readings: Sequence[Reading]) -> IngestResul
 
 
 def _insert_new(room_id: str, items: Sequence[tuple[tuple[datetime, str], float]]) -> int:
-    """Insert the rows not already stored, in one statement; return how many were new."""
+    """Insert the rows not already stored; return how many were new."""
+    if connection.vendor == "postgresql":
+        return _insert_new_postgresql(room_id, items)
+    table = connection.ops.quote_name(Measurement._meta.db_table)
+    adapt = connection.ops.adapt_datetimefield_value
+    with connection.cursor() as cursor:
+        # Portable path (SQLite): one prepared statement run over the batch, in process.
+        cursor.executemany(
+            f"""
+            INSERT INTO {table} (room_id, "timestamp", sensor, value) VALUES (%s, %s, %s, %s)
+            ON CONFLICT (room_id, "timestamp", sensor) DO NOTHING
+            """,
+            [(room_id, adapt(key[0]), key[1], value) for key, value in items],
+        )
+        return cursor.rowcount
+
+
+# A staging table per database session, created once per connection (not per batch, which
+# would churn PostgreSQL's catalogs); each batch empties it in the statement that reads it.
+_STAGE = "measurements_ingest_stage"
+
+
+def _insert_new_postgresql(
+    room_id: str, items: Sequence[tuple[tuple[datetime, str], float]]
+) -> int:
+    """Binary COPY of the batch into the session's staging table, then one INSERT … ON
+    CONFLICT DO NOTHING from it: a constant number of round trips whatever the batch size,
+    and about 1.6× the rows/s of unnesting three array parameters (see bench/)."""
     table = connection.ops.quote_name(Measurement._meta.db_table)
     with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            # One round trip: the batch travels as three arrays, unnested server-side.
-            cursor.execute(
-                f"""
-                INSERT INTO {table} (room_id, "timestamp", sensor, value)
-                SELECT %s, t.ts, t.sensor, t.value
-                FROM unnest(%s::timestamptz[], %s::text[], %s::float8[]) AS t(ts, sensor, value)
-                ON CONFLICT (room_id, "timestamp", sensor) DO NOTHING
-                """,
-                [
-                    room_id,
-                    [key[0] for key, _ in items],
-                    [key[1] for key, _ in items],
-                    [value for _, value in items],
-                ],
-            )
-        else:
-            # Portable path (SQLite): executemany of one prepared statement, no round trips.
-            adapt = connection.ops.adapt_datetimefield_value
-            cursor.executemany(
-                f"""
-                INSERT INTO {table} (room_id, "timestamp", sensor, value) VALUES (%s, %s, %s, %s)
-                ON CONFLICT (room_id, "timestamp", sensor) DO NOTHING
-                """,
-                [(room_id, adapt(key[0]), key[1], value) for key, value in items],
-            )
+        cursor.execute(
+            f"CREATE TEMPORARY TABLE IF NOT EXISTS {_STAGE} "
+            "(ts timestamptz NOT NULL, sensor text NOT NULL, value float8 NOT NULL)"
+        )
+        with cursor.cursor.copy(
+            f"COPY {_STAGE} (ts, sensor, value) FROM STDIN (FORMAT BINARY)"
+        ) as copy:
+            copy.set_types(["timestamptz", "text", "float8"])
+            for (instant, sensor), value in items:
+                copy.write_row((instant, sensor, value))
+        cursor.execute(
+            f"""
+            WITH staged AS (DELETE FROM {_STAGE} RETURNING ts, sensor, value)
+            INSERT INTO {table} (room_id, "timestamp", sensor, value)
+            SELECT %s, ts, sensor, value FROM staged
+            ON CONFLICT (room_id, "timestamp", sensor) DO NOTHING
+            """,
+            [room_id],
+        )
         return cursor.rowcount

@@ -6,10 +6,23 @@ Unit = Literal["C", "F", "K"]
 UNITS: Final[tuple[Unit, ...]] = ("C", "F", "K")
 STORED_UNIT: Final[Unit] = "C"
 ABSOLUTE_ZERO_C: Final = -273.15
+# No sensor reads a room above a million degrees; the bound keeps every conversion and every
+# sum of readings finite (a window's SUM of near-maximal doubles would overflow).
+MAX_CELSIUS: Final = 1_000_000.0
 # Absolute zero written in each unit, so a reading is checked in the unit it was sent in
 # (converting first could land a hair below -273.15 through rounding).
 ABSOLUTE_ZERO: Final[dict[str, float]] = {"C": ABSOLUTE_ZERO_C, "F": -459.67, "K": 0.0}
 UNITS_HELP: Final = "`C` (degrees Celsius), `F` (degrees Fahrenheit) or `K` (kelvin)."
+
+
+class TooHotError(ValueError):
+    """A temperature above 1,000,000 °C, which no room reading is."""
+
+    def __init__(self, value: float, unit: str) -> None:
+        suffix = "K" if unit == "K" else f"°{unit}"
+        super().__init__(
+            f"{value:g} {suffix} is above {MAX_CELSIUS:,.0f} °C, not a plausible temperature."
+        )
 
 
 class UnitError(ValueError):
@@ -36,13 +49,19 @@ def check_unit(unit: object) -> Unit:
 
 
 def to_celsius(value: float, unit: str) -> float:
-    """`value` in `unit` converted to °C; BelowAbsoluteZeroError below absolute zero."""
+    """`value` in `unit` converted to °C; BelowAbsoluteZeroError below absolute zero,
+    TooHotError above 1,000,000 °C."""
     checked = check_unit(unit)
     if value < ABSOLUTE_ZERO[checked]:
         raise BelowAbsoluteZeroError(value, checked)
     if checked == "C":
-        return value
-    celsius = (value - 32.0) * 5.0 / 9.0 if checked == "F" else value - 273.15
+        celsius = value
+    elif checked == "F":
+        celsius = (value - 32.0) / 9.0 * 5.0
+    else:
+        celsius = value - 273.15
+    if not celsius <= MAX_CELSIUS:  # also catches an infinity
+        raise TooHotError(value, checked)
     return max(celsius, ABSOLUTE_ZERO_C)
 
 

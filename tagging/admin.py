@@ -5,12 +5,12 @@ from typing import Any
 
 from django.contrib import admin, messages
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
 
 from calibrations.models import Calibration
-from config.admin import EstimatedCountPaginator
+from config.admin import EstimatedCountPaginator, PageContextAdmin
 from config.api.timestamps import TimestampError, parse_timestamp
 from config.users import acting_user
 
@@ -22,7 +22,7 @@ TAG_PAGE_LIMIT = 100
 
 
 @admin.register(Tag)
-class TagAdmin(admin.ModelAdmin[Tag]):
+class TagAdmin(PageContextAdmin[Tag]):
     list_display = ["name", "active_count", "created_at"]
     search_fields = ["name"]
     readonly_fields = ["created_at"]
@@ -59,20 +59,7 @@ class TagAdmin(admin.ModelAdmin[Tag]):
                 messages.SUCCESS,
             )
 
-    def change_view(
-        self,
-        request: HttpRequest,
-        object_id: str,
-        form_url: str = "",
-        extra_context: dict[str, Any] | None = None,
-    ) -> HttpResponse:
-        context = dict(extra_context or {})
-        tag = self.get_object(request, object_id)
-        if tag is not None:
-            context.update(self._calibrations_context(request, tag))
-        return super().change_view(request, object_id, form_url, extra_context=context)
-
-    def _calibrations_context(self, request: HttpRequest, tag: Tag) -> dict[str, Any]:
+    def page_context(self, request: HttpRequest, tag: Tag) -> dict[str, Any]:
         raw = request.GET.get("as_of", "").strip()
         error = ""
         instant: datetime = timezone.now()

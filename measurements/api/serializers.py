@@ -230,7 +230,7 @@ class BucketSerializer(serializers.Serializer[Any]):
 
 
 class LastReadingSerializer(serializers.Serializer[Any]):
-    """A room's latest reading, in °C."""
+    """A room's latest reading, in the requested unit (°C by default)."""
 
     timestamp = TimestampField()
     value = serializers.FloatField()
@@ -254,6 +254,6 @@ class RoomSerializer(serializers.ModelSerializer[Room]):
         timestamp = getattr(room, "last_timestamp", None)
         if timestamp is None:
             return None
-        return LastReadingSerializer(
-            {"timestamp": timestamp, "value": room.last_value, "unit": STORED_UNIT}  # type: ignore[attr-defined]
-        ).data
+        unit = self.context.get("unit", STORED_UNIT)
+        value = _value_in(room.last_value, self.context)  # type: ignore[attr-defined]
+        return LastReadingSerializer({"timestamp": timestamp, "value": value, "unit": unit}).data

@@ -198,8 +198,8 @@ class MeasurementViewSet(viewsets.GenericViewSet[Measurement]):
             field, messages = next(iter(errors[first].items()))
             return Response(
                 {
-                    "detail": f"Reading {first} is invalid ({field}: {messages[0]}); "
-                    "nothing was stored.",
+                    "detail": f"Reading {first} is invalid: {field}: {messages[0]} "
+                    "Nothing was stored.",
                     "index": int(first),
                     "errors": errors,
                 },
@@ -210,7 +210,7 @@ class MeasurementViewSet(viewsets.GenericViewSet[Measurement]):
         except ReadingError as exc:
             return Response(
                 {
-                    "detail": f"{exc}; nothing was stored.",
+                    "detail": f"{exc} Nothing was stored.",
                     "index": exc.index,
                     "errors": {str(exc.index): {exc.field: [exc.message]}},
                 },
@@ -314,6 +314,13 @@ class RoomStatisticsViewSet(viewsets.GenericViewSet[Measurement]):
             ) from None
         if start > end:
             raise ValidationError({"from": ["`from` must not be after `to`."]})
+        try:
+            # The first bucket starts at or before `from`; it must be a representable instant.
+            EPOCH + (start - EPOCH) // width * width
+        except OverflowError:
+            raise ValidationError(
+                {"from": ["Too early: the first bucket would start before the year 1."]}
+            ) from None
         count = (end - EPOCH) // width - (start - EPOCH) // width + 1
         if count > MAX_BUCKETS:
             raise ValidationError(
@@ -347,6 +354,9 @@ class RoomViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
     def get_queryset(self) -> QuerySet[Room]:
         return Room.objects.with_last_reading()
 
+    def get_serializer_context(self) -> dict[str, Any]:
+        return {**super().get_serializer_context(), "unit": unit_from(self.request)}
+
     def get_object(self) -> Room:
         raw = self.kwargs["room_id"]
         try:
@@ -359,15 +369,16 @@ class RoomViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
         return room
 
     @extend_schema(
-        summary="Rooms, each with its latest reading (°C)",
+        summary="Rooms by id, each with its latest reading",
+        parameters=[UnitQuerySerializer],
         responses={200: RoomSerializer(many=True), 400: BAD_INPUT, 403: SENSOR_FORBIDDEN},
     )
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return super().list(request, *args, **kwargs)
 
     @extend_schema(
-        summary="One room with its latest reading (°C)",
-        parameters=[ROOM_ID],
+        summary="One room with its latest reading",
+        parameters=[ROOM_ID, UnitQuerySerializer],
         responses={200: RoomSerializer, 403: SENSOR_FORBIDDEN, 404: UNKNOWN_ROOM},
     )
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:

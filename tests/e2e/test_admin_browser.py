@@ -1,13 +1,21 @@
 """Lab staff's day in the operator console, in a real browser."""
 
-from datetime import UTC, datetime
+import math
+from datetime import UTC, datetime, timedelta
 
 import pytest
+from django.utils import timezone
 from playwright.sync_api import Page, expect
 
 from calibrations.models import Calibration
 from tagging.models import TagAssignment
-from tests.factories import CalibrationFactory, TagAssignmentFactory, TagFactory
+from tests.factories import (
+    CalibrationFactory,
+    MeasurementFactory,
+    RoomFactory,
+    TagAssignmentFactory,
+    TagFactory,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -77,3 +85,33 @@ def test_staff_look_up_a_tags_calibrations_as_of_a_past_instant(
     expect(table).to_contain_text("then-user")
     expect(table).not_to_contain_text("now-user")
     expect(page.locator("#tag-calibrations h2")).to_contain_text("as of 2025-03-15")
+
+
+def test_staff_open_a_room_and_see_its_chart_drawn(staff_page: Page, live_server) -> None:  # type: ignore[no-untyped-def]
+    now = timezone.now()
+    room = RoomFactory(room_id="lab-1", name="Optics lab")
+    for step in range(0, 7 * 24 * 4):  # every 15 minutes for a week, a daily swing
+        MeasurementFactory(
+            room=room,
+            timestamp=now - timedelta(minutes=15 * step),
+            value=21 + 2 * math.sin(step / 96 * 2 * math.pi),
+        )
+
+    page = staff_page
+    page.goto(f"{live_server.url}/admin/measurements/room/")
+    page.fill("#searchbar", "lab-1")
+    page.press("#searchbar", "Enter")
+    page.click("#result_list >> text=lab-1")
+    chart = page.locator("svg.temperature-chart")
+    expect(chart).to_be_visible()
+    line = chart.locator("polyline.average")
+    expect(line).to_be_visible()
+    box = line.bounding_box()
+    assert box is not None
+    assert box["width"] > 300  # drawn across the chart, not a dot
+    assert box["height"] > 20
+    expect(page.locator("#room-averages tr.average-1w")).to_contain_text("672")  # readings
+    page.click("text=Last 7 days")
+    expect(page.locator(".chart-periods strong")).to_have_text("Last 7 days")
+    # An hourly point for each hour of the week (both partial end hours included).
+    assert chart.locator("circle.point").count() in (168, 169)

@@ -141,6 +141,8 @@ def test_a_bad_reading_in_an_array_is_named_by_index_and_nothing_is_stored(
         ({"value": None}, "value"),
         ({"value": [21]}, "value"),
         ({"value": 10**400}, "value"),
+        ({"value": 1e308, "unit": "F"}, "value"),
+        ({"value": 1_000_001}, "value"),
         ({}, "value"),
         ({"value": 21, "unit": "c"}, "unit"),
         ({"value": 21, "unit": "Celsius"}, "unit"),

@@ -150,6 +150,7 @@ def test_series_defaults_to_hourly_buckets_over_the_last_week_and_converts(
         ({"from": "2025-04-02T00:00:00Z", "to": "2025-04-01T00:00:00Z"}, "from"),
         ({"from": "nope"}, "from"),
         ({"to": "0001-01-01T00:00:00Z"}, "to"),
+        ({"from": "0001-01-01T00:00:00Z", "to": "0001-01-02T00:00:00Z", "bucket": "P7D"}, "from"),
         ({"unit": "kelvin"}, "unit"),
     ],
 )
@@ -193,6 +194,9 @@ def test_rooms_are_listed_by_id_with_their_last_reading(reader_client: APIClient
     }
     one = reader_client.get("/api/rooms/lab-1/").json()
     assert one == lab_1
+    in_kelvin = reader_client.get("/api/rooms/lab-1", {"unit": "K"}).json()["last_reading"]
+    assert (in_kelvin["value"], in_kelvin["unit"]) == (pytest.approx(295.65), "K")
+    assert reader_client.get("/api/rooms", {"unit": "kelvin"}).status_code == 400
     assert reader_client.get("/api/rooms/nowhere").status_code == 404
     assert reader_client.get("/api/rooms/bad%00id").status_code == 404
 

@@ -123,3 +123,12 @@ def test_without_add_measurement_posting_is_forbidden(
     client = client_for(UserFactory(username="lab", permissions=["calibrations.add_calibration"]))
     assert client.post("/api/measurements/lab-1", READING).status_code == 403
     assert Measurement.objects.count() == 1
+
+
+def test_every_measurement_route_renders_in_the_browsable_api(superuser: User, room: None) -> None:
+    client = APIClient()
+    client.force_login(superuser)
+    for url in READS:
+        response = client.get(url, HTTP_ACCEPT="text/html")
+        assert response.status_code == 200, url
+        assert b"<html" in response.content

@@ -39,6 +39,14 @@ def test_the_window_average_is_one_index_range_scan_on_the_unique_index() -> Non
     assert "measurement_room_ts_sensor_uniq" in plan, plan
     assert "Index Only Scan" in plan or "Index Scan" in plan, plan
     assert "Seq Scan" not in plan, plan
+    # Each room's last reading (the rooms list) is one backward probe of the same index.
+    rooms = Room.objects.with_last_reading().order_by("room_id")[:50]
+    with connection.cursor() as cursor:
+        sql, params = rooms.query.sql_with_params()
+        cursor.execute("EXPLAIN " + sql, params)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert "Index Only Scan Backward using measurement_room_ts_sensor_uniq" in plan, plan
+    assert "Seq Scan on measurements_measurement" not in plan, plan
 
 
 def test_two_hundred_concurrent_posts_to_one_new_room_are_all_stored() -> None:

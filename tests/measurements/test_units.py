@@ -4,6 +4,7 @@ import pytest
 
 from measurements.units import (
     BelowAbsoluteZeroError,
+    TooHotError,
     UnitError,
     from_celsius,
     from_celsius_or_none,
@@ -64,3 +65,16 @@ def test_an_unknown_unit_is_refused_with_the_choices(unit: object) -> None:
 def test_no_value_converts_to_no_value() -> None:
     assert from_celsius_or_none(None, "F") is None
     assert from_celsius_or_none(100.0, "F") == pytest.approx(212.0)
+
+
+@pytest.mark.parametrize(
+    ("value", "unit"), [(1_000_000.01, "C"), (1e308, "F"), (1.7e308, "K"), (float("inf"), "C")]
+)
+def test_a_temperature_above_a_million_degrees_celsius_is_refused(value: float, unit: str) -> None:
+    with pytest.raises(TooHotError, match="not a plausible temperature"):
+        to_celsius(value, unit)
+
+
+def test_a_million_degrees_celsius_itself_converts_finitely_to_every_unit() -> None:
+    assert to_celsius(1_000_000.0, "C") == 1_000_000.0
+    assert from_celsius(1_000_000.0, "F") == pytest.approx(1_800_032.0)

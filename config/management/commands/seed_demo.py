@@ -1,11 +1,16 @@
 """Idempotent demo data: calibration types come from a migration, the rest from here."""
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TextIO, cast
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from tqdm import tqdm
 
 from calibrations.demo import seed_calibrations
+from measurements.demo import DEFAULT_READINGS_PER_ROOM, DEMO_ROOMS, seed_readings
+
+# Runs of fewer rows are over before a bar would help.
+PROGRESS_FROM = 2000
 
 
 def _positive(text: str) -> int:
@@ -17,7 +22,8 @@ def _positive(text: str) -> int:
 
 class Command(BaseCommand):
     help = (
-        "Load demo data: calibrations by several users with real tag history. Idempotent: "
+        "Load demo data: calibrations by several users with real tag history, and rooms "
+        "with a week of temperature readings. Idempotent: "
         "running it again adds only what is missing."
     )
 
@@ -25,10 +31,19 @@ class Command(BaseCommand):
         parser.add_argument(
             "--calibrations", type=_positive, default=300, help="How many (default 300)."
         )
+        parser.add_argument(
+            "--readings",
+            type=_positive,
+            default=DEFAULT_READINGS_PER_ROOM,
+            help=f"Readings per room, one per 10 minutes back from now (default "
+            f"{DEFAULT_READINGS_PER_ROOM}: a week).",
+        )
 
-    def handle(self, *args: Any, calibrations: int, **options: Any) -> None:
+    def handle(self, *args: Any, calibrations: int, readings: int, **options: Any) -> None:
         if calibrations > 5_000_000:
             raise CommandError("--calibrations: at most 5,000,000.")
+        if readings > 1_000_000:
+            raise CommandError("--readings: at most 1,000,000 per room.")
         created = seed_calibrations(
             calibrations, progress=self._progress("calibrations", calibrations)
         )
@@ -37,12 +52,29 @@ class Command(BaseCommand):
                 f"Calibrations: {created} created, {calibrations - created} already there."
             )
         )
+        total = readings * len(DEMO_ROOMS)
+        new = seed_readings(readings, progress=self._progress("readings", total))
+        self.stdout.write(
+            self.style.SUCCESS(f"Readings: {new} created, {total - new} already there.")
+        )
 
     def _progress(self, label: str, total: int) -> Callable[[int], None]:
+        """A progress bar on stderr for runs long enough to need one."""
+        bar = tqdm(
+            total=total,
+            desc=label,
+            unit=" rows",
+            file=cast(TextIO, self.stderr._out),  # the stream, not its line-ending wrapper
+            disable=total < PROGRESS_FROM,
+            dynamic_ncols=True,
+        )
+        shown = 0
+
         def report(done: int) -> None:
-            if total >= 5000:
-                self.stderr.write(f"\r{label}: {done}/{total} ({100 * done // total}%)", ending="")
-                if done >= total:
-                    self.stderr.write("")
+            nonlocal shown
+            bar.update(done - shown)
+            shown = done
+            if done >= total:
+                bar.close()
 
         return report

@@ -1,0 +1,133 @@
+"""A room's temperatures as a server-side SVG chart: no script, no CDN, readable without one."""
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from math import ceil, floor, log10
+
+from django.utils import timezone
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString
+
+from .models import Bucket
+
+WIDTH, HEIGHT = 760, 260
+LEFT, RIGHT, TOP, BOTTOM = 48, 12, 12, 28  # margins for the axes' labels
+
+
+def _nice_step(span: float) -> float:
+    """A step of 1, 2 or 5 × 10ⁿ giving about five gridlines over `span`."""
+    raw = span / 5 or 1.0
+    magnitude = 10 ** floor(log10(raw))
+    for factor in (1, 2, 5, 10):
+        if raw <= factor * magnitude:
+            return factor * magnitude
+    return 10 * magnitude
+
+
+def _time_ticks(start: datetime, end: datetime) -> list[datetime]:
+    span = end - start
+    step = timedelta(hours=4) if span <= timedelta(days=2) else timedelta(days=1)
+    first = start.astimezone(timezone.get_current_timezone())
+    first = first.replace(minute=0, second=0, microsecond=0)
+    if step == timedelta(days=1):
+        first = first.replace(hour=0)
+    else:
+        first = first.replace(hour=first.hour - first.hour % 4)
+    ticks = []
+    tick = first
+    while tick <= end:
+        if tick >= start:
+            ticks.append(tick)
+        tick += step
+    return ticks
+
+
+def temperature_chart(
+    buckets: Sequence[Bucket], start: datetime, end: datetime, *, title: str
+) -> SafeString:
+    """Averages as a line, each bucket's min–max as a band, between `start` and `end`."""
+    if not buckets:
+        return format_html(
+            '<svg class="temperature-chart empty" viewBox="0 0 {} {}" role="img" aria-label="{}">'
+            '<title>{}</title><text x="{}" y="{}" text-anchor="middle">'
+            "No readings in this period.</text></svg>",
+            WIDTH,
+            HEIGHT,
+            title,
+            title,
+            WIDTH // 2,
+            HEIGHT // 2,
+        )
+    low = min(b.min for b in buckets)
+    high = max(b.max for b in buckets)
+    step = _nice_step(high - low)
+    low, high = floor(low / step) * step, ceil(high / step) * step
+    if high - low < step:
+        low, high = low - step, high + step
+    seconds = max((end - start).total_seconds(), 1.0)
+    plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
+
+    def x(when: datetime) -> float:
+        return round(LEFT + plot_w * (when - start).total_seconds() / seconds, 1)
+
+    def y(celsius: float) -> float:
+        return round(TOP + plot_h * (high - celsius) / (high - low), 1)
+
+    average = " ".join(f"{x(b.start)},{y(b.average)}" for b in buckets)
+    band = " ".join(
+        [f"{x(b.start)},{y(b.max)}" for b in buckets]
+        + [f"{x(b.start)},{y(b.min)}" for b in reversed(buckets)]
+    )
+    levels = []
+    level = low
+    while level <= high + step / 2:
+        levels.append(level)
+        level += step
+    decimals = 0 if step >= 1 else 1 if step >= 0.1 else 2
+    grid = format_html_join(
+        "",
+        '<line class="grid" x1="{}" x2="{}" y1="{}" y2="{}"/>'
+        '<text class="y-label" x="{}" y="{}" text-anchor="end">{} °C</text>',
+        (
+            (LEFT, WIDTH - RIGHT, y(v), y(v), LEFT - 6, y(v) + 4, f"{v:.{decimals}f}")
+            for v in levels
+        ),
+    )
+    time_format = "%H:%M" if end - start <= timedelta(days=2) else "%d %b"
+    axis = format_html_join(
+        "",
+        '<line class="tick" x1="{}" x2="{}" y1="{}" y2="{}"/>'
+        '<text class="x-label" x="{}" y="{}" text-anchor="middle">{}</text>',
+        (
+            (x(t), x(t), TOP + plot_h, TOP + plot_h + 4, x(t), HEIGHT - 8, t.strftime(time_format))
+            for t in _time_ticks(start, end)
+        ),
+    )
+    points = format_html_join(
+        "",
+        '<circle class="point" cx="{}" cy="{}" r="1.5"><title>{}: {} °C ({} readings)</title></circle>',
+        (
+            (
+                x(b.start),
+                y(b.average),
+                timezone.localtime(b.start).strftime("%Y-%m-%d %H:%M"),
+                f"{b.average:.2f}",
+                b.count,
+            )
+            for b in buckets
+        ),
+    )
+    return format_html(
+        '<svg class="temperature-chart" viewBox="0 0 {w} {h}" role="img" aria-label="{title}">'
+        "<title>{title}</title>{grid}{axis}"
+        '<polygon class="range" points="{band}"/>'
+        '<polyline class="average" points="{average}"/>{points}</svg>',
+        w=WIDTH,
+        h=HEIGHT,
+        title=title,
+        grid=grid,
+        axis=axis,
+        band=band,
+        average=average,
+        points=points,
+    )

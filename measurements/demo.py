@@ -1,0 +1,47 @@
+"""Demo rooms and readings for `seed_demo`: deterministic, so re-running adds nothing."""
+
+import math
+import random
+from collections.abc import Callable
+from datetime import timedelta
+
+from . import clock
+from .models import Room
+from .services import BATCH_SIZE, Reading, readings_ingest
+
+DEMO_ROOMS = {
+    "lab-1": ("Calibration lab", 21.0),
+    "lab-2": ("Optics lab", 20.0),
+    "clean-room": ("Clean room", 19.5),
+    "server-room": ("Server room", 24.0),
+    "cold-store": ("Cold store", 4.0),
+}
+INTERVAL = timedelta(minutes=10)
+# One reading every 10 minutes over a week.
+DEFAULT_READINGS_PER_ROOM = int(timedelta(days=7) / INTERVAL)
+
+
+def seed_readings(per_room: int, progress: Callable[[int], None] | None = None) -> int:
+    """Up to `per_room` readings for each demo room, one every 10 minutes back from now
+    (aligned to 10 minutes, so a rerun hits the same instants); return how many were new."""
+    end = clock.now().replace(second=0, microsecond=0)
+    end -= timedelta(minutes=end.minute % 10)
+    created = done = 0
+    for room_id, (name, mean) in DEMO_ROOMS.items():
+        room, _ = Room.objects.get_or_create(room_id=room_id, defaults={"name": name})
+        if not room.name:
+            Room.objects.filter(pk=room_id, name="").update(name=name)
+        for start in range(0, per_room, BATCH_SIZE):
+            batch = []
+            for i in range(start, min(start + BATCH_SIZE, per_room)):
+                at = end - i * INTERVAL
+                # A daily swing, peaking mid-afternoon, plus noise fixed by the instant.
+                hours = at.hour + at.minute / 60
+                swing = 1.5 * math.sin((hours - 9) / 24 * 2 * math.pi)
+                noise = random.Random(f"{room_id}{at.isoformat()}").gauss(0, 0.2)
+                batch.append(Reading(timestamp=at, value=round(mean + swing + noise, 2)))
+            created += readings_ingest(room_id=room_id, readings=batch).created
+            done += len(batch)
+            if progress:
+                progress(done)
+    return created

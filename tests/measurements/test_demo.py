@@ -1,0 +1,41 @@
+"""`seed_demo --readings N`: rooms with readings every 10 minutes, idempotent."""
+
+from datetime import datetime, timedelta
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from measurements.demo import DEFAULT_READINGS_PER_ROOM, DEMO_ROOMS
+from measurements.models import Measurement, Room
+
+pytestmark = pytest.mark.django_db
+
+
+def test_seed_demo_adds_readings_per_room_and_a_second_run_adds_nothing(
+    now: datetime, capsys: pytest.CaptureFixture[str]
+) -> None:
+    call_command("seed_demo", "--calibrations", "0", "--readings", "30")
+    assert "Readings: 150 created, 0 already there." in capsys.readouterr().out
+    assert Room.objects.count() == len(DEMO_ROOMS) == 5
+    assert all(room.name for room in Room.objects.all())
+    stored = list(Measurement.objects.filter(room_id="lab-1").order_by("timestamp"))
+    assert len(stored) == 30
+    assert stored[-1].timestamp == now
+    assert stored[1].timestamp - stored[0].timestamp == timedelta(minutes=10)
+    assert all(-10 < m.value < 40 for m in stored)
+
+    call_command("seed_demo", "--calibrations", "0", "--readings", "30")
+    assert "Readings: 0 created, 150 already there." in capsys.readouterr().out
+    assert Measurement.objects.count() == 150
+
+
+def test_seed_demo_defaults_to_a_week_of_readings_every_ten_minutes() -> None:
+    assert DEFAULT_READINGS_PER_ROOM == 7 * 24 * 6
+
+
+def test_seed_demo_refuses_a_bad_readings_count() -> None:
+    with pytest.raises(CommandError):
+        call_command("seed_demo", "--readings", "-1")
+    with pytest.raises(CommandError, match="at most"):
+        call_command("seed_demo", "--calibrations", "0", "--readings", "1000001")
+    assert not Measurement.objects.exists()
