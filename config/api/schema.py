@@ -44,6 +44,11 @@ class AutoSchema(openapi.AutoSchema):
             errors["400"] = ("ValidationError", "Invalid input; the body names the field.")
         if any(p.get("in") == "path" for p in operation.get("parameters", [])):
             errors["404"] = ("Error", "Not found; the body says what.")
+        # Answered by the HTTP server (gunicorn's request-line limit) before Django, so it is
+        # its HTML, not our JSON: documented without a body.
+        responses.setdefault(
+            "414", {"description": "The URL is longer than the server accepts (about 4 KB)."}
+        )
         for code, (component, description) in errors.items():
             ref = self._error_component(component)
             existing = responses.get(code)
