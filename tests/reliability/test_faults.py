@@ -254,3 +254,36 @@ def test_an_outage_in_the_middle_of_persistent_connections_is_survived(
         assert call(server, "GET", "/api/tags", token)[0] == 503, cycle
         proxy.set_mode("forward")
         assert call(server, "GET", "/api/tags", token)[0] == 200, cycle
+
+
+def admin_page(base: str, session_key: str) -> tuple[int, str, bytes]:
+    request = urllib.request.Request(base + "/admin/calibrations/calibration/")
+    request.add_header("Cookie", f"sessionid={session_key}")
+    try:
+        with urllib.request.urlopen(request, timeout=20) as response:
+            return response.status, response.headers["Content-Type"], response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, error.headers["Content-Type"], error.read()
+
+
+def test_the_admin_answers_503_json_while_the_database_is_away_and_recovers(
+    proxy: FaultyProxy, server: str
+) -> None:
+    from django.test import Client
+
+    staff = UserFactory(username="staff", is_staff=True, is_superuser=True)
+    client = Client()
+    client.force_login(staff)
+    session_key = client.cookies["sessionid"].value
+    assert admin_page(server, session_key)[0] == 200
+
+    proxy.set_mode("refuse")
+    status, content_type, body = admin_page(server, session_key)
+    assert status == 503  # not Django's HTML 500 page
+    assert content_type == "application/json"
+    assert json.loads(body) == {"detail": "The database is unavailable; try again shortly."}
+
+    proxy.set_mode("forward")
+    status, content_type, body = admin_page(server, session_key)
+    assert status == 200
+    assert b"Select calibration to change" in body
