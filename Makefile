@@ -8,7 +8,7 @@ TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/calibration_service
 PYTEST_ARGS ?=
 
 .PHONY: help install run migrate seed test test-postgres test-sqlite check lint format typecheck schema \
-	lint-docker smoke clean bench bench-small
+	lint-docker smoke fuzz clean bench bench-small
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -57,6 +57,9 @@ lint-docker: install  ## hadolint the Dockerfile, shellcheck the scripts, valida
 
 smoke: install  ## the container's start-up run natively on PostgreSQL, then probes, admin CSS, API
 	./scripts/smoke.sh
+
+fuzz: install  ## schemathesis against a live server on PostgreSQL (FUZZ_* knobs: scripts/fuzz.py)
+	$(UV) run --frozen python scripts/fuzz.py
 
 clean:  ## remove the virtualenv, the local SQLite database and collected static files
 	rm -rf .venv db.sqlite3 staticfiles .pytest_cache .mypy_cache .ruff_cache

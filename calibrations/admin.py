@@ -101,11 +101,12 @@ class TagHistoryInline(admin.TabularInline[TagAssignment, Calibration]):
 class CalibrationAdmin(admin.ModelAdmin[Calibration]):
     form = CalibrationForm
     list_display = ["id", "calibration_type", "value", "timestamp", "username", "tags_now"]
-    list_filter = ["calibration_type"]
+    # A date filter rather than a date hierarchy: the hierarchy's list of years is a
+    # DISTINCT over every row (~200 ms on a million), the filter's choices cost nothing.
+    list_filter = ["calibration_type", ("timestamp", admin.DateFieldListFilter)]
     list_select_related = ["calibration_type"]
     search_fields = ["username"]
     search_help_text = "An exact username, or a calibration id."
-    date_hierarchy = "timestamp"
     ordering = ["-timestamp", "-id"]
     autocomplete_fields = ["calibration_type"]
     raw_id_fields = ["created_by"]

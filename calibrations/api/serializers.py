@@ -7,7 +7,7 @@ from django.contrib.auth.models import User
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from config.api.fields import FiniteFloatField, TimestampField
+from config.api.fields import FiniteFloatField, StrictCharField, TimestampField
 from tagging.api.serializers import TagNameField
 
 from ..models import Calibration, CalibrationType, tag_sort_key
@@ -67,12 +67,12 @@ def utc_iso(moment: datetime) -> str:
 class CalibrationCreateSerializer(serializers.Serializer[Any]):
     """The body of `POST /api/calibrations`."""
 
-    calibration_type = serializers.CharField(
+    calibration_type = StrictCharField(
         max_length=50, help_text="Name of an existing calibration type, e.g. `gain`."
     )
     value = FiniteFloatField(help_text="A finite JSON number.")
     timestamp = TimestampField(required=False, help_text="When it was done; default now.")
-    username = serializers.CharField(
+    username = StrictCharField(
         required=False,
         min_length=1,
         max_length=150,

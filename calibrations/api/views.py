@@ -5,7 +5,7 @@ from typing import Any
 from django.db.models import QuerySet
 from django.urls import reverse
 from django_filters.rest_framework import DjangoFilterBackend
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -58,6 +58,24 @@ class CalibrationViewSet(
         summary="Record a calibration",
         request=CalibrationCreateSerializer,
         responses={201: CalibrationSerializer, 400: OpenApiResponse(description="Invalid input.")},
+        examples=[
+            OpenApiExample(
+                "A gain calibration with a tag",
+                value={
+                    "calibration_type": "gain",
+                    "value": 1.5,
+                    "timestamp": "2025-04-01T10:00:00Z",
+                    "username": "alice",
+                    "tags": ["baseline-2025"],
+                },
+                request_only=True,
+            ),
+            OpenApiExample(
+                "Only what is required",
+                value={"calibration_type": "offset", "value": -0.25},
+                request_only=True,
+            ),
+        ],
     )
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         serializer = CalibrationCreateSerializer(data=request.data, context={"request": request})

@@ -46,6 +46,17 @@ class FiniteFloatField(serializers.FloatField):
         return super().to_internal_value(number)
 
 
+class StrictCharField(serializers.CharField):
+    """A JSON string; numbers and booleans are refused, not turned into text."""
+
+    default_error_messages = {"not_a_string": "Must be a JSON string, not {type}."}
+
+    def to_internal_value(self, data: Any) -> str:
+        if not isinstance(data, str):
+            self.fail("not_a_string", type=type(data).__name__ if data is not None else "null")
+        return str(super().to_internal_value(data))
+
+
 class TimestampFormField(forms.Field):
     """Form field behind the timestamp filters: our parser, our messages."""
 
@@ -55,7 +66,11 @@ class TimestampFormField(forms.Field):
         try:
             return parse_timestamp(value)
         except TimestampError as exc:
-            raise DjangoValidationError(str(exc), code="invalid") from None
+            # The message quotes the client's text; django-filter %-formats messages, so a
+            # `%` in it must travel as a parameter (it was a 500).
+            raise DjangoValidationError(
+                "%(error)s", code="invalid", params={"error": str(exc)}
+            ) from None
 
 
 class TimestampFilter(filters.Filter):

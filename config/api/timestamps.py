@@ -22,6 +22,9 @@ def parse_timestamp(text: str) -> datetime:
         raise TimestampError("Expected an ISO 8601 timestamp string.")
     candidate = _SPACE_FOR_PLUS.sub(r"\1+\2", text.strip())
     # A bare date or time is too easy to get wrong; ask for a full instant.
+    # Python's parser lets some stray characters through (a trailing NUL); we do not.
+    if not (candidate.isascii() and candidate.isprintable()):
+        raise TimestampError(f"{text!r} is not an ISO 8601 timestamp such as 2025-04-01T10:00:00Z.")
     if "T" not in candidate.upper() or len(candidate) > 64:
         raise TimestampError("Expected an ISO 8601 date and time such as 2025-04-01T10:00:00Z.")
     try:

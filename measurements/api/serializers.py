@@ -138,11 +138,20 @@ class IngestResultSerializer(serializers.Serializer[Any]):
 
 
 class ReadingErrorSerializer(serializers.Serializer[Any]):
-    """A 400 for an array: the first bad reading, and every bad reading's errors by index."""
+    """A 400 for an array: the first bad reading, and every bad reading's errors by index.
 
-    detail = serializers.CharField(help_text="What is wrong with the first bad reading.")
-    index = serializers.IntegerField(help_text="Index of the first bad reading in the array.")
+    Every field is optional in the schema: a single reading's 400 is keyed by field instead
+    (`{"value": ["…"]}`), and the schema must allow both (the fuzzer caught it refusing that).
+    """
+
+    detail = serializers.CharField(
+        required=False, help_text="What is wrong with the first bad reading."
+    )
+    index = serializers.IntegerField(
+        required=False, help_text="Index of the first bad reading in the array."
+    )
     errors_ = serializers.DictField(
+        required=False,
         child=serializers.DictField(child=serializers.ListField(child=serializers.CharField())),
         help_text='Errors by index then field, e.g. `{"3": {"value": ["…"]}}`.',
     )

@@ -14,7 +14,7 @@ _CALIBRATION = r"^calibrations/(?P<calibration_id>[^/]+)"
 urlpatterns = [
     re_path(
         _CALIBRATION + r"/tags/?$",
-        CalibrationTagViewSet.as_view({"get": "list", "post": "add"}),
+        CalibrationTagViewSet.as_view({"get": "as_of", "post": "add"}),
         name="calibration-tags",
     ),
     re_path(

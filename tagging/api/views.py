@@ -8,7 +8,13 @@ from django.utils import timezone
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.plumbing import build_array_type
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiParameter,
+    OpenApiResponse,
+    PolymorphicProxySerializer,
+    extend_schema,
+)
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound
@@ -42,6 +48,13 @@ NOT_FOUND = OpenApiResponse(
 )
 TAG_NAMES = build_array_type({"type": "string"})
 BAD_INPUT = OpenApiResponse(description="Invalid input; the body names the field.")
+# `{"tag": …}` answers one assignment, `{"tags": […]}` the list of them.
+TAG_ADD_RESULT = PolymorphicProxySerializer(
+    component_name="TagAddResult",
+    serializers=[TagAssignmentSerializer, TagAssignmentSerializer(many=True)],
+    resource_type_field_name=None,
+    many=False,
+)
 
 
 def as_of_from(request: Request) -> Any:
@@ -80,7 +93,7 @@ class CalibrationTagViewSet(viewsets.GenericViewSet[Any]):
             404: NOT_FOUND,
         },
     )
-    def list(self, request: Request, calibration_id: str) -> Response:
+    def as_of(self, request: Request, calibration_id: str) -> Response:
         instant = as_of_from(request)
         calibration = self.get_calibration()
         names = (
@@ -94,10 +107,18 @@ class CalibrationTagViewSet(viewsets.GenericViewSet[Any]):
         summary="Add one or several tags to a calibration",
         parameters=[CALIBRATION_ID],
         request=TagAddSerializer,
+        examples=[
+            OpenApiExample("One tag", value={"tag": "current-state"}, request_only=True),
+            OpenApiExample(
+                "Several tags", value={"tags": ["baseline-2025", "reviewed"]}, request_only=True
+            ),
+        ],
         responses={
-            201: OpenApiResponse(TagAssignmentSerializer, description="Something was added."),
+            201: OpenApiResponse(
+                TAG_ADD_RESULT, description="Something was added: the assignment, or the list."
+            ),
             200: OpenApiResponse(
-                TagAssignmentSerializer, description="Every tag was already active."
+                TAG_ADD_RESULT, description="Every tag was already active: the same shapes."
             ),
             400: BAD_INPUT,
             404: NOT_FOUND,

@@ -1,9 +1,12 @@
 """The calibration pages of the operator console: tags go through the services, history stays."""
 
-from datetime import UTC, datetime
+import html
+import re
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.test import Client
+from django.utils import timezone
 
 from calibrations.models import Calibration
 from tagging.models import TagAssignment
@@ -44,7 +47,7 @@ def test_changelist_shows_tags_now_and_its_query_count_does_not_grow_with_rows(
     for calibration in CalibrationFactory.create_batch(40):
         TagAssignmentFactory(calibration=calibration, tag=tag)
     # session, user, the filtered count (capped), the page with types, its tags,
-    # the calibration-type filter choices, date hierarchy, savepoint pair: well under 15.
+    # the calibration-type filter choices, savepoint pair: well under 15.
     with django_assert_max_num_queries(12):
         response = staff.get(CHANGELIST)
     assert response.status_code == 200
@@ -164,3 +167,16 @@ def test_tag_history_cannot_be_edited_in_the_admin(staff: Client) -> None:
     assignment.refresh_from_db()
     assert assignment.removed_at == datetime(2025, 5, 1, tzinfo=UTC)
     assert staff.get(f"/admin/tagging/tagassignment/{assignment.pk}/delete/").status_code == 403
+
+
+def test_the_date_filter_narrows_the_list_to_recent_calibrations(staff: Client) -> None:
+    recent = CalibrationFactory(username="recent", timestamp=timezone.now() - timedelta(days=2))
+    old = CalibrationFactory(username="old", timestamp=timezone.now() - timedelta(days=400))
+    page = staff.get(CHANGELIST).content.decode()
+    assert "Past 7 days" in page
+    # The "Past 7 days" link's own query.
+    link = re.search(r'href="(\?timestamp__gte=[^"]*)"[^>]*>Past 7 days', page)
+    assert link
+    page = staff.get(CHANGELIST + html.unescape(link[1])).content.decode()
+    assert str(recent.pk) in page
+    assert str(old.pk) not in page

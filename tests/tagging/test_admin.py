@@ -1,5 +1,6 @@
 """A tag's page in the operator console: its calibrations now and as of any instant; archiving."""
 
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -62,3 +63,22 @@ def test_archiving_selected_tags_removes_them_everywhere_and_keeps_history(
     assert TagAssignment.objects.filter(tag=archived).count() == 2
     assert not TagAssignment.objects.active().filter(tag=archived).exists()
     assert TagAssignment.objects.active().filter(tag=kept).count() == 1
+
+
+def test_the_tag_history_list_is_read_only_newest_first_and_does_not_grow_in_queries(
+    admin_client: Client, django_assert_max_num_queries
+) -> None:
+    tag, other = TagFactory(name="baseline-2025"), TagFactory(name="other")
+    older = TagAssignmentFactory(tag=tag, added_at=datetime(2025, 1, 1, tzinfo=UTC))
+    newer = TagAssignmentFactory(tag=tag, added_at=datetime(2025, 6, 1, tzinfo=UTC))
+    TagAssignmentFactory.create_batch(20, tag=other)
+    url = "/admin/tagging/tagassignment/"
+    with django_assert_max_num_queries(8):
+        assert admin_client.get(url).status_code == 200
+    TagAssignmentFactory.create_batch(60, tag=other)
+    with django_assert_max_num_queries(8):
+        page = admin_client.get(url).content.decode()
+    assert "Add tag assignment" not in page
+    one_tag = admin_client.get(url, {"tag__id__exact": tag.pk}).content.decode()
+    assert one_tag.index(f"/{newer.pk}/change/") < one_tag.index(f"/{older.pk}/change/")
+    assert len(re.findall(r'href="/admin/tagging/tagassignment/\d+/change/', one_tag)) == 2
