@@ -44,6 +44,7 @@ class CursorPagination(pagination.CursorPagination):
         self, queryset: QuerySet[Any], request: Request, view: Any = None
     ) -> list[Any] | None:
         self._model = queryset.model
+        self._annotations = queryset.query.annotations
         return super().paginate_queryset(queryset, request, view)
 
     def decode_cursor(self, request: Request) -> pagination.Cursor | None:
@@ -70,7 +71,10 @@ class CursorPagination(pagination.CursorPagination):
             return False
         name = self.ordering[0].lstrip("-")
         meta = self._model._meta
-        field = meta.pk if name == "pk" else meta.get_field(name)
+        if name in self._annotations:  # e.g. `tagged_timestamp` of a tag's calibrations
+            field = self._annotations[name].output_field
+        else:
+            field = meta.pk if name == "pk" else meta.get_field(name)
         try:
             field.to_python(position)
         except (DjangoValidationError, ValueError, TypeError, OverflowError):

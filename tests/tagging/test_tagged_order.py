@@ -1,5 +1,6 @@
 """The copy of a calibration's timestamp on its tag periods, and the page order it serves."""
 
+import base64
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -120,3 +121,10 @@ def test_the_first_page_of_a_tags_calibrations_is_read_in_index_order_without_a_
         plan = "\n".join(row[0] for row in cursor.fetchall())
     assert "tagassignment_tag_cal_ts_idx" in plan
     assert "Sort" not in plan
+
+
+def test_a_crafted_cursor_on_a_tags_calibrations_is_a_400(reader_client: APIClient) -> None:
+    TagFactory(name="busy")
+    cursor = base64.b64encode(b"p=not-a-timestamp").decode()
+    response = reader_client.get("/api/tags/busy/calibrations", {"cursor": cursor})
+    assert response.status_code == 400
