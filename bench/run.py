@@ -345,7 +345,6 @@ def samples(database: str, data_dir: Path) -> dict[str, list[str]]:
 
 def credentials() -> tuple[str, str]:
     """An API token for a user with exactly the write permissions, and a staff session."""
-    from django.conf import settings
     from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
     from django.contrib.auth.models import Permission, User
     from django.contrib.sessions.backends.db import SessionStore
@@ -366,7 +365,8 @@ def credentials() -> tuple[str, str]:
     admin.save()
     session = SessionStore()
     session[SESSION_KEY] = str(admin.pk)
-    session[BACKEND_SESSION_KEY] = settings.AUTHENTICATION_BACKENDS[0]
+    # The backend that loads the user back (django-axes, listed first, only authenticates).
+    session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
     session[HASH_SESSION_KEY] = admin.get_session_auth_hash()
     session.create()
     return token, str(session.session_key)
