@@ -1,13 +1,13 @@
 """Query-string filters of the calibrations list."""
 
-from django.db.models import QuerySet
+from django.db.models import QuerySet, Subquery
 from django.utils import timezone
 from django_filters import rest_framework as filters
 
 from config.api.fields import TimestampFilter
 from tagging.models import Tag
 
-from .models import Calibration
+from .models import Calibration, CalibrationType
 
 
 class CalibrationFilterSet(filters.FilterSet):
@@ -15,7 +15,7 @@ class CalibrationFilterSet(filters.FilterSet):
 
     username = filters.CharFilter(field_name="username", help_text="Who did the calibration.")
     calibration_type = filters.CharFilter(
-        field_name="calibration_type__name", help_text="Calibration type name, e.g. `gain`."
+        method="filter_calibration_type", help_text="Calibration type name, e.g. `gain`."
     )
     timestamp = TimestampFilter(field_name="timestamp", lookup_expr="exact")
     timestamp_after = TimestampFilter(
@@ -37,10 +37,28 @@ class CalibrationFilterSet(filters.FilterSet):
             "tag",
         ]
 
+    def filter_calibration_type(
+        self, queryset: QuerySet[Calibration], name: str, value: str
+    ) -> QuerySet[Calibration]:
+        return filter_by_type_name(queryset, value)
+
     def filter_tag(
         self, queryset: QuerySet[Calibration], name: str, value: str
     ) -> QuerySet[Calibration]:
         return queryset.carrying(Tag.objects.named(value.strip()), as_of=timezone.now())  # type: ignore[attr-defined]
+
+
+def filter_by_type_name(queryset: QuerySet[Calibration], name: str) -> QuerySet[Calibration]:
+    """Calibrations of the type named `name` (none when no type has that name).
+
+    Compared by id through a scalar subquery, not through a join on the type's name: PostgreSQL
+    then knows the type id when it runs the query and walks `calibration_user_type_ts_idx`
+    (username, type, -timestamp) in page order. Joined, it walked the newest-first index of
+    every calibration and filtered, which got slower with every other user's new rows (3.8 ms
+    and 17,800 buffers for one page on 1 M calibrations).
+    """
+    type_id = CalibrationType.objects.filter(name=name).values("pk")[:1]
+    return queryset.filter(calibration_type_id=Subquery(type_id))
 
 
 class TaggedCalibrationFilterSet(filters.FilterSet):
@@ -48,9 +66,14 @@ class TaggedCalibrationFilterSet(filters.FilterSet):
 
     username = filters.CharFilter(field_name="username", help_text="Who did the calibration.")
     calibration_type = filters.CharFilter(
-        field_name="calibration_type__name", help_text="Calibration type name, e.g. `gain`."
+        method="filter_calibration_type", help_text="Calibration type name, e.g. `gain`."
     )
 
     class Meta:
         model = Calibration
         fields = ["username", "calibration_type"]
+
+    def filter_calibration_type(
+        self, queryset: QuerySet[Calibration], name: str, value: str
+    ) -> QuerySet[Calibration]:
+        return filter_by_type_name(queryset, value)
