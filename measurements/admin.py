@@ -64,7 +64,7 @@ class RoomAdmin(PageContextAdmin[Room]):
         averages = [
             {
                 "key": k,
-                "label": f"{name}",
+                "label": name,
                 **Measurement.objects.window(room, now - span, now).summary(),
             }
             for k, name, span in AVERAGES
