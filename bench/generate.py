@@ -20,7 +20,7 @@ import random
 import time
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
 import psycopg
@@ -54,32 +54,24 @@ class Scale:
         return self.rooms * self.readings_per_room
 
 
+_DEFAULT = Scale(
+    name="default",
+    calibrations=1_000_000,
+    users=20,
+    types=8,
+    years=5,
+    tags=100,
+    assignments_per_calibration=3,
+    closed_fraction=0.3,
+    rooms=1_000,
+    readings_per_room=20_000,  # 20,000 × 90 s ≈ 20.8 days
+    reading_every=timedelta(seconds=90),
+)
 SCALES = {
-    "default": Scale(
-        name="default",
-        calibrations=1_000_000,
-        users=20,
-        types=8,
-        years=5,
-        tags=100,
-        assignments_per_calibration=3,
-        closed_fraction=0.3,
-        rooms=1_000,
-        readings_per_room=20_000,  # 20,000 × 90 s ≈ 20.8 days
-        reading_every=timedelta(seconds=90),
-    ),
-    "small": Scale(
-        name="small",
-        calibrations=50_000,
-        users=20,
-        types=8,
-        years=5,
-        tags=100,
-        assignments_per_calibration=3,
-        closed_fraction=0.3,
-        rooms=100,
-        readings_per_room=10_000,  # ≈ 10.4 days: still more than the 7-day window
-        reading_every=timedelta(seconds=90),
+    "default": _DEFAULT,
+    # The same shape, smaller: ≈ 10.4 days of readings, still more than the 7-day window.
+    "small": replace(
+        _DEFAULT, name="small", calibrations=50_000, rooms=100, readings_per_room=10_000
     ),
 }
 

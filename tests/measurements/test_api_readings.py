@@ -213,3 +213,23 @@ def test_rooms_list_query_count_does_not_grow_with_the_page_size(
     results = response.json()["results"]
     assert len(results) == 30
     assert all(room["last_reading"] is not None for room in results)
+
+
+def test_measurement_routes_answer_with_and_without_trailing_slash_without_redirect(
+    client_for, superuser
+) -> None:  # type: ignore[no-untyped-def]
+    client = client_for(superuser)
+    reading = {"value": 21.5, "timestamp": "2025-04-01T10:00:00Z"}
+    first = client.post("/api/measurements/lab.1", reading, format="json")
+    again = client.post("/api/measurements/lab.1/", reading, format="json")
+    assert (first.status_code, again.status_code) == (201, 200)  # one room, one reading
+    assert again.json()["room_id"] == "lab.1"
+    for path in (
+        "/api/measurements/lab.1",
+        "/api/measurements/lab.1/average/PT1H",
+        "/api/measurements/lab.1/series",
+        "/api/rooms",
+        "/api/rooms/lab.1",
+    ):
+        assert client.get(path).status_code == 200, path
+        assert client.get(f"{path}/").status_code == 200, f"{path}/"
