@@ -36,6 +36,7 @@ ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
 SERVER = "postgres://postgres@127.0.0.1:5432"
 VENV_BIN = Path(sys.executable).parent
+FLOOR_PREFIX = "/floor"  # bench/floors.py's PREFIX, where bench/urls.py mounts the floors
 
 
 @dataclass
@@ -57,6 +58,9 @@ class Scenario:
     items_per_request: int = 1
     ceiling: str = "pgbench"  # which ceiling the ratio is taken against
     note: str = ""
+    # The share of its framework floor (bench/floors.py, DESIGN §8) the route must reach;
+    # None: no floor (not an API route the contract measures).
+    floor_share: float | None = None
 
 
 def scenarios(samples: dict[str, list[str]]) -> list[Scenario]:
@@ -80,6 +84,7 @@ def scenarios(samples: dict[str, list[str]]) -> list[Scenario]:
             expect=201,
             body='{"calibration_type": "gain", "value": 1.5}',
             target_rps=1000,
+            floor_share=0.7,
         ),
         Scenario(
             "calibration list (user + type, 50 rows)",
@@ -88,6 +93,14 @@ def scenarios(samples: dict[str, list[str]]) -> list[Scenario]:
             "/api/calibrations?username=user01&calibration_type=gain&page_size=50",
             target_rps=500,
             target_p50_ms=15,
+            floor_share=0.6,
+        ),
+        Scenario(
+            "get one calibration",
+            "calibration_detail.lua",
+            "GET",
+            f"/api/calibrations/{cal}",
+            floor_share=0.6,
         ),
         Scenario(
             "tags of a calibration as of T",
@@ -96,6 +109,7 @@ def scenarios(samples: dict[str, list[str]]) -> list[Scenario]:
             f"/api/calibrations/{cal}/tags?timestamp=2024-01-01T00:00:00Z",
             target_rps=500,
             target_p50_ms=15,
+            floor_share=0.6,
         ),
         Scenario(
             "calibrations carrying a tag as of T (page 1)",
@@ -104,6 +118,7 @@ def scenarios(samples: dict[str, list[str]]) -> list[Scenario]:
             f"/api/tags/{tag}/calibrations?timestamp=2024-01-01T00:00:00Z",
             target_rps=500,
             target_p50_ms=15,
+            floor_share=0.6,
         ),
         Scenario(
             "add + remove a tag",
@@ -120,6 +135,7 @@ def scenarios(samples: dict[str, list[str]]) -> list[Scenario]:
             args=["PT1H"],
             connections=4,
             needs="measurements",
+            floor_share=0.6,
         ),
         Scenario(
             "room average 1 day",
@@ -130,6 +146,7 @@ def scenarios(samples: dict[str, list[str]]) -> list[Scenario]:
             connections=4,
             needs="measurements",
             target_p50_ms=10,
+            floor_share=0.6,
         ),
         Scenario(
             "room average 7 days",
@@ -140,6 +157,7 @@ def scenarios(samples: dict[str, list[str]]) -> list[Scenario]:
             connections=4,
             needs="measurements",
             target_p50_ms=25,
+            floor_share=0.6,
         ),
         Scenario(
             "series, 1 week in 1 h buckets",
@@ -148,6 +166,7 @@ def scenarios(samples: dict[str, list[str]]) -> list[Scenario]:
             f"/api/measurements/{room}/series?bucket=1h",
             connections=4,
             needs="measurements",
+            floor_share=0.6,
         ),
         Scenario(
             "admin: calibrations changelist",
@@ -178,6 +197,7 @@ def scenarios(samples: dict[str, list[str]]) -> list[Scenario]:
             body=reading,
             needs="measurements",
             target_rps=1200,
+            floor_share=0.6,
         ),
         Scenario(
             "post 10,000 readings in one array",
@@ -189,6 +209,7 @@ def scenarios(samples: dict[str, list[str]]) -> list[Scenario]:
             target_items_per_s=150_000,
             items_per_request=10_000,
             ceiling="copy_fk",
+            floor_share=0.6,
         ),
     ]
 
@@ -425,12 +446,15 @@ def stop(server: subprocess.Popen) -> None:
             os.killpg(server.pid, signal.SIGKILL)
 
 
-def probe(port: int, scenario: Scenario, headers: dict[str, str]) -> str | None:
+def probe(port: int, scenario: Scenario, headers: dict[str, str], prefix: str = "") -> str | None:
     """One request like the scenario's; None when it answers as expected, else why not."""
     method = scenario.method
     body = scenario.body.encode() if scenario.body else None
     request = urllib.request.Request(
-        f"http://127.0.0.1:{port}{scenario.probe}", data=body, method=method, headers=headers
+        f"http://127.0.0.1:{port}{prefix}{scenario.probe}",
+        data=body,
+        method=method,
+        headers=headers,
     )
     expect = scenario.expect if method != "GET" else 200
     try:
@@ -446,8 +470,16 @@ def probe(port: int, scenario: Scenario, headers: dict[str, str]) -> str | None:
 
 
 def run_wrk(
-    scenario: Scenario, args: argparse.Namespace, env: dict[str, str], duration: int | None = None
+    scenario: Scenario,
+    args: argparse.Namespace,
+    env: dict[str, str],
+    duration: int | None = None,
+    prefix: str = "",
 ) -> dict:
+    """One wrk run of the scenario; `prefix` "/floor" runs it against the route's floor."""
+    # A run id per wrk run: the bulk posts name their rooms after it, so no run finds the
+    # rooms (and readings) of the one before it already there.
+    env = {**env, "BENCH_PREFIX": prefix, "BENCH_RUN_ID": str(time.time_ns())}
     command = [
         "wrk",
         "-t1",
@@ -632,9 +664,20 @@ def verdict(scenario: Scenario, result: dict) -> str:
     return ("met: " if ok else "**missed**: ") + ", ".join(c[1] for c in checks)
 
 
+def floor_cell(scenario: Scenario, result: dict, floor: dict | None) -> tuple[str, str]:
+    """The floor's req/s, and the route's share of it against what the contract asks."""
+    if floor is None or scenario.floor_share is None:
+        return "—", "—"
+    share = result["rps"] / floor["rps"] if floor["rps"] else 0.0
+    met = share >= scenario.floor_share and result["errors"] == 0 and floor["errors"] == 0
+    mark = "" if met else "**"
+    verdict = f"{mark}{share:.0%}{mark} (≥ {scenario.floor_share:.0%})"
+    return f"{floor['rps']:,.0f}", verdict
+
+
 def report(
     args: argparse.Namespace,
-    rows: list[tuple[Scenario, dict]],
+    runs: dict[int | None, list[tuple[Scenario, dict, dict | None]]],
     ceilings: dict[str, float],
     timings: dict[str, float],
     skipped: list[str],
@@ -647,6 +690,9 @@ def report(
         f"{' (**busy machine**: other work was running)' if context['busy'] else ''}.",
         f"- Server: gunicorn -c config/gunicorn.py (as deployed: {context['gunicorn']}), "
         f"settings `bench.settings` (production, throttling off); commit `{context['commit']}`.",
+        "- Floor: each API route's plain-Django twin (bench/floors.py: no DRF, the same SQL "
+        "statements, the same JSON), served by the same gunicorn processes and measured right "
+        "after the route; `share` is the route's req/s over its floor's.",
         f"- Data: {context['data']}.",
         f"- wrk: 1 thread, {args.duration} s per scenario after {args.warmup} s of warm-up; "
         "latency in ms.",
@@ -654,21 +700,32 @@ def report(
         f"COPY into a table with Measurement's indexes {ceilings['copy']:,.0f} rows/s, "
         f"{ceilings['copy_fk']:,.0f} rows/s with its foreign key to rooms too (`copy_fk`).",
         "",
-        "| scenario | conns | req/s | p50 | p99 | errors | ratio to ceiling | target |",
-        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
     ]
-    for scenario, result in rows:
-        rate = f"{result['rps']:,.0f}"
-        if scenario.items_per_request > 1:
-            rate += f" ({result['rps'] * scenario.items_per_request:,.0f} rows/s)"
-        ceiling = ceilings[scenario.ceiling]
-        done = result["rps"] * scenario.items_per_request
-        ratio = f"{done / ceiling:.1%} of {scenario.ceiling}" if ceiling else "—"
-        lines.append(
-            f"| {scenario.name} | {scenario.connections} | {rate} | {fmt_ms(result['p50_us'])} | "
-            f"{fmt_ms(result['p99_us'])} | {result['errors']} | {ratio} | "
-            f"{verdict(scenario, result)} |"
-        )
+    for workers, rows in runs.items():
+        lines += [
+            "",
+            f"### {workers} gunicorn worker{'s' if workers != 1 else ''}"
+            if workers
+            else "### gunicorn workers as configured",
+            "",
+            "| scenario | conns | req/s | floor req/s | share of floor | p50 | p99 | errors "
+            "| ratio to ceiling | target |",
+            "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
+        ]
+        for scenario, result, floor in rows:
+            rate = f"{result['rps']:,.0f}"
+            if scenario.items_per_request > 1:
+                rate += f" ({result['rps'] * scenario.items_per_request:,.0f} rows/s)"
+            ceiling = ceilings[scenario.ceiling]
+            done = result["rps"] * scenario.items_per_request
+            ratio = f"{done / ceiling:.1%} of {scenario.ceiling}" if ceiling else "—"
+            floor_rps, share = floor_cell(scenario, result, floor)
+            errors = result["errors"] + (floor["errors"] if floor else 0)
+            lines.append(
+                f"| {scenario.name} | {scenario.connections} | {rate} | {floor_rps} | {share} | "
+                f"{fmt_ms(result['p50_us'])} | {fmt_ms(result['p99_us'])} | {errors} | {ratio} | "
+                f"{verdict(scenario, result)} |"
+            )
     if skipped:
         lines += ["", "Not run: " + "; ".join(skipped) + "."]
     if timings:
@@ -720,6 +777,13 @@ def main() -> None:
         metavar="NAME=VALUE",
         help="tune config/gunicorn.py, e.g. WEB_CONCURRENCY=2 GUNICORN_THREADS=8 (repeatable)",
     )
+    parser.add_argument(
+        "--workers",
+        default="1,2",
+        help="gunicorn worker counts to measure, one server each (WEB_CONCURRENCY); "
+        "'' for config/gunicorn.py's default",
+    )
+    parser.add_argument("--no-floor", action="store_true", help="skip the framework floors")
     parser.add_argument("--only", help="run only scenarios whose name contains this text")
     parser.add_argument("--no-explain", action="store_true")
     parser.add_argument("--label", default="", help="suffix of the results file name")
@@ -754,38 +818,17 @@ def main() -> None:
         "BENCH_HISTORY_START": str(int((now - timedelta(days=365 * scale.years)).timestamp())),
         "BENCH_HISTORY_END": str(int(now.timestamp())),
     }
-    log_file = data_dir / "gunicorn.log"
-    server = start_gunicorn(args, env, log_file)
-    rows: list[tuple[Scenario, dict]] = []
+    runs: dict[int | None, list[tuple[Scenario, dict, dict | None]]] = {}
     skipped: list[str] = []
-    try:
-        for scenario in scenarios(picked):
-            if args.only and args.only not in scenario.name:
-                continue
-            if scenario.needs == "measurements" and not has_measurements():
-                skipped.append(f"{scenario.name} (no measurements app yet)")
-                continue
-            headers = {"Authorization": f"Token {token}", "Content-Type": "application/json"}
-            if scenario.script == "admin_changelist.lua":
-                headers = {"Cookie": f"sessionid={session}"}
-            problem = probe(args.port, scenario, headers)
-            if problem:
-                skipped.append(f"{scenario.name} ({problem})")
-                log(f"SKIPPED {scenario.name}: {problem}")
-                continue
-            log(f"running {scenario.name}")
-            if args.warmup:
-                # Every worker and thread has served this route (imports, connections) before
-                # the measured run starts.
-                run_wrk(scenario, args, env, duration=args.warmup)
-            result = run_wrk(scenario, args, env)
-            rows.append((scenario, result))
-            log(
-                f"  {result['rps']:,.0f} req/s, p50 {fmt_ms(result['p50_us'])} ms, "
-                f"p99 {fmt_ms(result['p99_us'])} ms, errors {result['errors']}"
-            )
-    finally:
-        stop(server)
+    summaries = []
+    counts_wanted = [int(n) for n in args.workers.split(",") if n.strip()] or [None]
+    for workers in counts_wanted:
+        tuned = argparse.Namespace(**vars(args))
+        if workers:
+            tuned.gunicorn_env = [*args.gunicorn_env, f"WEB_CONCURRENCY={workers}"]
+        log_file = data_dir / f"gunicorn-{workers or 'default'}.log"
+        runs[workers] = run_scenarios(tuned, env, picked, token, session, log_file, skipped)
+        summaries.append(gunicorn_summary(tuned, log_file))
     cleanup(database)
 
     log("measuring the ceilings")
@@ -808,10 +851,10 @@ def main() -> None:
         "load": f"{load_before:.1f}",
         "busy": load_before > 1.0,
         "commit": git_commit(),
-        "gunicorn": gunicorn_summary(args, log_file),
+        "gunicorn": "; ".join(summaries),
         "data": counts,
     }
-    text = report(args, rows, ceilings, timings, skipped, context)
+    text = report(args, runs, ceilings, timings, sorted(set(skipped)), context)
     print("\n" + text)
     RESULTS.mkdir(parents=True, exist_ok=True)
     suffix = f"-{args.label}" if args.label else ""
@@ -820,6 +863,59 @@ def main() -> None:
     if not args.no_explain:
         (RESULTS / f"{stem}-explain.md").write_text(explain_routes(picked, token))
     log(f"wrote bench/results/{stem}.md")
+
+
+def run_scenarios(
+    args: argparse.Namespace,
+    env: dict[str, str],
+    picked: dict[str, list[str]],
+    token: str,
+    session: str,
+    log_file: Path,
+    skipped: list[str],
+) -> list[tuple[Scenario, dict, dict | None]]:
+    """Start gunicorn, run every scenario (and its floor right after it), stop gunicorn."""
+    server = start_gunicorn(args, env, log_file)
+    rows: list[tuple[Scenario, dict, dict | None]] = []
+    try:
+        for scenario in scenarios(picked):
+            if args.only and args.only not in scenario.name:
+                continue
+            if scenario.needs == "measurements" and not has_measurements():
+                skipped.append(f"{scenario.name} (no measurements app yet)")
+                continue
+            headers = {"Authorization": f"Token {token}", "Content-Type": "application/json"}
+            if scenario.script == "admin_changelist.lua":
+                headers = {"Cookie": f"sessionid={session}"}
+            with_floor = scenario.floor_share is not None and not args.no_floor
+            prefixes = ["", FLOOR_PREFIX] if with_floor else [""]
+            problem = next(
+                (p for p in (probe(args.port, scenario, headers, x) for x in prefixes) if p), None
+            )
+            if problem:
+                skipped.append(f"{scenario.name} ({problem})")
+                log(f"SKIPPED {scenario.name}: {problem}")
+                continue
+            results = []
+            for prefix in prefixes:
+                log(f"running {scenario.name}{' (floor)' if prefix else ''}")
+                if args.warmup:
+                    # Every worker and thread has served this route (imports, connections)
+                    # before the measured run starts.
+                    run_wrk(scenario, args, env, duration=args.warmup, prefix=prefix)
+                result = run_wrk(scenario, args, env, prefix=prefix)
+                results.append(result)
+                log(
+                    f"  {result['rps']:,.0f} req/s, p50 {fmt_ms(result['p50_us'])} ms, "
+                    f"p99 {fmt_ms(result['p99_us'])} ms, errors {result['errors']}"
+                )
+            floor = results[1] if with_floor else None
+            if floor:
+                log(f"  share of floor: {results[0]['rps'] / floor['rps']:.0%}")
+            rows.append((scenario, results[0], floor))
+    finally:
+        stop(server)
+    return rows
 
 
 def cleanup(database: str) -> None:

@@ -17,3 +17,5 @@ REST_FRAMEWORK = {
 }
 # The service's own per-user rate (config/api/throttling.py) reads this on every request.
 API_THROTTLE_RATE = None
+# Every production route, and the framework floors beside them (bench/floors.py).
+ROOT_URLCONF = "bench.urls"

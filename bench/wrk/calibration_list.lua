@@ -11,7 +11,7 @@ function init(args)
 end
 
 function request()
-  local path = string.format("/api/calibrations?username=user%02d&calibration_type=%s&page_size=50",
+  local path = string.format(common.prefix .. "/api/calibrations?username=user%02d&calibration_type=%s&page_size=50",
     math.random(20), common.pick(types))
   return wrk.format("GET", path, headers)
 end

@@ -4,6 +4,8 @@ local common = {}
 
 common.token = os.getenv("BENCH_TOKEN") or ""
 common.data_dir = os.getenv("BENCH_DATA") or "."
+-- "/floor" when the runner measures a route's framework floor (bench/floors.py), else "".
+common.prefix = os.getenv("BENCH_PREFIX") or ""
 -- The instants the as-of scenarios ask about: anywhere in the data set's history.
 common.history_start = tonumber(os.getenv("BENCH_HISTORY_START") or "0")
 common.history_end = tonumber(os.getenv("BENCH_HISTORY_END") or "0")

@@ -12,7 +12,7 @@ end
 function request()
   local body = string.format('{"calibration_type": "%s", "value": %.6f, "username": "bench-user%02d"}',
     common.pick(types), math.random() * 2, math.random(20))
-  return wrk.format("POST", "/api/calibrations", headers, body)
+  return wrk.format("POST", common.prefix .. "/api/calibrations", headers, body)
 end
 
 setup = common.setup

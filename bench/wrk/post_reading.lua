@@ -10,7 +10,7 @@ end
 
 function request()
   local body = string.format('{"value": %.2f, "unit": "C", "sensor": "bench"}', 18 + math.random() * 6)
-  return wrk.format("POST", "/api/measurements/" .. common.pick(rooms), headers, body)
+  return wrk.format("POST", common.prefix .. "/api/measurements/" .. common.pick(rooms), headers, body)
 end
 
 setup = common.setup

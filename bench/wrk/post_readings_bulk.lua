@@ -21,7 +21,7 @@ end
 
 function request()
   n = n + 1
-  local path = string.format("/api/measurements/bench-bulk-%s-%d-%d", run, common.thread_id, n)
+  local path = string.format(common.prefix .. "/api/measurements/bench-bulk-%s-%d-%d", run, common.thread_id, n)
   return wrk.format("POST", path, headers, body)
 end
 

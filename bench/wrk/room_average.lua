@@ -10,7 +10,7 @@ function init(args)
 end
 
 function request()
-  return wrk.format("GET", "/api/measurements/" .. common.pick(rooms) .. "/average/" .. duration, headers)
+  return wrk.format("GET", common.prefix .. "/api/measurements/" .. common.pick(rooms) .. "/average/" .. duration, headers)
 end
 
 setup = common.setup

@@ -12,7 +12,7 @@ function init(args)
 end
 
 function request()
-  return wrk.format("GET", "/api/measurements/" .. common.pick(rooms) .. "/series" .. query, headers)
+  return wrk.format("GET", common.prefix .. "/api/measurements/" .. common.pick(rooms) .. "/series" .. query, headers)
 end
 
 setup = common.setup

@@ -10,7 +10,7 @@ function init(args)
 end
 
 function request()
-  local path = string.format("/api/tags/%s/calibrations?timestamp=%s",
+  local path = string.format(common.prefix .. "/api/tags/%s/calibrations?timestamp=%s",
     common.pick(tags), common.random_instant())
   return wrk.format("GET", path, headers)
 end

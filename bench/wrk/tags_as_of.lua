@@ -9,7 +9,7 @@ function init(args)
 end
 
 function request()
-  local path = string.format("/api/calibrations/%s/tags?timestamp=%s",
+  local path = string.format(common.prefix .. "/api/calibrations/%s/tags?timestamp=%s",
     common.pick(calibrations), common.random_instant())
   return wrk.format("GET", path, headers)
 end

@@ -1,0 +1,244 @@
+"""The bench's framework floors (bench/floors.py) stay what they claim to be: for the request
+the bench sends, each floor runs the same SQL statements as its route (text, parameters, and
+whether inside a transaction) and answers the same JSON. Not timed: figures are bench/'s job.
+"""
+
+import json
+import re
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from uuid import UUID
+
+import pytest
+from django.db import connection
+from django.utils import timezone
+from rest_framework.test import APIClient
+
+from bench.floors import PREFIX
+from measurements.models import Measurement, Room
+from tests.factories import (
+    CalibrationFactory,
+    CalibrationTypeFactory,
+    TagAssignmentFactory,
+    TagFactory,
+    UserFactory,
+)
+
+pytestmark = pytest.mark.postgresql
+
+NOW = datetime(2025, 6, 1, 12, 0, 0, 123456, tzinfo=UTC)
+BENCH_PERMISSIONS = [
+    "calibrations.add_calibration",
+    "tagging.add_tagassignment",
+    "tagging.change_tagassignment",
+    "measurements.add_measurement",
+]
+Statement = tuple[str, tuple[Any, ...], int]
+
+
+@pytest.fixture
+def bench_urls(settings: Any) -> None:
+    settings.ROOT_URLCONF = "bench.urls"
+
+
+@pytest.fixture
+def frozen(monkeypatch: pytest.MonkeyPatch) -> datetime:
+    """Django's clock stopped at NOW, for the route and its floor alike."""
+    monkeypatch.setattr(timezone, "now", lambda: NOW)
+    return NOW
+
+
+@pytest.fixture
+def bench_client(db: None, client_for: Callable[..., APIClient]) -> APIClient:
+    """Authenticated as the bench's user: exactly the write permissions."""
+    return client_for(UserFactory(username="bench", permissions=BENCH_PERMISSIONS))
+
+
+@pytest.fixture
+def data(db: None) -> dict[str, Any]:
+    """60 of user01's gain calibrations (a full page and a next one), with tags over time."""
+    gain = CalibrationTypeFactory(name="gain")
+    tags = [TagFactory(name=name) for name in ("tag-000", "Tag-001", "tag-002")]
+    calibrations = [
+        CalibrationFactory(
+            calibration_type=gain,
+            username="user01",
+            value=0.1 * i,
+            # Two share a timestamp at the page's end: the next cursor needs an offset.
+            timestamp=datetime(2024, 1, 1, tzinfo=UTC) - timedelta(hours=min(i, 49)),
+        )
+        for i in range(60)
+    ]
+    for i, calibration in enumerate(calibrations):
+        for tag in tags[: 1 + i % 3]:
+            TagAssignmentFactory(
+                calibration=calibration,
+                tag=tag,
+                added_at=datetime(2023, 1, 1, tzinfo=UTC),
+                removed_at=datetime(2023, 6, 1, tzinfo=UTC) if i % 2 and tag != tags[0] else None,
+            )
+    room = Room.objects.create(room_id="room-0001")
+    Measurement.objects.bulk_create(
+        Measurement(room=room, timestamp=NOW - timedelta(minutes=15 * i), value=20 + i % 7)
+        for i in range(24 * 4 * 8)
+    )
+    return {"calibration": calibrations[3], "tag": "tag-000", "room": room.room_id}
+
+
+def statements() -> Any:
+    """Record each statement's SQL, parameters, and whether it ran inside a transaction."""
+    log: list[Statement] = []
+
+    def record(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
+        # How deep in transactions (a test runs inside one already): BEGIN vs. none differs.
+        log.append((sql, tuple(params or ()), len(connection.atomic_blocks)))
+        return execute(sql, params, many, context)
+
+    class Recording:
+        def __enter__(self) -> list[Statement]:
+            self.wrapper = connection.execute_wrapper(record)
+            self.wrapper.__enter__()
+            return log
+
+        def __exit__(self, *exc: object) -> None:
+            self.wrapper.__exit__(*exc)
+
+    return Recording()
+
+
+def normalized(log: list[Statement], masked: Callable[[Any], Any]) -> list[Statement]:
+    # Savepoint names carry a thread id and a counter; that is all that may differ.
+    savepoint = re.compile(r'"s\d+_x\d+"')
+    return [
+        (savepoint.sub('"s_x"', " ".join(sql.split())), tuple(map(masked, params)), atomic)
+        for sql, params, atomic in log
+    ]
+
+
+def exchange(client: APIClient, method: str, path: str, body: str | None) -> tuple[Any, Any]:
+    """Send one request; its status, JSON and statements."""
+    with statements() as log:
+        if method == "GET":
+            response = client.get(path)
+        else:
+            response = client.generic(method, path, body or "", content_type="application/json")
+    return response, list(log)
+
+
+def unmasked(value: Any) -> Any:
+    return value
+
+
+def new_rows(value: Any) -> Any:
+    """Ids and instants a create makes up: equal in kind, not in value."""
+    if isinstance(value, UUID):
+        return "<new uuid>"
+    if isinstance(value, datetime):  # the model's default `created_at` reads the real clock
+        return "<instant>"
+    return value
+
+
+def compare(
+    client: APIClient,
+    method: str,
+    path: str,
+    body: str | None = None,
+    masked: Callable[[Any], Any] = unmasked,
+    varying: tuple[str, ...] = (),
+) -> tuple[Any, Any]:
+    route, route_sql = exchange(client, method, path, body)
+    floor, floor_sql = exchange(client, method, PREFIX + path, body)
+    assert route.status_code in (200, 201), route.content
+    assert floor.status_code == route.status_code, floor.content
+    assert normalized(floor_sql, masked) == normalized(route_sql, masked)
+    route_json, floor_json = json.loads(route.content), json.loads(floor.content)
+    for key in varying:
+        assert floor_json.pop(key)
+        assert route_json.pop(key)
+    assert floor_json == route_json
+    return route, floor
+
+
+@pytest.mark.usefixtures("bench_urls", "frozen", "data")
+def test_create_runs_the_same_sql_and_answers_the_same_json(bench_client: APIClient) -> None:
+    body = '{"calibration_type": "gain", "value": 1.25, "username": "bench-user07"}'
+    route, floor = compare(
+        bench_client,
+        "POST",
+        "/api/calibrations",
+        body,
+        masked=new_rows,
+        varying=("calibration_id", "created_at"),
+    )
+    assert route["Location"].rsplit("/", 1)[0] == floor["Location"].rsplit("/", 1)[0]
+
+
+@pytest.mark.usefixtures("bench_urls", "frozen")
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/calibrations?username=user01&calibration_type=gain&page_size=50",
+        "/api/calibrations?username=user01&calibration_type=gain&page_size=10",
+        "/api/calibrations/{calibration}",
+        "/api/calibrations/{calibration}/tags?timestamp=2023-03-01T00:00:00Z",
+        "/api/calibrations/{calibration}/tags?timestamp=2024-01-01T00:00:00Z",
+        "/api/tags/{tag}/calibrations?timestamp=2024-01-01T00:00:00Z",
+        "/api/tags/{tag}/calibrations?timestamp=2023-03-01T00:00:00Z",
+        "/api/measurements/{room}/average/PT1H",
+        "/api/measurements/{room}/average/P1D",
+        "/api/measurements/{room}/average/P7D",
+        "/api/measurements/{room}/series?bucket=1h",
+        "/api/measurements/{room}/series?bucket=1h&from=2025-05-28T00:00:00Z&to=2025-06-01T10:00:00Z",
+    ],
+)
+def test_reads_run_the_same_sql_and_answer_the_same_json(
+    bench_client: APIClient, data: dict[str, Any], path: str
+) -> None:
+    compare(bench_client, "GET", path.format(**{**data, "calibration": data["calibration"].pk}))
+
+
+@pytest.mark.usefixtures("bench_urls", "frozen")
+def test_post_one_reading_runs_the_same_sql_and_answers_the_same_json(
+    bench_client: APIClient, data: dict[str, Any]
+) -> None:
+    path = f"/api/measurements/{data['room']}"
+    # Each posts its own reading (the second of the same would find it stored).
+    route, route_sql = exchange(bench_client, "POST", path, '{"value": 21.5, "sensor": "a"}')
+    floor, floor_sql = exchange(
+        bench_client, "POST", PREFIX + path, '{"value": 21.5, "sensor": "b"}'
+    )
+    assert route.status_code == floor.status_code == 201
+    sensor = {"a": "<sensor>", "b": "<sensor>"}
+    masked = lambda value: sensor.get(value, value) if isinstance(value, str) else value  # noqa: E731
+    assert normalized(floor_sql, masked) == normalized(route_sql, masked)
+    assert {**json.loads(floor.content), "sensor": "a"} == json.loads(route.content)
+
+
+@pytest.mark.usefixtures("bench_urls", "frozen", "data")
+def test_post_readings_in_an_array_runs_the_same_sql_and_answers_the_same_json(
+    bench_client: APIClient,
+) -> None:
+    readings = [
+        {"timestamp": f"2025-05-01T00:{minute:02d}:00Z", "value": 18 + minute / 10}
+        for minute in range(60)
+    ]
+    body = json.dumps([*readings, readings[0]])  # one repeated: a duplicate
+    route, route_sql = exchange(bench_client, "POST", "/api/measurements/bench-bulk-1", body)
+    floor, floor_sql = exchange(
+        bench_client, "POST", PREFIX + "/api/measurements/bench-bulk-2", body
+    )
+    assert route.status_code == floor.status_code == 201
+    rooms = {"bench-bulk-1": "<room>", "bench-bulk-2": "<room>"}
+
+    def masked(value: Any) -> Any:
+        if isinstance(value, datetime):  # the room's `created_at` default reads the real clock
+            return "<instant>"
+        return rooms.get(value, value) if isinstance(value, str) else value
+
+    assert normalized(floor_sql, masked) == normalized(route_sql, masked)
+    route_json, floor_json = json.loads(route.content), json.loads(floor.content)
+    assert route_json == {"room_id": "bench-bulk-1", "created": 60, "duplicates": 1}
+    assert floor_json == {**route_json, "room_id": "bench-bulk-2"}
+    stored = Measurement.objects.filter(room__in=["bench-bulk-1", "bench-bulk-2"])
+    assert stored.count() == 120
