@@ -503,6 +503,21 @@ def run_wrk(
     return result
 
 
+def merged(results: list[dict]) -> dict:
+    """Several wrk runs of one scenario as one: requests over time, the median percentiles."""
+    if len(results) == 1:
+        return results[0]
+    total = {
+        "requests": sum(r["requests"] for r in results),
+        "duration_us": sum(r["duration_us"] for r in results),
+        "errors": sum(r["errors"] for r in results),
+    }
+    for key in ("p50_us", "p90_us", "p99_us"):
+        total[key] = sorted(r[key] for r in results)[len(results) // 2]
+    total["rps"] = total["requests"] / (total["duration_us"] / 1e6)
+    return total
+
+
 # ---------------------------------------------------------------------------------------------
 # The machine's ceilings.
 
@@ -691,11 +706,12 @@ def report(
         f"- Server: gunicorn -c config/gunicorn.py (as deployed: {context['gunicorn']}), "
         f"settings `bench.settings` (production, throttling off); commit `{context['commit']}`.",
         "- Floor: each API route's plain-Django twin (bench/floors.py: no DRF, the same SQL "
-        "statements, the same JSON), served by the same gunicorn processes and measured right "
-        "after the route; `share` is the route's req/s over its floor's.",
+        "statements, the same JSON), served by the same gunicorn processes, measured in turns "
+        "with the route; `share of floor` is the route's req/s over its floor's.",
         f"- Data: {context['data']}.",
         f"- wrk: 1 thread, {args.duration} s per scenario after {args.warmup} s of warm-up; "
-        "latency in ms.",
+        f"a route and its floor alternate in {args.rounds} runs each (p50/p99: the median "
+        "run's); latency in ms.",
         f"- Ceilings (same run): `pgbench -S` {ceilings['pgbench']:,.0f} TPS (16 clients); "
         f"COPY into a table with Measurement's indexes {ceilings['copy']:,.0f} rows/s, "
         f"{ceilings['copy_fk']:,.0f} rows/s with its foreign key to rooms too (`copy_fk`).",
@@ -784,6 +800,12 @@ def main() -> None:
         "'' for config/gunicorn.py's default",
     )
     parser.add_argument("--no-floor", action="store_true", help="skip the framework floors")
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=4,
+        help="a route and its floor alternate in this many runs of duration/rounds seconds",
+    )
     parser.add_argument("--only", help="run only scenarios whose name contains this text")
     parser.add_argument("--no-explain", action="store_true")
     parser.add_argument("--label", default="", help="suffix of the results file name")
@@ -896,18 +918,25 @@ def run_scenarios(
                 skipped.append(f"{scenario.name} ({problem})")
                 log(f"SKIPPED {scenario.name}: {problem}")
                 continue
-            results = []
-            for prefix in prefixes:
-                log(f"running {scenario.name}{' (floor)' if prefix else ''}")
-                if args.warmup:
-                    # Every worker and thread has served this route (imports, connections)
-                    # before the measured run starts.
-                    run_wrk(scenario, args, env, duration=args.warmup, prefix=prefix)
-                result = run_wrk(scenario, args, env, prefix=prefix)
-                results.append(result)
+            log(f"running {scenario.name}{' and its floor' if with_floor else ''}")
+            for prefix in prefixes if args.warmup else []:
+                # Every worker and thread has served this route (imports, connections) before
+                # the measured run starts.
+                run_wrk(scenario, args, env, duration=args.warmup, prefix=prefix)
+            # A route and its floor take turns (route-floor, floor-route, …) in short runs, so
+            # a load that comes and goes on a shared machine weighs on both alike.
+            rounds = args.rounds if with_floor else 1
+            share = max(1, round(args.duration / rounds))
+            runs: dict[str, list[dict]] = {prefix: [] for prefix in prefixes}
+            for turn in range(rounds):
+                for prefix in prefixes if turn % 2 == 0 else prefixes[::-1]:
+                    runs[prefix].append(run_wrk(scenario, args, env, share, prefix))
+            results = [merged(runs[prefix]) for prefix in prefixes]
+            for prefix, result in zip(prefixes, results, strict=True):
                 log(
-                    f"  {result['rps']:,.0f} req/s, p50 {fmt_ms(result['p50_us'])} ms, "
-                    f"p99 {fmt_ms(result['p99_us'])} ms, errors {result['errors']}"
+                    f"  {'floor' if prefix else 'route'}: {result['rps']:,.0f} req/s, "
+                    f"p50 {fmt_ms(result['p50_us'])} ms, p99 {fmt_ms(result['p99_us'])} ms, "
+                    f"errors {result['errors']}"
                 )
             floor = results[1] if with_floor else None
             if floor:

@@ -26,6 +26,6 @@ urlpatterns: list[URLPattern | URLResolver] = [
     re_path(_floor(_CALIBRATION + "/tags"), floors.calibration_tags),
     re_path(_floor(r"tags/(?P<tag>[^/]+)/calibrations"), floors.tag_calibrations),
     re_path(_floor(_ROOM), floors.readings_post),
-    re_path(_floor(_ROOM + r"/average/(?P<window>[^/]+)"), floors.room_average),
+    re_path(_floor(_ROOM + r"/average/(?P<window_text>[^/]+)"), floors.room_average),
     re_path(_floor(_ROOM + "/series"), floors.room_series),
 ]
