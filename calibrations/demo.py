@@ -80,13 +80,20 @@ def _history(
                 removed = None
         periods.append(
             TagAssignment(
-                calibration=calibration, tag=tags[name], added_at=added, removed_at=removed
+                calibration=calibration,
+                tag=tags[name],
+                added_at=added,
+                removed_at=removed,
+                calibration_timestamp=calibration.timestamp,
             )
         )
         if removed is not None and rng.random() < 0.3:
             periods.append(
                 TagAssignment(
-                    calibration=calibration, tag=tags[name], added_at=removed + timedelta(days=1)
+                    calibration=calibration,
+                    tag=tags[name],
+                    added_at=removed + timedelta(days=1),
+                    calibration_timestamp=calibration.timestamp,
                 )
             )
     return [p for p in periods if p.added_at < now]
