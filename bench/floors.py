@@ -37,11 +37,12 @@ from django.views.decorators.csrf import csrf_exempt
 from rest_framework.authtoken.models import Token  # the model only: its table holds the tokens
 
 from calibrations.models import Calibration, CalibrationType
-from config.api.permissions import sensor_account_annotations, token_user_column
 from measurements.models import Measurement, Room
 from tagging.models import Tag, TagAssignment
 
 PREFIX = "/floor"
+# An account holding only this permission is a sensor account (DESIGN §4.1).
+SENSOR_PERMISSION = "measurements.add_measurement"
 
 
 def json_response(data: Any, status: int = 200) -> HttpResponse:
@@ -53,7 +54,8 @@ def json_response(data: Any, status: int = 200) -> HttpResponse:
 def authenticated(
     permission: str | None = None, sensor_allowed: bool = False
 ) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
-    """The token lookup, then (for a write) `user.has_perm`."""
+    """The token lookup, the sensor-account rule (`user.get_all_permissions()`), then for a
+    write `user.has_perm` (answered from Django's per-request permission cache)."""
 
     def wrap(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
         def floor(request: HttpRequest, **kwargs: Any) -> HttpResponse:
@@ -61,18 +63,14 @@ def authenticated(
             if scheme != "Token" or not key:
                 return json_response({"detail": "Not authenticated."}, 401)
             try:
-                token: Any = (
-                    Token.objects.select_related("user")
-                    .annotate(**sensor_account_annotations(token_user_column()))
-                    .get(key=key)
-                )
+                token = Token.objects.select_related("user").get(key=key)
             except Token.DoesNotExist:
                 return json_response({"detail": "Invalid token."}, 401)
-            if not token.user.is_active:
-                return json_response({"detail": "Invalid token."}, 401)
             user = token.user
-            sensor = not user.is_superuser and token.has_sensor_permission
-            if sensor and not token.has_other_permission and not sensor_allowed:
+            if not user.is_active:
+                return json_response({"detail": "Invalid token."}, 401)
+            sensor = not user.is_superuser and user.get_all_permissions() == {SENSOR_PERMISSION}
+            if sensor and not sensor_allowed:
                 return json_response({"detail": "Sensor account."}, 403)
             if permission and not user.has_perm(permission):
                 return json_response({"detail": "Permission denied."}, 403)
@@ -122,7 +120,8 @@ def tag_names(ids: list[uuid.UUID], instant: datetime) -> dict[uuid.UUID, list[s
     names: dict[uuid.UUID, list[str]] = {pk: [] for pk in ids}
     if ids:
         pairs = (
-            TagAssignment.objects.filter(as_of(instant), calibration_id__in=ids)
+            TagAssignment.objects.filter(as_of(instant))
+            .filter(calibration_id__in=ids)
             .order_by()
             .values_list("calibration_id", "tag__name")
         )
@@ -173,7 +172,7 @@ def calibrations_page(
     """A first page of calibrations, newest first by `ordering`, with DRF's cursor link."""
     size = int(request.GET.get("page_size") or 50)
     rows = list(queryset.order_by(f"-{ordering}", "-pk")[: size + 1])
-    names = tag_names([row.pk for row in rows], instant)
+    names = tag_names([row.pk for row in rows[:size]], instant)
     results = [calibration_json(row, names[row.pk]) for row in rows[:size]]
     next_link = first_page_next(request, rows, size, lambda row: str(getattr(row, ordering)))
     return json_response({"next": next_link, "previous": None, "results": results})
@@ -207,12 +206,7 @@ def calibration_tags(request: HttpRequest, user: Any, calibration_id: str) -> Ht
         calibration = Calibration.objects.get(pk=calibration_id)
     except Calibration.DoesNotExist:
         return json_response({"detail": "Not found."}, 404)
-    names = (
-        TagAssignment.objects.filter(as_of(instant), calibration=calibration)
-        .order_by("added_at", "id")
-        .values_list("tag__name", flat=True)
-    )
-    return json_response(sorted(names, key=tag_sort_key))
+    return json_response(tag_names([calibration.pk], instant)[calibration.pk])
 
 
 @authenticated()
