@@ -61,6 +61,9 @@ class Scenario:
     # The share of its framework floor (bench/floors.py, DESIGN §8) the route must reach;
     # None: no floor (not an API route the contract measures).
     floor_share: float | None = None
+    # The shortest wrk run that counts enough requests of a slow route (the 10,000-reading
+    # posts take a second or more each): the turns with its floor are made no shorter.
+    min_run_s: int = 3
 
 
 def scenarios(samples: dict[str, list[str]]) -> list[Scenario]:
@@ -210,6 +213,7 @@ def scenarios(samples: dict[str, list[str]]) -> list[Scenario]:
             items_per_request=10_000,
             ceiling="copy_fk",
             floor_share=0.6,
+            min_run_s=15,
         ),
     ]
 
@@ -926,7 +930,8 @@ def run_scenarios(
             # A route and its floor take turns (route-floor, floor-route, …) in short runs, so
             # a load that comes and goes on a shared machine weighs on both alike.
             rounds = args.rounds if with_floor else 1
-            share = max(1, round(args.duration / rounds))
+            share = max(scenario.min_run_s, round(args.duration / rounds))
+            rounds = max(1, min(rounds, round(args.duration / share))) if with_floor else 1
             runs: dict[str, list[dict]] = {prefix: [] for prefix in prefixes}
             for turn in range(rounds):
                 for prefix in prefixes if turn % 2 == 0 else prefixes[::-1]:
