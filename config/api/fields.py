@@ -1,7 +1,7 @@
 """Serializer and filter fields shared by every app's API."""
 
 import math
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from django import forms
@@ -12,6 +12,15 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from .timestamps import TIMESTAMP_HELP, TimestampError, parse_timestamp
+
+
+def utc_iso(moment: datetime) -> str:
+    """An aware instant as `TimestampField` writes it: ISO 8601 in UTC, `Z`, microseconds kept.
+
+    For representations built without DRF's field walk (lean `to_representation`s).
+    """
+    text = moment.astimezone(UTC).isoformat()
+    return text[:-6] + "Z" if text.endswith("+00:00") else text
 
 
 @extend_schema_field(OpenApiTypes.DATETIME)
