@@ -36,7 +36,9 @@ ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
 SERVER = "postgres://postgres@127.0.0.1:5432"
 VENV_BIN = Path(sys.executable).parent
-FLOOR_PREFIX = "/floor"  # bench/floors.py's PREFIX, where bench/urls.py mounts the floors
+# Where bench/urls.py mounts the framework floors: the Django floor (bench/floors.py) and the
+# SQL floor (bench/floors_sql.py).
+FLOOR_PREFIXES = {"/floor": "Django floor", "/floor-sql": "SQL floor"}
 
 
 @dataclass
@@ -687,6 +689,8 @@ def floor_cell(scenario: Scenario, result: dict, floor: dict | None) -> tuple[st
     """The floor's req/s, and the route's share of it against what the contract asks."""
     if floor is None or scenario.floor_share is None:
         return "—", "—"
+    if not floor["rps"]:
+        return "0", "—"
     share = result["rps"] / floor["rps"] if floor["rps"] else 0.0
     met = share >= scenario.floor_share and result["errors"] == 0 and floor["errors"] == 0
     mark = "" if met else "**"
@@ -696,7 +700,7 @@ def floor_cell(scenario: Scenario, result: dict, floor: dict | None) -> tuple[st
 
 def report(
     args: argparse.Namespace,
-    runs: dict[int | None, list[tuple[Scenario, dict, dict | None]]],
+    runs: dict[int | None, list[tuple[Scenario, dict, dict[str, dict] | None]]],
     ceilings: dict[str, float],
     timings: dict[str, float],
     skipped: list[str],
@@ -709,9 +713,13 @@ def report(
         f"{' (**busy machine**: other work was running)' if context['busy'] else ''}.",
         f"- Server: gunicorn -c config/gunicorn.py (as deployed: {context['gunicorn']}), "
         f"settings `bench.settings` (production, throttling off); commit `{context['commit']}`.",
-        "- Floor: each API route's plain-Django twin (bench/floors.py: no DRF, the same SQL "
-        "statements, the same JSON), served by the same gunicorn processes, measured in turns "
-        "with the route; `share of floor` is the route's req/s over its floor's.",
+        "- Floors (DESIGN §8; bench/README.md): each API route's plain-Django twins, no DRF, the "
+        "same SQL statements and the same JSON, served by the same gunicorn processes and "
+        "measured in turns with the route. *Django floor*: the ORM and `user.has_perm` doing the "
+        "route's work (bench/floors.py), so its share is what our DRF layer costs; *SQL floor*: "
+        "the same statements as text through `connection.cursor()` (bench/floors_sql.py), so its "
+        "share also counts the ORM's query building. `share` is the route's req/s over the "
+        "floor's, bold below the contract's minimum.",
         f"- Data: {context['data']}.",
         f"- wrk: 1 thread, {args.duration} s per scenario after {args.warmup} s of warm-up; "
         f"a route and its floor alternate in {args.rounds} runs each (p50/p99: the median "
@@ -728,21 +736,25 @@ def report(
             if workers
             else "### gunicorn workers as configured",
             "",
-            "| scenario | conns | req/s | floor req/s | share of floor | p50 | p99 | errors "
-            "| ratio to ceiling | target |",
-            "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
+            "| scenario | conns | req/s | Django floor | share | SQL floor | share | p50 | p99 "
+            "| errors | ratio to ceiling | target |",
+            "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
         ]
-        for scenario, result, floor in rows:
+        for scenario, result, floors in rows:
             rate = f"{result['rps']:,.0f}"
             if scenario.items_per_request > 1:
                 rate += f" ({result['rps'] * scenario.items_per_request:,.0f} rows/s)"
             ceiling = ceilings[scenario.ceiling]
             done = result["rps"] * scenario.items_per_request
             ratio = f"{done / ceiling:.1%} of {scenario.ceiling}" if ceiling else "—"
-            floor_rps, share = floor_cell(scenario, result, floor)
-            errors = result["errors"] + (floor["errors"] if floor else 0)
+            floors = floors or {}
+            cells = [
+                " | ".join(floor_cell(scenario, result, floors.get(prefix)))
+                for prefix in FLOOR_PREFIXES
+            ]
+            errors = result["errors"] + sum(floor["errors"] for floor in floors.values())
             lines.append(
-                f"| {scenario.name} | {scenario.connections} | {rate} | {floor_rps} | {share} | "
+                f"| {scenario.name} | {scenario.connections} | {rate} | {' | '.join(cells)} | "
                 f"{fmt_ms(result['p50_us'])} | {fmt_ms(result['p99_us'])} | {errors} | {ratio} | "
                 f"{verdict(scenario, result)} |"
             )
@@ -844,7 +856,7 @@ def main() -> None:
         "BENCH_HISTORY_START": str(int((now - timedelta(days=365 * scale.years)).timestamp())),
         "BENCH_HISTORY_END": str(int(now.timestamp())),
     }
-    runs: dict[int | None, list[tuple[Scenario, dict, dict | None]]] = {}
+    runs: dict[int | None, list[tuple[Scenario, dict, dict[str, dict] | None]]] = {}
     skipped: list[str] = []
     summaries = []
     counts_wanted = [int(n) for n in args.workers.split(",") if n.strip()] or [None]
@@ -899,10 +911,10 @@ def run_scenarios(
     session: str,
     log_file: Path,
     skipped: list[str],
-) -> list[tuple[Scenario, dict, dict | None]]:
-    """Start gunicorn, run every scenario (and its floor right after it), stop gunicorn."""
+) -> list[tuple[Scenario, dict, dict[str, dict] | None]]:
+    """Start gunicorn, run every scenario (in turns with its floors), stop gunicorn."""
     server = start_gunicorn(args, env, log_file)
-    rows: list[tuple[Scenario, dict, dict | None]] = []
+    rows: list[tuple[Scenario, dict, dict[str, dict] | None]] = []
     try:
         for scenario in scenarios(picked):
             if args.only and args.only not in scenario.name:
@@ -914,7 +926,7 @@ def run_scenarios(
             if scenario.script == "admin_changelist.lua":
                 headers = {"Cookie": f"sessionid={session}"}
             with_floor = scenario.floor_share is not None and not args.no_floor
-            prefixes = ["", FLOOR_PREFIX] if with_floor else [""]
+            prefixes = ["", *FLOOR_PREFIXES] if with_floor else [""]
             problem = next(
                 (p for p in (probe(args.port, scenario, headers, x) for x in prefixes) if p), None
             )
@@ -936,17 +948,17 @@ def run_scenarios(
             for turn in range(rounds):
                 for prefix in prefixes if turn % 2 == 0 else prefixes[::-1]:
                     runs[prefix].append(run_wrk(scenario, args, env, share, prefix))
-            results = [merged(runs[prefix]) for prefix in prefixes]
-            for prefix, result in zip(prefixes, results, strict=True):
+            results = {prefix: merged(runs[prefix]) for prefix in prefixes}
+            for prefix, result in results.items():
                 log(
-                    f"  {'floor' if prefix else 'route'}: {result['rps']:,.0f} req/s, "
+                    f"  {FLOOR_PREFIXES.get(prefix, 'route')}: {result['rps']:,.0f} req/s, "
                     f"p50 {fmt_ms(result['p50_us'])} ms, p99 {fmt_ms(result['p99_us'])} ms, "
                     f"errors {result['errors']}"
                 )
-            floor = results[1] if with_floor else None
-            if floor:
-                log(f"  share of floor: {results[0]['rps'] / floor['rps']:.0%}")
-            rows.append((scenario, results[0], floor))
+                if prefix:
+                    log(f"  share of {prefix}: {results['']['rps'] / result['rps']:.0%}")
+            route = results.pop("")
+            rows.append((scenario, route, results or None))
     finally:
         stop(server)
     return rows

@@ -15,7 +15,7 @@ from django.db import connection
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from bench.floors import PREFIX
+from bench import floors, floors_sql
 from measurements.models import Measurement, Room
 from tests.factories import (
     CalibrationFactory,
@@ -26,6 +26,9 @@ from tests.factories import (
 )
 
 pytestmark = pytest.mark.postgresql
+
+# The Django floor and the SQL floor: each must run its route's statements.
+FLOORS = [floors.PREFIX, floors_sql.PREFIX]
 
 NOW = datetime(2025, 6, 1, 12, 0, 0, 123456, tzinfo=UTC)
 BENCH_PERMISSIONS = [
@@ -152,6 +155,7 @@ def new_rows(value: Any) -> Any:
 
 def compare(
     client: APIClient,
+    prefix: str,
     method: str,
     path: str,
     body: str | None = None,
@@ -159,7 +163,7 @@ def compare(
     varying: tuple[str, ...] = (),
 ) -> tuple[Any, Any]:
     route, route_sql = exchange(client, method, path, body)
-    floor, floor_sql = exchange(client, method, PREFIX + path, body)
+    floor, floor_sql = exchange(client, method, prefix + path, body)
     assert route.status_code in (200, 201), route.content
     assert floor.status_code == route.status_code, floor.content
     assert_same_statements(floor_sql, route_sql, masked)
@@ -172,10 +176,14 @@ def compare(
 
 
 @pytest.mark.usefixtures("bench_urls", "frozen", "data")
-def test_create_runs_the_same_sql_and_answers_the_same_json(bench_client: APIClient) -> None:
+@pytest.mark.parametrize("prefix", FLOORS)
+def test_create_runs_the_same_sql_and_answers_the_same_json(
+    bench_client: APIClient, prefix: str
+) -> None:
     body = '{"calibration_type": "gain", "value": 1.25, "username": "bench-user07"}'
     route, floor = compare(
         bench_client,
+        prefix,
         "POST",
         "/api/calibrations",
         body,
@@ -203,21 +211,25 @@ def test_create_runs_the_same_sql_and_answers_the_same_json(bench_client: APICli
         "/api/measurements/{room}/series?bucket=1h&from=2025-05-28T00:00:00Z&to=2025-06-01T10:00:00Z",
     ],
 )
+@pytest.mark.parametrize("prefix", FLOORS)
 def test_reads_run_the_same_sql_and_answer_the_same_json(
-    bench_client: APIClient, data: dict[str, Any], path: str
+    bench_client: APIClient, data: dict[str, Any], path: str, prefix: str
 ) -> None:
-    compare(bench_client, "GET", path.format(**{**data, "calibration": data["calibration"].pk}))
+    compare(
+        bench_client, prefix, "GET", path.format(**{**data, "calibration": data["calibration"].pk})
+    )
 
 
 @pytest.mark.usefixtures("bench_urls", "frozen")
+@pytest.mark.parametrize("prefix", FLOORS)
 def test_post_one_reading_runs_the_same_sql_and_answers_the_same_json(
-    bench_client: APIClient, data: dict[str, Any]
+    bench_client: APIClient, data: dict[str, Any], prefix: str
 ) -> None:
     path = f"/api/measurements/{data['room']}"
     # Each posts its own reading (the second of the same would find it stored).
     route, route_sql = exchange(bench_client, "POST", path, '{"value": 21.5, "sensor": "a"}')
     floor, floor_sql = exchange(
-        bench_client, "POST", PREFIX + path, '{"value": 21.5, "sensor": "b"}'
+        bench_client, "POST", prefix + path, '{"value": 21.5, "sensor": "b"}'
     )
     assert route.status_code == floor.status_code == 201
     sensor = {"a": "<sensor>", "b": "<sensor>"}
@@ -227,8 +239,9 @@ def test_post_one_reading_runs_the_same_sql_and_answers_the_same_json(
 
 
 @pytest.mark.usefixtures("bench_urls", "frozen", "data")
+@pytest.mark.parametrize("prefix", FLOORS)
 def test_post_readings_in_an_array_runs_the_same_sql_and_answers_the_same_json(
-    bench_client: APIClient,
+    bench_client: APIClient, prefix: str
 ) -> None:
     readings = [
         {"timestamp": f"2025-05-01T00:{minute:02d}:00Z", "value": 18 + minute / 10}
@@ -237,7 +250,7 @@ def test_post_readings_in_an_array_runs_the_same_sql_and_answers_the_same_json(
     body = json.dumps([*readings, readings[0]])  # one repeated: a duplicate
     route, route_sql = exchange(bench_client, "POST", "/api/measurements/bench-bulk-1", body)
     floor, floor_sql = exchange(
-        bench_client, "POST", PREFIX + "/api/measurements/bench-bulk-2", body
+        bench_client, "POST", prefix + "/api/measurements/bench-bulk-2", body
     )
     assert route.status_code == floor.status_code == 201
     rooms = {"bench-bulk-1": "<room>", "bench-bulk-2": "<room>"}

@@ -1,0 +1,106 @@
+"""Per-request CPU of each measured route against its framework floor, in process.
+
+`python -m bench.cpu [--small] [--requests N] [name …]`: on the data set `make bench` loaded,
+sends each route's request and its floors' in turns through Django's test client (no
+gunicorn, no wrk, no concurrency) and reports the median CPU time each took in this thread
+(`time.thread_time`: waiting for PostgreSQL does not count). On a machine shared with other
+work this is much steadier than req/s, which the other work's CPU and PostgreSQL's latency
+move; it measures what the share of floor is about: Python spent per request.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+from bench.run import credentials, log, samples, setup_django
+
+
+def routes(picked: dict[str, list[str]]) -> dict[str, tuple[str, str, str | None]]:
+    cal, tag, room = picked["calibrations"][0], picked["tags"][0], picked["rooms"][0]
+    return {
+        "create calibration": (
+            "POST",
+            "/api/calibrations",
+            '{"calibration_type": "gain", "value": 1.5, "username": "bench-user01"}',
+        ),
+        "calibration list": (
+            "GET",
+            "/api/calibrations?username=user01&calibration_type=gain&page_size=50",
+            None,
+        ),
+        "get one calibration": ("GET", f"/api/calibrations/{cal}", None),
+        "tags as of T": (
+            "GET",
+            f"/api/calibrations/{cal}/tags?timestamp=2024-01-01T00:00:00Z",
+            None,
+        ),
+        "calibrations carrying a tag": (
+            "GET",
+            f"/api/tags/{tag}/calibrations?timestamp=2024-01-01T00:00:00Z",
+            None,
+        ),
+        "post one reading": (
+            "POST",
+            f"/api/measurements/{room}",
+            '{"value": 21.5, "unit": "C", "sensor": "bench-probe"}',
+        ),
+        "room average 1 day": ("GET", f"/api/measurements/{room}/average/P1D", None),
+        "series 1 week / 1 h": ("GET", f"/api/measurements/{room}/series?bucket=1h", None),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--small", action="store_true", help="the small data set")
+    parser.add_argument("--requests", type=int, default=100, help="per route and per floor")
+    parser.add_argument("names", nargs="*", help="routes whose name contains one of these")
+    args = parser.parse_args()
+    setup_django("cs_bench_small" if args.small else "cs_bench")
+    from django.test import Client
+
+    from bench import floors, floors_sql
+
+    token, _ = credentials()
+    picked = samples("cs_bench_small" if args.small else "cs_bench", Path(tempfile.mkdtemp()))
+    client = Client(
+        HTTP_AUTHORIZATION=f"Token {token}", HTTP_HOST="127.0.0.1", HTTP_ACCEPT="application/json"
+    )
+    prefixes = ["", floors.PREFIX, floors_sql.PREFIX]
+    print("| route | route CPU ms | Django floor | share | SQL floor | share |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: |")
+    for name, (method, path, body) in routes(picked).items():
+        if args.names and not any(part in name for part in args.names):
+            continue
+
+        def once(prefix: str, method: str = method, path: str = path, body: str | None = body):
+            started = time.thread_time()
+            if method == "GET":
+                response = client.get(prefix + path)
+            else:
+                response = client.post(prefix + path, body, content_type="application/json")
+            spent = time.thread_time() - started
+            if response.status_code not in (200, 201):
+                raise SystemExit(f"{method} {prefix}{path} answered {response.status_code}")
+            return spent
+
+        for prefix in prefixes * 5:  # warm all: imports, prepared statements
+            once(prefix)
+        spent: dict[str, list[float]] = {prefix: [] for prefix in prefixes}
+        for _ in range(args.requests):
+            for prefix in prefixes:
+                spent[prefix].append(once(prefix))
+        route, django, sql = (statistics.median(spent[prefix]) for prefix in prefixes)
+        print(
+            f"| {name} | {route * 1000:.2f} | {django * 1000:.2f} | {django / route:.0%} "
+            f"| {sql * 1000:.2f} | {sql / route:.0%} |",
+            flush=True,
+        )
+    log("done")
+
+
+if __name__ == "__main__":
+    main()
