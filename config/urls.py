@@ -1,10 +1,14 @@
 """Top-level routes: the admin, the API under /api/, its schema and docs, and probes."""
 
 from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.templatetags.static import static
 from django.urls import URLPattern, URLResolver, include, path, re_path
+from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView
 
 from . import views
+from .api.root import ApiRootViewSet
 
 handler400 = "config.api.exceptions.bad_request"
 handler404 = "config.api.exceptions.not_found"
@@ -19,9 +23,27 @@ api_patterns: list[URLPattern | URLResolver] = [
     path("", include("measurements.api.urls")),
 ]
 
+# DRF's sign-in for the browsable API, under DRF's namespace so every API page links to it.
+# With and without the trailing slash, as every API route.
+api_auth_patterns = (
+    [
+        re_path(
+            r"^login/?$",
+            auth_views.LoginView.as_view(template_name="rest_framework/login.html"),
+            name="login",
+        ),
+        re_path(r"^logout/?$", auth_views.LogoutView.as_view(), name="logout"),
+    ],
+    "rest_framework",
+)
+
 urlpatterns = [
     path("admin/", admin.site.urls),
+    re_path(r"^api/?$", ApiRootViewSet.as_view({"get": "root"}), name="api-root"),
     path("api/", include(api_patterns)),
+    path("api-auth/", include(api_auth_patterns)),
     re_path(r"^healthz/?$", views.healthz, name="healthz"),
     re_path(r"^readyz/?$", views.readyz, name="readyz"),
+    # Browsers ask for /favicon.ico whatever the page says.
+    path("favicon.ico", RedirectView.as_view(url=static("console/favicon.svg"), permanent=True)),
 ]
