@@ -25,14 +25,15 @@ api_patterns: list[URLPattern | URLResolver] = [
 
 # DRF's sign-in for the browsable API, under DRF's namespace so every API page links to it.
 # With and without the trailing slash, as every API route.
+_login = auth_views.LoginView.as_view(template_name="rest_framework/login.html")
+_logout = auth_views.LogoutView.as_view()
 api_auth_patterns = (
     [
-        re_path(
-            r"^login/?$",
-            auth_views.LoginView.as_view(template_name="rest_framework/login.html"),
-            name="login",
-        ),
-        re_path(r"^logout/?$", auth_views.LogoutView.as_view(), name="logout"),
+        # The named routes are the documented `/api-auth/login/` and `/api-auth/logout/`.
+        path("login/", _login, name="login"),
+        path("login", _login),
+        path("logout/", _logout, name="logout"),
+        path("logout", _logout),
     ],
     "rest_framework",
 )

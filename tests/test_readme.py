@@ -147,7 +147,9 @@ def run(command: str, env: dict[str, str]) -> tuple[int, Any]:
 def test_readme_sets_up_the_accounts_and_the_url_its_examples_use() -> None:
     text = README.read_text()
     assert "TOKEN=$(.venv/bin/python manage.py create_api_user alice)" in text
-    assert "SENSOR_TOKEN=$(.venv/bin/python manage.py create_api_user lab-1-sensor --sensor)" in text
+    assert (
+        "SENSOR_TOKEN=$(.venv/bin/python manage.py create_api_user lab-1-sensor --sensor)" in text
+    )
     # `make run` serves on $PORT when it is set: the examples follow it.
     assert "API=http://127.0.0.1:${PORT:-8000}/api" in text
 
@@ -184,7 +186,9 @@ def test_every_curl_example_of_the_readme_answers_as_written(
         status, body = run(command, env)
         if example.status is not None:
             if status != example.status:
-                failures.append(f"line {example.line}: status {status}, README says {example.status}")
+                failures.append(
+                    f"line {example.line}: status {status}, README says {example.status}"
+                )
         elif not 200 <= status < 300:
             failures.append(f"line {example.line}: status {status}: {body}")
         if example.has_body:
