@@ -66,7 +66,5 @@ def _permissions(names: list[str]) -> list[Permission]:
     found = []
     for dotted in names:
         app_label, codename = dotted.split(".")
-        found.append(
-            Permission.objects.get(content_type__app_label=app_label, codename=codename)
-        )
+        found.append(Permission.objects.get(content_type__app_label=app_label, codename=codename))
     return found
