@@ -6,6 +6,7 @@ from typing import Any
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ActionForm
+from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest
@@ -21,10 +22,11 @@ from config.admin import (
 )
 from config.users import acting_user
 from tagging.models import Tag, TagAssignment, normalize_tag_name
+from tagging.selectors import calibrations_carrying, tag_names_by_calibration
 from tagging.services import TagNotActiveError, tag_remove, tags_add
 
 from .models import Calibration, CalibrationType
-from .services import calibration_create
+from .services import RECORDED_FIELDS, calibration_correct, calibration_create
 
 
 @admin.register(CalibrationType)
@@ -131,7 +133,19 @@ class CarryingTagFilter(InputListFilter):
         tag = Tag.objects.named(name).first()
         if tag is None:
             return queryset.none()
-        return queryset.carrying(tag, as_of=timezone.now())  # type: ignore[attr-defined,no-any-return]
+        return calibrations_carrying(tag, as_of=timezone.now(), calibrations=queryset)
+
+
+class TaggedChangeList(ChangeList):
+    """The calibrations changelist: the tags each row of the page carries now, in one query."""
+
+    def get_results(self, request: HttpRequest) -> None:
+        super().get_results(request)
+        page = list(self.result_list)
+        names = tag_names_by_calibration([c.pk for c in page], as_of=timezone.now())
+        for calibration in page:
+            calibration.tag_names = names[calibration.pk]
+        self.result_list = page
 
 
 @admin.register(Calibration)
@@ -178,8 +192,10 @@ class CalibrationAdmin(admin.ModelAdmin[Calibration]):
         return self.fieldsets
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Calibration]:
-        # The page's tags now in one prefetch query (not one per row).
         return Calibration.objects.for_api()
+
+    def get_changelist(self, request: HttpRequest, **kwargs: Any) -> type[ChangeList]:
+        return TaggedChangeList
 
     # --- h-consoles (issue 12): finding calibrations, the list's columns, the Add form ------
 
@@ -195,7 +211,7 @@ class CalibrationAdmin(admin.ModelAdmin[Calibration]):
             return queryset, False
         tag = Tag.objects.named(term).first() if _could_be_tag(term) else None
         if tag is not None:
-            return queryset.carrying(tag, as_of=timezone.now()), False  # type: ignore[attr-defined]
+            return calibrations_carrying(tag, as_of=timezone.now(), calibrations=queryset), False
         matches = Q(username__istartswith=term)
         id_range = uuid_prefix_range(term)
         if id_range is not None:
@@ -250,12 +266,17 @@ class CalibrationAdmin(admin.ModelAdmin[Calibration]):
 
     @admin.display(description="Tags now")
     def tags_now(self, calibration: Calibration) -> str:
-        # Attached, sorted, by `Calibration.objects.for_api()`.
-        return format_html_join(", ", "{}", ((name,) for name in calibration.tag_names))
+        # Set on each row of the page by `TaggedChangeList`.
+        names: list[str] = getattr(calibration, "tag_names", [])
+        return format_html_join(", ", "{}", ((name,) for name in names))
 
     def save_model(self, request: HttpRequest, obj: Calibration, form: Any, change: bool) -> None:
         if change:
-            super().save_model(request, obj, form, change)  # a correction, logged by the admin
+            calibration_correct(
+                calibration=obj,
+                user=acting_user(request),
+                **{name: form.cleaned_data[name] for name in RECORDED_FIELDS},
+            )
             return
         created = calibration_create(
             calibration_type=obj.calibration_type,
@@ -307,7 +328,7 @@ class CalibrationAdmin(admin.ModelAdmin[Calibration]):
                 request, f"No tag is named '{name}'; nothing removed.", messages.ERROR
             )
             return None
-        carrying = queryset.carrying(tag, as_of=timezone.now())  # type: ignore[attr-defined]
+        carrying = calibrations_carrying(tag, as_of=timezone.now(), calibrations=queryset)
         count = carrying.count()
         if count == 0:
             self.message_user(
