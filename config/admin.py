@@ -134,8 +134,9 @@ class InputListFilter(admin.SimpleListFilter):
         # Never empty, so the filter shows; the choices are typed, not listed.
         return [("", "")]
 
-    def choices(self, changelist: Any) -> Iterator[dict[str, Any]]:
-        keep, clear = _keep_and_clear(changelist, [self.parameter_name])
+    # The typed filters' template reads their own keys, not Django's link choices.
+    def choices(self, changelist: Any) -> Iterator[dict[str, Any]]:  # type: ignore[override]
+        keep, clear = _keep_and_clear(changelist, [self.parameter_name or ""])
         yield {
             "keep": keep,
             "clear": clear if self.value() else "",
@@ -181,7 +182,7 @@ class DateRangeListFilter(admin.FieldListFilter):
 
     def _day(self, param: str) -> date | None:
         raw = self.used_parameters.get(param)
-        text = (raw[-1] if isinstance(raw, list) else raw or "").strip()
+        text = str(raw[-1] if isinstance(raw, list) else raw or "").strip()
         if not text:
             return None
         try:
@@ -190,7 +191,7 @@ class DateRangeListFilter(admin.FieldListFilter):
             self.error = f"'{text}' is not a date (YYYY-MM-DD)."
             return None
 
-    def expected_parameters(self) -> list[str]:
+    def expected_parameters(self) -> list[str | None]:
         return [self.param_from, self.param_to]
 
     def has_output(self) -> bool:
@@ -205,7 +206,7 @@ class DateRangeListFilter(admin.FieldListFilter):
             queryset = queryset.filter(**{f"{self.field_path}__lt": end})
         return queryset
 
-    def choices(self, changelist: Any) -> Iterator[dict[str, Any]]:
+    def choices(self, changelist: Any) -> Iterator[dict[str, Any]]:  # type: ignore[override]
         own = [self.param_from, self.param_to]
         keep, clear = _keep_and_clear(changelist, own)
         fields = []

@@ -119,10 +119,10 @@ class MeasurementAdmin(admin.ModelAdmin[Measurement]):
             return ["-timestamp", "-sensor"]
         return ["-id"]
 
-    def get_sortable_by(self, request: HttpRequest) -> list[str]:
+    def get_sortable_by(self, request: HttpRequest) -> tuple[str, ...]:
         # Sorting by time is an index walk (either way) only within one room; across rooms
         # it would sort millions of readings, so the column sorts once a room is chosen.
-        return ["timestamp"] if _one_room(request) else []
+        return ("timestamp",) if _one_room(request) else ()
 
     def get_search_results(
         self, request: HttpRequest, queryset: QuerySet[Measurement], search_term: str

@@ -91,10 +91,11 @@ class TagAdmin(PageContextAdmin[Tag]):
     def archive(self, request: HttpRequest, queryset: QuerySet[Tag]) -> TemplateResponse | None:
         # Many rows change: ask first, as delete does (issue 12).
         tags = list(queryset.order_by("name"))
-        counts = {
-            t.pk: t.active_count
-            for t in Tag.objects.with_active_count().filter(pk__in=[t.pk for t in tags])
-        }  # type: ignore[attr-defined]
+        counted = Tag.objects.with_active_count().filter(pk__in=[t.pk for t in tags])
+        counts: dict[int, int] = {
+            t.pk: t.active_count  # type: ignore[attr-defined]
+            for t in counted
+        }
         total = sum(counts.values())
         confirmation = confirm_action(
             self,
