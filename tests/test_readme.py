@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 from django.core.management import call_command
 
-from calibrations.demo import DEMO_TAGS
+from tagging.demo import DEMO_TAGS
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 ANY = "…"

@@ -21,6 +21,6 @@ def drop(apps, schema_editor):  # type: ignore[no-untyped-def]
 
 
 class Migration(migrations.Migration):
-    dependencies = [("tagging", "0002_calibration_timestamp")]
+    dependencies = [("tagging", "0003_calibration_timestamp_owned_by_tagging")]
 
     operations = [migrations.RunPython(create, drop, elidable=False)]
