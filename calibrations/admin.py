@@ -347,8 +347,9 @@ class CalibrationAdmin(admin.ModelAdmin[Calibration]):
             ),
             items=[
                 f"{c.pk} · {c.calibration_type.name} · {c.username}"
-                for c in carrying.select_related("calibration_type").order_by("-timestamp")[:50]
+                for c in carrying.select_related("calibration_type").order_by("-timestamp")[:20]
             ],
+            total=count,
             fields={"tag": tag.name},
         )
         if confirmation is not None:

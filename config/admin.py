@@ -75,7 +75,7 @@ class PageContextAdmin(admin.ModelAdmin[_M]):
 # Actions that change many rows ask first, as delete does.
 
 # How many of the rows an action will change its confirmation page names.
-CONFIRM_LIST_LIMIT = 50
+CONFIRM_LIST_LIMIT = 20
 
 
 def confirm_action(
@@ -85,13 +85,15 @@ def confirm_action(
     title: str,
     question: str,
     items: list[str],
+    total: int | None = None,
     fields: dict[str, str] | None = None,
 ) -> TemplateResponse | None:
     """None once the person has confirmed (the action then runs); else the page asking.
 
     The page re-posts the selection (`_selected_action`, or `select_across` with the list's
     own query string kept in the URL), the action and its `fields` (e.g. the tag), plus
-    `confirmed=yes`.
+    `confirmed=yes`. `items` name the rows (the first `CONFIRM_LIST_LIMIT` are listed) out of
+    `total` (default: as many as `items`).
     """
     if request.POST.get("confirmed") == "yes":
         return None
@@ -103,7 +105,9 @@ def confirm_action(
         "subtitle": None,
         "question": question,
         "items": items[:CONFIRM_LIST_LIMIT],
-        "more": max(0, len(items) - CONFIRM_LIST_LIMIT),
+        "more": max(
+            0, (len(items) if total is None else total) - min(len(items), CONFIRM_LIST_LIMIT)
+        ),
         "selected": request.POST.getlist(helpers.ACTION_CHECKBOX_NAME),
         "select_across": request.POST.get("select_across", "0"),
         "action": request.POST.get("action", ""),
