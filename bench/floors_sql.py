@@ -94,7 +94,7 @@ def authenticated(
                 return json_response({"detail": "Invalid token."}, 401)
             user = User(row)
             if not user.is_superuser:
-                held = set()
+                held: set[str] = set()
                 with connection.cursor() as cursor:
                     for sql in (USER_PERMISSIONS_SQL, GROUP_PERMISSIONS_SQL):
                         cursor.execute(sql, [user.id])
@@ -452,7 +452,8 @@ def room_series(request: HttpRequest, user: User, room_id: str) -> HttpResponse:
     if not room_exists(room_id):
         return json_response({"detail": "Not found."}, 404)
     with connection.cursor() as cursor:
-        cursor.execute(SERIES_SQL, [width, EPOCH, room_id, start, end])
+        params: list[Any] = [width, EPOCH, room_id, start, end]
+        cursor.execute(SERIES_SQL, params)
         buckets = [
             {"start": utc_iso(at), "average": avg, "min": low, "max": high, "count": count}
             for at, avg, low, high, count in cursor.fetchall()

@@ -1,5 +1,6 @@
 """Content negotiation of every API route."""
 
+from collections.abc import Iterable
 from typing import Any
 
 from rest_framework.negotiation import DefaultContentNegotiation
@@ -20,8 +21,9 @@ class JSONFirstContentNegotiation(DefaultContentNegotiation):
     """
 
     def select_renderer(
-        self, request: Request, renderers: list[BaseRenderer], format_suffix: str | None = None
+        self, request: Request, renderers: Iterable[BaseRenderer], format_suffix: str | None = None
     ) -> tuple[BaseRenderer, str]:
+        renderers = list(renderers)
         first = renderers[0]
         if (
             format_suffix is None

@@ -10,6 +10,7 @@ import pytest
 from django.utils.translation import gettext_lazy
 from rest_framework import renderers
 from rest_framework.exceptions import ErrorDetail
+from rest_framework.serializers import Serializer
 from rest_framework.utils.serializer_helpers import ReturnDict, ReturnList
 
 from config.api.renderers import JSONRenderer
@@ -30,8 +31,8 @@ PAYLOADS = [
         "flags": [True, False],
         1: "an integer key",
     },
-    ReturnDict({"detail": ErrorDetail("Not found.", code="not_found")}, serializer=None),
-    ReturnList([{"tags": ["b", "a"]}, {"tags": []}], serializer=None),
+    ReturnDict({"detail": ErrorDetail("Not found.", code="not_found")}, serializer=Serializer()),
+    ReturnList([{"tags": ["b", "a"]}, {"tags": []}], serializer=Serializer()),
     {"message": gettext_lazy("This field is required.")},
     [],
     "text",
