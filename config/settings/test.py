@@ -1,7 +1,7 @@
 """Settings for the test suite: `DATABASE_URL` picks PostgreSQL or SQLite."""
 
 from .base import *  # noqa: F403
-from .base import STORAGES
+from .base import CACHES, DATABASES, STORAGES
 
 SECRET_KEY = "test-only-not-secret"
 DEBUG = False
@@ -12,3 +12,7 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 ALLOWED_HOSTS = ["*"]
+
+# Suites running side by side on one Redis (developers', CI's) must not count each other's
+# requests: the keys of each test database are its own.
+CACHES = {"default": {**CACHES["default"], "KEY_PREFIX": str(DATABASES["default"]["NAME"])}}
