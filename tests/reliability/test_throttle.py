@@ -135,8 +135,17 @@ def test_throttling_can_be_switched_off(
     assert {client.get("/api/tags").status_code for _ in range(30)} == {200}
 
 
+# Production settings, as a deployment runs them: only what they require, and plain HTTP.
+PRODUCTION = {
+    "DJANGO_SETTINGS_MODULE": "config.settings.production",
+    "SECRET_KEY": "test-only-not-secret",
+    "ALLOWED_HOSTS": "127.0.0.1,localhost",
+    "SECURE_SSL_REDIRECT": "false",
+}
+
+
 def settings_in_a_new_process(code: str, **environ: str) -> str:
-    """What `code` prints in a fresh process with the test settings and `environ`."""
+    """What `code` prints in a fresh process with `environ` (`<unset>` removes a variable)."""
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.test", **environ}
     env = {name: value for name, value in env.items() if value != "<unset>"}
     return subprocess.run(
@@ -176,9 +185,9 @@ def test_the_shared_cache_is_redis_when_redis_url_is_set_and_the_database_otherw
         "caches['default'].set('probe', 1, 5); "
         "print(type(caches['default']).__name__, caches['default'].get('probe'))"
     )
-    assert settings_in_a_new_process(code, REDIS_URL=redis_url) == "RedisCache 1"
+    assert settings_in_a_new_process(code, **PRODUCTION, REDIS_URL=redis_url) == "RedisCache 1"
     code = "from django.core.cache import caches; print(type(caches['default']).__name__)"
-    assert settings_in_a_new_process(code, REDIS_URL="<unset>") == "DatabaseCache"
+    assert settings_in_a_new_process(code, **PRODUCTION, REDIS_URL="") == "DatabaseCache"
 
 
 @pytest.mark.django_db(transaction=True)
@@ -204,19 +213,17 @@ def free_port() -> int:
 
 @pytest.fixture
 def two_workers(shared_cache: str, tmp_path: Path) -> Iterator[tuple[str, Path]]:
-    """gunicorn with two sync workers on the test database, `LIMIT`/minute per user."""
+    """gunicorn with two sync workers, production settings, the test database, `LIMIT`/minute."""
     db = connection.settings_dict
     password = f":{db['PASSWORD']}" if db["PASSWORD"] else ""
     port = free_port()
     env = {
         **os.environ,
-        "DJANGO_SETTINGS_MODULE": "config.settings.test",
+        **PRODUCTION,
         "DATABASE_URL": f"postgres://{db['USER'] or 'postgres'}{password}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}",
         "API_THROTTLE_RATE": f"{LIMIT}/minute",
     }
-    env.pop("REDIS_URL", None)
-    if shared_cache == "redis":
-        env["REDIS_URL"] = os.environ["REDIS_URL"]
+    env["REDIS_URL"] = os.environ["REDIS_URL"] if shared_cache == "redis" else ""
     access_log = tmp_path / "access.log"
     log = (tmp_path / "server.log").open("w")
     process = subprocess.Popen(
@@ -267,11 +274,11 @@ def get(base: str, token: str) -> tuple[int, str | None]:
 
 
 class StoredCounts:
-    """The throttle's entry for one user where gunicorn keeps it (test settings' key prefix)."""
+    """The throttle's entry for one user where the server keeps it (no key prefix, version 1)."""
 
     def __init__(self, shared_cache: str, user: User) -> None:
         self.shared_cache = shared_cache
-        self.key = f"{connection.settings_dict['NAME']}:1:throttle_user_{user.pk}"
+        self.key = f":1:throttle_user_{user.pk}"
 
     def keys(self) -> list[str]:
         if self.shared_cache == "redis":
