@@ -17,7 +17,8 @@ import os
 import statistics
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +28,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.test")
 import logging
 
 import django
+import redis
 
 django.setup()
 logging.disable(logging.WARNING)
@@ -85,15 +87,53 @@ class SteppedClock:
         return self.now
 
 
-class QueryCounter:
-    """Counts the SQL statements run through Django's connection (an `execute_wrapper`)."""
+class Meter:
+    """SQL statements, and CPU seconds of this process, its PostgreSQL backend and Redis.
 
-    def __init__(self) -> None:
-        self.count = 0
+    CPU time is what a request costs the machine whatever else runs on it; wall time on a busy
+    machine mostly measures the others. The backend's and Redis's are read from /proc and
+    `INFO cpu` (both on this machine).
+    """
+
+    def __init__(self, redis_url: str) -> None:
+        self.statements = 0
+        self.calls = 0
+        self.cpu = {"python": 0.0, "postgresql": 0.0, "redis": 0.0}
+        self.redis = redis.Redis.from_url(redis_url) if redis_url else None
 
     def __call__(self, execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
-        self.count += 1
+        self.statements += 1
         return execute(sql, params, many, context)
+
+    def _now(self) -> dict[str, float]:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_backend_pid()")
+            pid = cursor.fetchone()[0]
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        ticks = os.sysconf("SC_CLK_TCK")
+        info = self.redis.info("cpu") if self.redis else {}
+        return {
+            "python": time.process_time(),
+            "postgresql": (int(fields[11]) + int(fields[12])) / ticks,
+            "redis": float(info.get("used_cpu_user", 0)) + float(info.get("used_cpu_sys", 0)),
+        }
+
+    @contextmanager
+    def measuring(self, calls: int) -> Iterator[None]:
+        before = self._now()
+        with connection.execute_wrapper(self):
+            yield
+        after = self._now()
+        self.calls += calls
+        for part in self.cpu:
+            self.cpu[part] += after[part] - before[part]
+
+    def row(self) -> str:
+        us = {part: seconds / self.calls * 1e6 for part, seconds in self.cpu.items()}
+        return (
+            f"{us['python']:.0f} | {us['postgresql']:.0f} | {us['redis']:.0f} "
+            f"| {sum(us.values()):.0f} | {self.statements / self.calls:.1f}"
+        )
 
 
 def main() -> None:
@@ -110,9 +150,14 @@ def main() -> None:
     view = APIView()
     real_timer = UserRateThrottle.timer
 
-    print(f"{n} calls per row, one user, rate {RATE}; µs per call, median | p95")
-    print("| cache | what | median | p95 | SQL statements per call |")
-    print("|---|---|---:|---:|---:|")
+    print(f"{n} calls per row, one user, rate {RATE}. Wall µs per call (median, p95), then CPU")
+    print("µs per call: this process, its PostgreSQL backend, Redis, in all; SQL statements.")
+    print()
+    print(
+        "| cache | what | wall median | wall p95 | CPU Python | CPU PostgreSQL | CPU Redis "
+        "| CPU in all | SQL |"
+    )
+    print("|---|---|---:|---:|---:|---:|---:|---:|---:|")
     for name, config in caches_to_measure().items():
         with override_settings(CACHES={"default": config}):
             UserRateThrottle.THROTTLE_RATES = {"user": RATE}
@@ -123,34 +168,34 @@ def main() -> None:
                 cache.clear()
                 time.sleep(1.1)  # an empty window
                 UserRateThrottle.timer = clock
-                counter = QueryCounter()
-                with connection.execute_wrapper(counter):
+                meter = Meter(settings.REDIS_URL)
+                with meter.measuring(n):
                     times = [
                         timed(lambda: UserRateThrottle().allow_request(request, view))
                         for _ in range(n)
                     ]
                 UserRateThrottle.timer = real_timer
-                print(f"| {name} | {label} | {summary(times)} | {counter.count / n:.1f} |")
+                print(f"| {name} | {label} | {summary(times)} | {meter.row()} |")
 
             # Whole requests, the throttle off and on in alternating blocks, so that what else
             # the machine does falls on both alike.
             cache.clear()
             time.sleep(1.1)
-            measured: dict[str | None, tuple[list[float], QueryCounter]] = {
-                None: ([], QueryCounter()),
-                RATE: ([], QueryCounter()),
+            measured: dict[str | None, tuple[list[float], Meter]] = {
+                None: ([], Meter(settings.REDIS_URL)),
+                RATE: ([], Meter(settings.REDIS_URL)),
             }
             for block in range(n // 25):
                 rate = RATE if block % 2 else None
                 UserRateThrottle.THROTTLE_RATES = {"user": rate}
-                times, counter = measured[rate]
-                with connection.execute_wrapper(counter):
+                times, meter = measured[rate]
+                with meter.measuring(25):
                     times.extend(
                         timed(lambda: client.get("/api/tags?page_size=1")) for _ in range(25)
                     )
             for rate, label in ((None, "GET /api/tags?page_size=1, off"), (RATE, "… on")):
-                times, counter = measured[rate]
-                print(f"| {name} | {label} | {summary(times)} | {counter.count / len(times):.1f} |")
+                times, meter = measured[rate]
+                print(f"| {name} | {label} | {summary(times)} | {meter.row()} |")
             cache.clear()
 
 
