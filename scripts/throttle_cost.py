@@ -6,7 +6,7 @@ Not a timed test: a measurement to quote in docs/OPERATIONS.md. Run on a migrate
         .venv/bin/python scripts/throttle_cost.py [--requests 2000]
 
 For each cache (the database's table, Redis when REDIS_URL is set) it times, one user sending
-requests back to back: DRF's throttle alone (`allow_request`, as a view calls it), and whole
+requests back to back: the throttle alone (`allow_request`, as a view calls it), and whole
 `GET /api/tags?page_size=1` requests through Django's test client with the throttle off and on. The difference
 of the last two is what a request pays for being counted. It clears the cache it measures on:
 give it a Redis database of its own.
@@ -41,8 +41,9 @@ from django.test import Client, override_settings  # noqa: E402
 from rest_framework.authtoken.models import Token  # noqa: E402
 from rest_framework.request import Request  # noqa: E402
 from rest_framework.test import APIRequestFactory  # noqa: E402
-from rest_framework.throttling import UserRateThrottle  # noqa: E402
 from rest_framework.views import APIView  # noqa: E402
+
+from config.api.throttling import UserRateThrottle  # noqa: E402
 
 RATE = "2000/second"
 

@@ -25,9 +25,9 @@ from django.db import connection
 from django.test import override_settings
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
-from rest_framework.throttling import UserRateThrottle
 
 from calibrations.models import Calibration
+from config.api.throttling import UserRateThrottle
 from tests.factories import CalibrationTypeFactory, UserFactory
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -61,6 +61,12 @@ def shared_cache(request: pytest.FixtureRequest) -> Iterator[str]:
         config = DATABASE_CACHE
     with override_settings(CACHES={"default": {**config, "KEY_PREFIX": uuid.uuid4().hex}}):
         yield request.param
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
 
 
 class Clock:
@@ -127,6 +133,24 @@ def test_a_user_over_the_rate_gets_429_with_retry_after_until_the_window_slides(
 
 
 @pytest.mark.django_db
+def test_while_redis_is_unreachable_requests_are_let_through_and_logged(
+    set_rate: Callable[[str | None], None],
+    client_for: Callable[[User], APIClient],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    set_rate("1/minute")
+    nobody_listens = {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": f"redis://127.0.0.1:{free_port()}/0",
+        "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+    }
+    with override_settings(CACHES={"default": nobody_listens}):
+        client = client_for(UserFactory(username="steady"))
+        assert [client.get("/api/tags").status_code for _ in range(3)] == [200, 200, 200]
+    assert "Redis unreachable, request let through" in caplog.text
+
+
+@pytest.mark.django_db
 def test_throttling_can_be_switched_off(
     clock: Clock, set_rate: Callable[[str | None], None], client_for: Callable[[User], APIClient]
 ) -> None:
@@ -164,8 +188,7 @@ def settings_in_a_new_process(code: str, **environ: str) -> str:
 )
 def test_the_throttle_rate_comes_from_the_environment(value: str, expected: str | None) -> None:
     code = (
-        "from rest_framework.throttling import UserRateThrottle; "
-        "print(repr(UserRateThrottle().rate))"
+        "from config.api.throttling import UserRateThrottle; print(repr(UserRateThrottle().rate))"
     )
     assert settings_in_a_new_process(code, API_THROTTLE_RATE=value) == repr(expected)
 
@@ -203,12 +226,6 @@ def test_migrate_alone_creates_the_cache_table_and_unapplying_drops_it() -> None
 # --- the limit holds across gunicorn workers --------------------------------------------------
 
 LIMIT = 5
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.fixture
