@@ -284,7 +284,8 @@ def get(base: str, token: str) -> tuple[int, str | None]:
         base + "/api/tags", headers={"Authorization": f"Token {token}"}
     )
     try:
-        with urllib.request.urlopen(request, timeout=20) as response:
+        # Generous: on a busy machine the second worker may still be booting.
+        with urllib.request.urlopen(request, timeout=60) as response:
             return response.status, response.headers.get("Retry-After")
     except urllib.error.HTTPError as error:
         return error.code, error.headers.get("Retry-After")
