@@ -49,10 +49,12 @@ def run_python(
     env: dict[str, str], *args: str, timeout: float = 60
 ) -> subprocess.CompletedProcess[str]:
     """Runs the project's interpreter in the project folder with exactly `env` (plus PATH)."""
+    # Coverage's own variables pass through, so the code run in the child is measured too.
+    measure = {name: value for name, value in os.environ.items() if name.startswith("COVERAGE_")}
     return subprocess.run(
         [sys.executable, *args],
         cwd=ROOT,
-        env={"PATH": os.environ.get("PATH", ""), "PYTHONDONTWRITEBYTECODE": "1", **env},
+        env={"PATH": os.environ.get("PATH", ""), "PYTHONDONTWRITEBYTECODE": "1", **measure, **env},
         capture_output=True,
         text=True,
         timeout=timeout,
