@@ -60,3 +60,8 @@ def writer_client(client_for: Callable[[User], APIClient], writer: User) -> APIC
 @pytest.fixture
 def superuser(db: None) -> User:
     return UserFactory(username="root", is_staff=True, is_superuser=True)
+
+
+@pytest.fixture
+def superuser_client(client_for: Callable[[User], APIClient], superuser: User) -> APIClient:
+    return client_for(superuser)

@@ -264,9 +264,7 @@ def test_tag_filter_finds_calibrations_carrying_the_tag_now_in_any_case(
     CalibrationFactory()
     baseline = TagFactory(name="baseline-2025")
     TagAssignmentFactory(calibration=tagged, tag=baseline)
-    TagAssignmentFactory(
-        calibration=was_tagged, tag=baseline, removed_at=datetime(2025, 5, 1, tzinfo=UTC)
-    )
+    TagAssignmentFactory(calibration=was_tagged, tag=baseline, closed=True)
     results = reader_client.get(URL, {"tag": "BASELINE-2025"}).json()["results"]
     assert [c["calibration_id"] for c in results] == [str(tagged.pk)]
     assert results[0]["tags"] == ["baseline-2025"]

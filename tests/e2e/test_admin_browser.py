@@ -70,6 +70,7 @@ def test_staff_look_up_a_tags_calibrations_as_of_a_past_instant(
         calibration=then,
         tag=tag,
         added_at=datetime(2025, 1, 1, tzinfo=UTC),
+        closed=True,
         removed_at=datetime(2025, 5, 1, tzinfo=UTC),
     )
     TagAssignmentFactory(calibration=now, tag=tag, added_at=datetime(2025, 6, 1, tzinfo=UTC))

@@ -24,6 +24,7 @@ def test_a_tags_page_lists_its_calibrations_now_and_as_of_a_typed_instant(
         calibration=former,
         tag=tag,
         added_at=datetime(2025, 1, 1, tzinfo=UTC),
+        closed=True,
         removed_at=datetime(2025, 5, 1, tzinfo=UTC),
     )
     url = f"/admin/tagging/tag/{tag.pk}/change/"

@@ -153,6 +153,7 @@ def test_tag_is_present_at_the_instant_it_was_added_and_absent_at_the_instant_it
         calibration=calibration,
         tag=TagFactory(name="baseline-2025"),
         added_at=added,
+        closed=True,
         removed_at=removed,
     )
     TagAssignmentFactory(calibration=calibration, tag=TagFactory(name="Alpha"), added_at=added)
@@ -180,7 +181,7 @@ def test_tag_list_is_ordered_by_name_with_active_counts(reader_client: APIClient
     beta, alpha = TagFactory(name="beta"), TagFactory(name="alpha")
     TagAssignmentFactory(tag=alpha)
     TagAssignmentFactory(tag=alpha)
-    TagAssignmentFactory(tag=alpha, removed_at=datetime(2025, 5, 1, tzinfo=UTC))
+    TagAssignmentFactory(tag=alpha, closed=True)
     response = reader_client.get("/api/tags")
     assert response.status_code == 200
     results = response.json()["results"]
@@ -210,6 +211,7 @@ def test_calibrations_carrying_a_tag_as_of_an_instant_with_their_tags_as_of_then
         calibration=older,
         tag=baseline,
         added_at=t - timedelta(days=30),
+        closed=True,
         removed_at=t + timedelta(days=1),
     )
     TagAssignmentFactory(calibration=older, tag=other, added_at=t + timedelta(days=2))
@@ -263,14 +265,15 @@ def test_archiving_a_tag_removes_it_everywhere_now_and_keeps_history(
     active = TagAssignmentFactory.create_batch(
         3, tag=tag, added_at=timezone.now() - timedelta(days=1)
     )
-    closed = TagAssignmentFactory(tag=tag, removed_at=datetime(2025, 5, 1, tzinfo=UTC))
+    closed = TagAssignmentFactory(tag=tag, closed=True)
     response = writer_client.post("/api/tags/Baseline-2025/archive")
     assert response.status_code == 200
     assert response.json() == {"tag": "baseline-2025", "removed": 3}
     assert not TagAssignment.objects.active().exists()
     assert TagAssignment.objects.count() == 4
+    removed_at = closed.removed_at
     closed.refresh_from_db()
-    assert closed.removed_at == datetime(2025, 5, 1, tzinfo=UTC)
+    assert closed.removed_at == removed_at  # a closed period is not closed again
     assert {
         a.removed_by.username for a in TagAssignment.objects.filter(pk__in=[a.pk for a in active])
     } == {"writer"}  # type: ignore[union-attr]
