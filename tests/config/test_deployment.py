@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 
 from config.logformat import JsonFormatter
 
@@ -221,6 +221,22 @@ def test_gunicorn_takes_workers_threads_and_port_from_the_environment(
 def test_wait_for_db_returns_once_the_database_answers(capsys: pytest.CaptureFixture[str]) -> None:
     call_command("wait_for_db", "--timeout", "5")
     assert "is ready" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--timeout", "-1"], "--timeout must be 0 or more seconds."),
+        (["--interval", "0"], "--interval must be more than 0 seconds."),
+        (["--database", "nowhere"], "Unknown database alias 'nowhere'."),
+    ],
+)
+def test_wait_for_db_refuses_bad_arguments_with_a_clear_message(
+    args: list[str], message: str
+) -> None:
+    with pytest.raises(CommandError) as refused:
+        call_command("wait_for_db", *args)
+    assert str(refused.value) == message
 
 
 def test_wait_for_db_gives_up_after_its_timeout_with_a_clear_message() -> None:

@@ -232,6 +232,21 @@ def test_calibrations_carrying_a_tag_as_of_an_instant_with_their_tags_as_of_then
     assert reader_client.get(url, {"timestamp": "bad"}).status_code == 400
 
 
+def test_a_tags_calibrations_filtered_by_type_are_only_those_of_that_type(
+    reader_client: APIClient,
+) -> None:
+    tag = TagFactory(name="baseline-2025")
+    gain = CalibrationFactory(calibration_type=CalibrationTypeFactory(name="gain"))
+    offset = CalibrationFactory(calibration_type=CalibrationTypeFactory(name="offset"))
+    untagged_offset = CalibrationFactory(calibration_type=offset.calibration_type)
+    for calibration in (gain, offset):
+        TagAssignmentFactory(calibration=calibration, tag=tag)
+    url = "/api/tags/baseline-2025/calibrations"
+    results = reader_client.get(url, {"calibration_type": "offset"}).json()["results"]
+    assert [c["calibration_id"] for c in results] == [str(offset.pk)]
+    assert reader_client.get(url, {"calibration_type": "pressure"}).json()["results"] == []
+
+
 def test_calibrations_by_tag_query_count_does_not_grow_with_page_size(
     reader_client: APIClient,
     django_assert_max_num_queries,  # type: ignore[no-untyped-def]
