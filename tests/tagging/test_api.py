@@ -238,7 +238,7 @@ def test_a_tags_calibrations_filtered_by_type_are_only_those_of_that_type(
     tag = TagFactory(name="baseline-2025")
     gain = CalibrationFactory(calibration_type=CalibrationTypeFactory(name="gain"))
     offset = CalibrationFactory(calibration_type=CalibrationTypeFactory(name="offset"))
-    untagged_offset = CalibrationFactory(calibration_type=offset.calibration_type)
+    CalibrationFactory(calibration_type=offset.calibration_type)  # of the type, not tagged
     for calibration in (gain, offset):
         TagAssignmentFactory(calibration=calibration, tag=tag)
     url = "/api/tags/baseline-2025/calibrations"
