@@ -1,17 +1,18 @@
 """On PostgreSQL: the average is an index range scan, and racing sensors lose no reading."""
 
-import threading
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from functools import partial
 
 import pytest
+from django.contrib.auth.models import User
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from measurements.models import Measurement, Room
 from measurements.services import Reading, readings_ingest
+from tests.conftest import Race
 from tests.factories import UserFactory
 
 pytestmark = [pytest.mark.postgresql, pytest.mark.django_db(transaction=True)]
@@ -58,70 +59,48 @@ def test_each_rooms_last_reading_is_one_backward_probe_of_the_unique_index() -> 
     assert "Seq Scan on measurements_measurement" not in plan, plan
 
 
-def test_two_hundred_concurrent_posts_to_one_new_room_are_all_stored() -> None:
-    user = UserFactory(username="sensor", permissions=["measurements.add_measurement"])
-    key = Token.objects.get_or_create(user=user)[0].key
-    workers, posts = 20, 200
-    barrier = threading.Barrier(workers)
+def test_two_hundred_concurrent_posts_to_one_new_room_are_all_stored(
+    race: Race, client_for: Callable[[User], APIClient]
+) -> None:
+    sensor = UserFactory(username="sensor", permissions=["measurements.add_measurement"])
+    posts = 200
 
-    def post(i: int) -> int:
-        client = APIClient()
-        client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
-        try:
-            if i < workers:
-                barrier.wait(timeout=10)
-            timestamp = (START + timedelta(seconds=i)).isoformat()
-            return client.post(
-                "/api/measurements/busy-room", {"value": 20 + i % 5, "timestamp": timestamp}
-            ).status_code
-        finally:
-            connection.close()
+    def post(client: APIClient, i: int) -> int:
+        timestamp = (START + timedelta(seconds=i)).isoformat()
+        return client.post(
+            "/api/measurements/busy-room", {"value": 20 + i % 5, "timestamp": timestamp}
+        ).status_code
 
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        statuses = list(pool.map(post, range(posts)))
+    statuses = race([partial(post, client_for(sensor), i) for i in range(posts)], threads=20)
     assert statuses == [201] * posts
     assert Room.objects.filter(room_id="busy-room").count() == 1
     assert Measurement.objects.filter(room_id="busy-room").count() == posts
 
 
-def test_racing_retries_of_one_reading_store_it_once() -> None:
-    user = UserFactory(username="sensor", permissions=["measurements.add_measurement"])
-    key = Token.objects.get_or_create(user=user)[0].key
+def test_racing_retries_of_one_reading_store_it_once(
+    race: Race, client_for: Callable[[User], APIClient]
+) -> None:
+    sensor = UserFactory(username="sensor", permissions=["measurements.add_measurement"])
     workers = 10
-    barrier = threading.Barrier(workers)
 
-    def post(i: int) -> int:
-        client = APIClient()
-        client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
-        try:
-            barrier.wait(timeout=10)
-            return client.post(
-                "/api/measurements/lab-1",
-                {"value": 20 + i, "timestamp": "2025-04-01T10:00:00Z", "sensor": "s"},
-            ).status_code
-        finally:
-            connection.close()
+    def post(client: APIClient, i: int) -> int:
+        return client.post(
+            "/api/measurements/lab-1",
+            {"value": 20 + i, "timestamp": "2025-04-01T10:00:00Z", "sensor": "s"},
+        ).status_code
 
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        statuses = sorted(pool.map(post, range(workers)))
+    statuses = sorted(race([partial(post, client_for(sensor), i) for i in range(workers)]))
     assert statuses == [200] * (workers - 1) + [201]
     assert Measurement.objects.count() == 1
 
 
-def test_concurrent_batches_overlapping_each_other_count_every_reading_once() -> None:
+def test_concurrent_batches_overlapping_each_other_count_every_reading_once(race: Race) -> None:
     readings = [Reading(timestamp=START + timedelta(seconds=i), value=20.0) for i in range(3000)]
-    workers = 4
-    barrier = threading.Barrier(workers)
 
     def ingest(i: int) -> tuple[int, int]:
-        try:
-            barrier.wait(timeout=10)
-            result = readings_ingest(room_id="shared", readings=readings[i * 500 : i * 500 + 1500])
-            return result.created, result.duplicates
-        finally:
-            connection.close()
+        result = readings_ingest(room_id="shared", readings=readings[i * 500 : i * 500 + 1500])
+        return result.created, result.duplicates
 
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        results = list(pool.map(ingest, range(workers)))
+    results = race([partial(ingest, i) for i in range(4)])
     assert sum(created for created, _ in results) == Measurement.objects.count() == 3000
     assert sum(created + duplicates for created, duplicates in results) == 4 * 1500
