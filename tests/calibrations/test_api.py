@@ -286,14 +286,6 @@ def test_cursor_pages_walk_every_calibration_once_even_with_equal_timestamps(
     assert sorted(seen) == sorted(created)
 
 
-def test_page_size_above_the_maximum_is_capped_at_1000(reader_client: APIClient) -> None:
-    CalibrationFactory.create_batch(3)
-    response = reader_client.get(URL, {"page_size": "5000"})
-    assert response.status_code == 200
-    assert len(response.json()["results"]) == 3
-    assert reader_client.get(URL, {"page_size": "2"}).json()["next"] is not None
-
-
 def test_list_query_count_does_not_grow_with_page_size(
     reader_client: APIClient,
     django_assert_max_num_queries,  # type: ignore[no-untyped-def]
