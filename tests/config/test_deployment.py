@@ -140,7 +140,10 @@ def test_production_defaults_pass_the_deployment_checklist_with_only_the_require
 
 def test_by_default_x_forwarded_proto_is_not_trusted_and_plain_http_goes_to_https() -> None:
     answer = request_via_proxy(REQUIRED_ONLY)
-    assert (answer["status"], answer["location"]) == (301, "https://lab.example.org/api/calibrations")
+    assert (answer["status"], answer["location"]) == (
+        301,
+        "https://lab.example.org/api/calibrations",
+    )
 
 
 def test_behind_a_trusted_proxy_https_requests_are_served_with_the_configured_hsts() -> None:

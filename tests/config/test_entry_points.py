@@ -4,10 +4,15 @@ import asyncio
 import io
 from wsgiref.util import setup_testing_defaults
 
+import pytest
 from asgiref.sync import async_to_sync
 
 from config.asgi import application as asgi_application
 from config.wsgi import application as wsgi_application
+
+# The probe itself needs no database, but every request's start and end let Django check its
+# connections.
+pytestmark = pytest.mark.django_db
 
 
 def test_the_wsgi_application_answers_the_liveness_probe() -> None:

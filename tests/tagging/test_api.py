@@ -199,37 +199,75 @@ def test_one_tag_is_found_in_any_case_and_unknown_is_404(reader_client: APIClien
     assert reader_client.get("/api/tags/v1.2").status_code == 404
 
 
-def test_calibrations_carrying_a_tag_as_of_an_instant_with_their_tags_as_of_then(
-    reader_client: APIClient,
-) -> None:
+T = datetime(2025, 3, 15, tzinfo=UTC)
+BASELINE_CALIBRATIONS = "/api/tags/BASELINE-2025/calibrations"
+
+
+@pytest.fixture
+def baseline_history() -> dict[str, Calibration]:
+    """`older` carried baseline-2025 at T (and `other` only later), `newer` from T on, `later`
+    from just after T; `older` lost it a day after T."""
     baseline, other = TagFactory(name="baseline-2025"), TagFactory(name="other")
-    t = datetime(2025, 3, 15, tzinfo=UTC)
     older = CalibrationFactory(timestamp=datetime(2025, 1, 1, tzinfo=UTC), username="alice")
     newer = CalibrationFactory(timestamp=datetime(2025, 2, 1, tzinfo=UTC), username="bob")
     later = CalibrationFactory(timestamp=datetime(2025, 2, 2, tzinfo=UTC))
     TagAssignmentFactory(
         calibration=older,
         tag=baseline,
-        added_at=t - timedelta(days=30),
+        added_at=T - timedelta(days=30),
         closed=True,
-        removed_at=t + timedelta(days=1),
+        removed_at=T + timedelta(days=1),
     )
-    TagAssignmentFactory(calibration=older, tag=other, added_at=t + timedelta(days=2))
-    TagAssignmentFactory(calibration=newer, tag=baseline, added_at=t)
-    TagAssignmentFactory(calibration=later, tag=baseline, added_at=t + timedelta(seconds=1))
+    TagAssignmentFactory(calibration=older, tag=other, added_at=T + timedelta(days=2))
+    TagAssignmentFactory(calibration=newer, tag=baseline, added_at=T)
+    TagAssignmentFactory(calibration=later, tag=baseline, added_at=T + timedelta(seconds=1))
+    return {"older": older, "newer": newer, "later": later}
 
-    url = "/api/tags/BASELINE-2025/calibrations"
-    then = reader_client.get(url, {"timestamp": "2025-03-15T00:00:00Z"}).json()["results"]
-    assert [c["calibration_id"] for c in then] == [str(newer.pk), str(older.pk)]
-    assert then[1]["tags"] == ["baseline-2025"]  # `other` came later
-    now = reader_client.get(url).json()["results"]
-    assert [c["calibration_id"] for c in now] == [str(later.pk), str(newer.pk)]
+
+def test_a_tags_calibrations_as_of_an_instant_are_those_carrying_it_then_newest_first(
+    reader_client: APIClient, baseline_history: dict[str, Calibration]
+) -> None:
+    then = reader_client.get(BASELINE_CALIBRATIONS, {"timestamp": "2025-03-15T00:00:00Z"})
+    ids = [c["calibration_id"] for c in then.json()["results"]]
+    assert ids == [str(baseline_history["newer"].pk), str(baseline_history["older"].pk)]
+
+
+def test_a_tags_calibrations_as_of_an_instant_show_their_tags_as_of_then(
+    reader_client: APIClient, baseline_history: dict[str, Calibration]
+) -> None:
+    then = reader_client.get(BASELINE_CALIBRATIONS, {"timestamp": "2025-03-15T00:00:00Z"})
+    older = then.json()["results"][1]
+    assert older["calibration_id"] == str(baseline_history["older"].pk)
+    assert older["tags"] == ["baseline-2025"]  # `other` came later
+
+
+def test_a_tags_calibrations_default_to_those_carrying_it_now(
+    reader_client: APIClient, baseline_history: dict[str, Calibration]
+) -> None:
+    now = reader_client.get(BASELINE_CALIBRATIONS).json()["results"]
+    ids = [c["calibration_id"] for c in now]
+    assert ids == [str(baseline_history["later"].pk), str(baseline_history["newer"].pk)]
+
+
+def test_a_tags_calibrations_as_of_an_instant_filter_by_username(
+    reader_client: APIClient, baseline_history: dict[str, Calibration]
+) -> None:
     filtered = reader_client.get(
-        url, {"timestamp": "2025-03-15T00:00:00Z", "username": "alice"}
+        BASELINE_CALIBRATIONS, {"timestamp": "2025-03-15T00:00:00Z", "username": "alice"}
     ).json()
-    assert [c["calibration_id"] for c in filtered["results"]] == [str(older.pk)]
+    assert [c["calibration_id"] for c in filtered["results"]] == [str(baseline_history["older"].pk)]
+
+
+def test_the_calibrations_of_an_unknown_tag_are_404(reader_client: APIClient) -> None:
     assert reader_client.get("/api/tags/nope/calibrations").status_code == 404
-    assert reader_client.get(url, {"timestamp": "bad"}).status_code == 400
+
+
+def test_a_tags_calibrations_as_of_a_malformed_timestamp_are_400(
+    reader_client: APIClient, baseline_history: dict[str, Calibration]
+) -> None:
+    response = reader_client.get(BASELINE_CALIBRATIONS, {"timestamp": "bad"})
+    assert response.status_code == 400
+    assert "timestamp" in response.json()
 
 
 def test_a_tags_calibrations_filtered_by_type_are_only_those_of_that_type(
