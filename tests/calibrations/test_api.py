@@ -236,6 +236,12 @@ def test_a_plus_decoded_as_a_space_in_the_query_string_is_read_as_plus(
     assert [c["calibration_id"] for c in response.json()["results"]] == [str(calibration.pk)]
 
 
+def test_a_timestamp_out_of_the_supported_range_says_so(reader_client: APIClient) -> None:
+    response = reader_client.get(URL, {"timestamp": "0001-01-01T00:00:00+05:00"})
+    assert response.status_code == 400
+    assert "out of the supported range" in str(response.json()["timestamp"])
+
+
 @pytest.mark.parametrize(
     "params",
     [

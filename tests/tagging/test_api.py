@@ -133,6 +133,19 @@ def test_removing_a_tag_that_is_not_active_is_404_saying_so(writer_client: APICl
     assert never.status_code == 404
 
 
+def test_removing_a_tag_whose_name_no_tag_could_have_is_404(writer_client: APIClient) -> None:
+    calibration = CalibrationFactory()
+    response = writer_client.delete(f"{tags_url(calibration)}/{'x' * 101}")
+    assert response.status_code == 404
+    assert "does not carry" in response.json()["detail"]
+
+
+def test_a_tag_whose_name_no_tag_could_have_is_404(reader_client: APIClient) -> None:
+    response = reader_client.get(f"/api/tags/{'x' * 101}")
+    assert response.status_code == 404
+    assert "not found" in response.json()["detail"]
+
+
 def test_re_adding_a_removed_tag_opens_a_second_period(writer_client: APIClient) -> None:
     calibration = CalibrationFactory()
     writer_client.post(tags_url(calibration), {"tag": "t"}, format="json")
