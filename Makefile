@@ -13,8 +13,8 @@ PYTEST_ARGS ?=
 COVERAGE := $(UV) run --frozen coverage
 COVERAGE_MIN := 95
 
-.PHONY: help install run migrate seed test test-postgres test-sqlite coverage check lint format typecheck schema \
-	lint-docker smoke fuzz clean bench bench-small
+.PHONY: help install run migrate seed test test-postgres test-sqlite coverage check lint format typecheck \
+	schema lint-docker smoke fuzz clean bench bench-small layering
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -50,7 +50,7 @@ coverage: install  ## both passes' coverage combined, what is missed, and the ga
 	$(COVERAGE) combine --keep --data-file=.coverage .coverage.postgres .coverage.sqlite
 	$(COVERAGE) report --data-file=.coverage --fail-under=$(COVERAGE_MIN)
 
-check: lint typecheck schema  ## ruff lint + format check, mypy, OpenAPI validation
+check: lint typecheck schema layering  ## ruff lint + format check, mypy, OpenAPI validation, import layering
 
 lint: install
 	$(UV) run --frozen ruff check .
@@ -62,6 +62,9 @@ format: install  ## apply ruff's fixes and formatting
 
 typecheck: install
 	$(UV) run --frozen mypy .
+
+layering:  ## imports point one way: no circles, no project import hidden in a function (../shared/tools)
+	python3 ../shared/tools/layering.py .
 
 schema: install
 	DJANGO_SETTINGS_MODULE=config.settings.test $(MANAGE) spectacular --validate --fail-on-warn --file /dev/null

@@ -73,6 +73,7 @@ class TagAssignmentFactory(factory.django.DjangoModelFactory[TagAssignment]):
     tag = factory.SubFactory(TagFactory)
     added_at = datetime(2025, 4, 1, 12, 0, tzinfo=UTC)
     added_by = factory.SubFactory(UserFactory, username="tagger")
+    calibration_timestamp = factory.SelfAttribute("calibration.timestamp")
 
 
 class RoomFactory(factory.django.DjangoModelFactory[Room]):
