@@ -234,7 +234,7 @@ def baseline_history() -> dict[str, Calibration]:
     TagAssignmentFactory(calibration=older, tag=other, added_at=T + timedelta(days=2))
     TagAssignmentFactory(calibration=newer, tag=baseline, added_at=T)
     TagAssignmentFactory(calibration=later, tag=baseline, added_at=T + timedelta(seconds=1))
-    return {"older": older, "newer": newer, "later": later}
+    return {"older": older, "newer": newer, "later": later}  # type: ignore[dict-item]
 
 
 def test_a_tags_calibrations_as_of_an_instant_are_those_carrying_it_then_newest_first(
