@@ -1,8 +1,8 @@
 """Who may do what, route by route and method by method (DESIGN §4.1).
 
 Five roles × every API route, with and without its trailing slash × GET/POST/PUT/PATCH/DELETE.
-A refused request (401, 403, 405) changes nothing. `test_the_matrix_covers_every_route_in_the_schema` fails when a route is
-added without a row here.
+A refused request (401, 403, 405) changes nothing. `test_the_matrix_covers_every_route_in_the_schema`
+fails when a route is added without a row here.
 """
 
 from collections.abc import Callable
@@ -53,7 +53,7 @@ class Route:
 
 C = f"/api/calibrations/{CALIBRATION_ID}"
 ROUTES = [
-    Route("/api/", "/api/"),
+    Route("/api", "/api/"),
     Route(
         "/api/calibrations",
         "/api/calibrations/",
