@@ -326,7 +326,9 @@ def _side(value: float, min_c: float, max_c: float) -> Kind | None:
     return None
 
 
-def _runs(rows: Iterable[tuple[datetime, float]], min_c: float, max_c: float) -> Iterator[Excursion]:
+def _runs(
+    rows: Iterable[tuple[datetime, float]], min_c: float, max_c: float
+) -> Iterator[Excursion]:
     kind: Kind | None = None
     first: datetime | None = None
     peak = 0.0

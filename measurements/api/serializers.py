@@ -300,7 +300,6 @@ class RoomSerializer(serializers.ModelSerializer[Room]):
         return LastReadingSerializer({"timestamp": timestamp, "value": value, "unit": unit}).data
 
 
-
 class RoomUpdateSerializer(serializers.Serializer[Any]):
     """What `PATCH /api/rooms/{room_id}` accepts: any subset of these."""
 
