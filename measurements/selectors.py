@@ -275,7 +275,7 @@ def _time_weighted_buckets_sql(
         GROUP BY b
         ORDER BY b
     """
-    params = {"room": room_id, "start": start, "end": end, "width": width, "epoch": EPOCH}
+    params: dict[str, Any] = {"room": room_id, "start": start, "end": end, "width": width, "epoch": EPOCH}
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()

@@ -107,7 +107,8 @@ def test_excursions_time_weighted_averages_and_statuses_read_the_index_not_the_t
         )
         rooms = list(Room.objects.with_status(now=end, stale_after=timedelta(minutes=15))[:50])
     assert len(queries) == 4  # one statement each
-    assert len(found) == 50 and found[-1].end is None
+    assert len(found) == 50
+    assert found[-1].end is None
     assert day["count"] == 961
     assert len(series) == 25
     assert {room.status for room in rooms} == {"high"}  # type: ignore[attr-defined]
