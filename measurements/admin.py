@@ -138,7 +138,8 @@ class RoomAdmin(PageContextAdmin[Room]):
     def range(self, room: Room) -> str:
         if room.min_c is None or room.max_c is None:
             return "-"
-        return f"{room.min_c:g} – {room.max_c:g} °C"
+        # No-break spaces: the range reads as one item in a narrow column.
+        return f"{room.min_c:g}\u00a0–\u00a0{room.max_c:g}\u00a0°C"
 
     @admin.display(description="Last reading", ordering="last_timestamp")
     def last_reading_at(self, room: Room) -> str:
@@ -146,7 +147,7 @@ class RoomAdmin(PageContextAdmin[Room]):
         if last is None:
             return "-"
         return format_html(
-            '<span title="{}">{} ago</span>',
+            '<span title="{}">{}\u00a0ago</span>',
             timezone_label(last),
             timesince(last, clock.now(), depth=1),
         )
@@ -195,6 +196,7 @@ class RoomAdmin(PageContextAdmin[Room]):
                 for e in reversed(week)
             ],
             "excursions_since": now - EXCURSIONS_PERIOD,
+            "excursions_total": _duration(sum((e.duration(now) for e in week), timedelta(0))),
             "chart_period": key,
             "chart_periods": [{"key": k, "label": v[0]} for k, v in CHART_PERIODS.items()],
             "chart_bucket_label": bucket_label,

@@ -19,9 +19,9 @@ DEMO_ROOMS = {
 # Acceptable ranges (°C) a lab might set: tight enough that the daily swing leaves some of them,
 # so the console shows excursions; the cold store has none (status `no_range`).
 DEMO_RANGES = {
-    "lab-1": (19.5, 22.4),
+    "lab-1": (19.0, 22.6),
     "lab-2": (18.0, 22.0),
-    "clean-room": (18.5, 20.5),
+    "clean-room": (18.0, 20.8),
     "server-room": (18.0, 27.0),
 }
 INTERVAL = timedelta(minutes=10)
