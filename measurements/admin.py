@@ -18,6 +18,7 @@ from config.admin import EstimatedCountPaginator, PageContextAdmin
 
 from . import clock
 from .charts import temperature_chart
+from .durations import format_span
 from .models import ArchivedMeasurement, Measurement, Room, RoomStatus
 from .selectors import excursions
 from .services import UNSET, room_create, room_update, validate_room_range
@@ -190,13 +191,13 @@ class RoomAdmin(PageContextAdmin[Room]):
             "excursions": [
                 {
                     "excursion": e,
-                    "duration": _duration(e.duration(now)),
+                    "duration": format_span(e.duration(now)),
                     "ongoing": e.end is None,
                 }
                 for e in reversed(week)
             ],
             "excursions_since": now - EXCURSIONS_PERIOD,
-            "excursions_total": _duration(sum((e.duration(now) for e in week), timedelta(0))),
+            "excursions_total": format_span(sum((e.duration(now) for e in week), timedelta(0))),
             "chart_period": key,
             "chart_periods": [{"key": k, "label": v[0]} for k, v in CHART_PERIODS.items()],
             "chart_bucket_label": bucket_label,
@@ -209,21 +210,6 @@ class RoomAdmin(PageContextAdmin[Room]):
 def timezone_label(instant: Any) -> str:
     """An instant in the console's time zone, with the zone named."""
     return str(timezone.localtime(instant).strftime("%Y-%m-%d %H:%M:%S %Z"))
-
-
-def _duration(delta: timedelta) -> str:
-    """`2 h 05 min`, `45 s`: how long an excursion lasted, to the second."""
-    seconds = int(delta.total_seconds())
-    days, rest = divmod(seconds, 86_400)
-    hours, rest = divmod(rest, 3600)
-    minutes, seconds = divmod(rest, 60)
-    if days:
-        return f"{days} d {hours} h"
-    if hours:
-        return f"{hours} h {minutes:02d} min"
-    if minutes:
-        return f"{minutes} min {seconds:02d} s"
-    return f"{seconds} s"
 
 
 @admin.register(Measurement)

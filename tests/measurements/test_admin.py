@@ -179,9 +179,7 @@ def test_the_rooms_list_shows_status_in_colour_and_text_and_filters_by_it(
     assert 'href="/admin/measurements/room/hot/change/' not in stale
 
 
-def test_the_rooms_list_with_status_is_a_fixed_number_of_queries(
-    admin_client: Client, now
-) -> None:  # type: ignore[no-untyped-def]
+def test_the_rooms_list_with_status_is_a_fixed_number_of_queries(admin_client: Client, now) -> None:  # type: ignore[no-untyped-def]
     for i in range(3):
         room = RoomFactory(room_id=f"r{i:02d}", min_c=18.0, max_c=22.0)
         MeasurementFactory(room=room, timestamp=now, value=17 + i * 3)
