@@ -181,6 +181,8 @@ def _time_weighted(
 
 def _time_weighted_summary_sql(room_id: str, start: datetime, end: datetime) -> Summary:
     table = _table()
+    # Seconds as date_part('epoch', interval), a double: EXTRACT returns numeric since
+    # PostgreSQL 14, and numeric arithmetic on every row was most of the query's time.
     # `steps`: one row per instant in the window (k = 1), and the last instant before it placed
     # at the window's start (k = 0, sorting first, so a reading exactly at the start holds from
     # there). Each step's value holds until the next step, the last until the window's end.
@@ -201,7 +203,7 @@ def _time_weighted_summary_sql(room_id: str, start: datetime, end: datetime) -> 
             HAVING count(*) > 0
         ), segments AS (
             SELECT v, n, lo, hi,
-                   EXTRACT(EPOCH FROM COALESCE(lead(t) OVER (ORDER BY t, k), %(end)s) - t)::float8
+                   date_part('epoch', COALESCE(lead(t) OVER (ORDER BY t, k), %(end)s) - t)
                        AS seconds
             FROM steps
         )
@@ -263,9 +265,9 @@ def _time_weighted_buckets_sql(
             WHERE k = 1
         ), seconds AS (
             SELECT b, v, n, lo, hi,
-                   EXTRACT(EPOCH FROM LEAST(COALESCE(next_t, we), we) - t)::float8 AS own,
+                   date_part('epoch', LEAST(COALESCE(next_t, we), we) - t) AS own,
                    CASE WHEN first_in_bucket AND held IS NOT NULL
-                        THEN EXTRACT(EPOCH FROM t - ws)::float8 ELSE 0 END AS head,
+                        THEN date_part('epoch', t - ws) ELSE 0 END AS head,
                    CASE WHEN first_in_bucket THEN held END AS held
             FROM parts
         )
@@ -375,16 +377,17 @@ def _excursions_sql(
             FROM sided
             WINDOW w AS (ORDER BY t, sensor)
         ), numbered AS (
+            -- Readings inside the range only end runs: dropped before numbering the runs.
             SELECT t, value, side, next_t,
                    sum(starts) OVER (ORDER BY t, sensor ROWS UNBOUNDED PRECEDING) AS run
             FROM marked
+            WHERE side <> 0
         )
         SELECT side, min(t),
                CASE WHEN count(next_t) = count(*) THEN max(next_t) END,
                CASE WHEN side > 0 THEN max(value) ELSE min(value) END,
                count(*)
         FROM numbered
-        WHERE side <> 0
         GROUP BY run, side
         ORDER BY min(t)
     """
