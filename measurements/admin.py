@@ -81,7 +81,14 @@ def _status_badge(status: str) -> str:
 @admin.register(Room)
 class RoomAdmin(PageContextAdmin[Room]):
     form = RoomForm
-    list_display = ["room_id", "name", "status_badge", "range", "last_value", "last_reading_at"]
+    list_display = [
+        "room_id",
+        "name",
+        "status_badge",
+        "range_column",
+        "last_value",
+        "last_reading_at",
+    ]
     list_filter = [StatusFilter]
     search_fields = ["room_id", "name"]
     search_help_text = "Part of a room id or name."
@@ -136,11 +143,14 @@ class RoomAdmin(PageContextAdmin[Room]):
         return _status_badge(room.status)  # type: ignore[attr-defined]
 
     @admin.display(description="Range")
+    def range_column(self, room: Room) -> str:
+        # Kept on one line: it reads as one item in a narrow column.
+        return format_html('<span class="nowrap">{}</span>', self.range(room))
+
     def range(self, room: Room) -> str:
         if room.min_c is None or room.max_c is None:
             return "-"
-        # No-break spaces: the range reads as one item in a narrow column.
-        return f"{room.min_c:g}\u00a0–\u00a0{room.max_c:g}\u00a0°C"
+        return f"{room.min_c:g} – {room.max_c:g} °C"
 
     @admin.display(description="Last reading", ordering="last_timestamp")
     def last_reading_at(self, room: Room) -> str:
@@ -148,9 +158,9 @@ class RoomAdmin(PageContextAdmin[Room]):
         if last is None:
             return "-"
         return format_html(
-            '<span title="{}">{}\u00a0ago</span>',
+            '<span class="nowrap" title="{}">{}</span>',
             timezone_label(last),
-            timesince(last, clock.now(), depth=1),
+            _age(last, clock.now()),
         )
 
     @admin.display(description="Last value")
@@ -186,8 +196,9 @@ class RoomAdmin(PageContextAdmin[Room]):
                 excursions=week,
             ),
             "status": _status_badge(getattr(room, "status", RoomStatus.NO_DATA)),
-            "last_reading_age": timesince(last, now, depth=2) if last else None,
+            "last_reading_age": _age(last, now) if last else None,
             "has_range": room.min_c is not None,
+            "range_label": self.range(room),
             "excursions": [
                 {
                     "excursion": e,
@@ -205,6 +216,13 @@ class RoomAdmin(PageContextAdmin[Room]):
             "readings_url": reverse("admin:measurements_measurement_changelist")
             + f"?room__exact={room.pk}",
         }
+
+
+def _age(instant: Any, now: Any) -> str:
+    """How long ago, in words: `just now`, `9 minutes ago`, `2 days ago`."""
+    if now - instant < timedelta(minutes=1):
+        return "just now"
+    return f"{timesince(instant, now, depth=1)} ago"
 
 
 def timezone_label(instant: Any) -> str:
