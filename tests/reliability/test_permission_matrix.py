@@ -100,8 +100,13 @@ ROUTES = [
         "/api/measurements/lab-1/average/PT1H", "/api/measurements/{room_id}/average/{duration}/"
     ),
     Route("/api/measurements/lab-1/series", "/api/measurements/{room_id}/series/"),
+    Route("/api/measurements/lab-1/excursions", "/api/measurements/{room_id}/excursions/"),
     Route("/api/rooms", "/api/rooms/"),
-    Route("/api/rooms/lab-1", "/api/rooms/{room_id}/"),
+    Route(
+        "/api/rooms/lab-1",
+        "/api/rooms/{room_id}/",
+        writes={"patch": Write("measurements.change_room", 200, {"min_c": 18, "max_c": 22})},
+    ),
 ]
 
 
@@ -149,7 +154,7 @@ def snapshot() -> tuple[object, ...]:
         Calibration.objects.count(),
         Tag.objects.count(),
         sorted(TagAssignment.objects.values_list("id", "removed_at")),
-        Room.objects.count(),
+        sorted(Room.objects.values_list("room_id", "name", "min_c", "max_c")),
         Measurement.objects.count(),
     )
 
