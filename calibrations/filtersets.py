@@ -6,6 +6,7 @@ from django_filters import rest_framework as filters
 
 from config.api.fields import TimestampFilter
 from tagging.models import Tag
+from tagging.selectors import calibrations_carrying
 
 from .models import Calibration, CalibrationType
 
@@ -45,7 +46,9 @@ class CalibrationFilterSet(filters.FilterSet):
     def filter_tag(
         self, queryset: QuerySet[Calibration], name: str, value: str
     ) -> QuerySet[Calibration]:
-        return queryset.carrying(Tag.objects.named(value.strip()), as_of=timezone.now())  # type: ignore[attr-defined]
+        return calibrations_carrying(
+            Tag.objects.named(value.strip()), as_of=timezone.now(), calibrations=queryset
+        )
 
 
 def filter_by_type_name(queryset: QuerySet[Calibration], name: str) -> QuerySet[Calibration]:

@@ -1,13 +1,17 @@
 """Writes of calibrations: the API, the admin and the commands call these."""
 
-from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 
-from .models import Calibration, CalibrationType, tag_sort_key
+from .models import Calibration, CalibrationType
+from .signals import calibration_corrected
+
+# The fields a correction may change: what was recorded, not who entered it or when.
+RECORDED_FIELDS = ("calibration_type", "value", "timestamp", "username")
 
 
 def calibration_create(
@@ -17,30 +21,40 @@ def calibration_create(
     username: str,
     timestamp: datetime | None = None,
     created_by: User | None = None,
-    tags: Sequence[str] = (),
 ) -> Calibration:
-    """Record a calibration, and add its first tags in the same transaction.
+    """Record a calibration (one INSERT: atomic by itself, no BEGIN and COMMIT round trips)."""
+    return Calibration.objects.create(
+        calibration_type=calibration_type,
+        value=value,
+        username=username,
+        timestamp=timestamp or timezone.now(),
+        created_by=created_by,
+    )
 
-    The calibration comes back with `tag_names` (the tags it carries now, sorted) as
-    `Calibration.objects.for_api()` would attach them, so callers need not read it back.
+
+@transaction.atomic
+def calibration_correct(*, calibration: Calibration, user: User | None, **changes: Any) -> set[str]:
+    """Correct recorded fields of a calibration; return the names of those that changed.
+
+    A field counts as changed only when its new value differs from the stored one, so a save
+    that repeats what is stored writes nothing. Listeners of `calibration_corrected` update
+    their copies in the same transaction.
     """
-    from tagging.services import tags_add
+    unknown = set(changes) - set(RECORDED_FIELDS)
+    if unknown:
+        raise TypeError(f"Not a recorded field of a calibration: {', '.join(sorted(unknown))}.")
+    stored = Calibration.objects.select_for_update().get(pk=calibration.pk)
+    changed = {name for name, value in changes.items() if _differs(stored, name, value)}
+    for name in changed:
+        setattr(calibration, name, changes[name])
+    if changed:
+        calibration.save(update_fields=sorted(changed))
+        calibration_corrected.send(Calibration, calibration=calibration, changed=changed)
+    return changed
 
-    fields = {
-        "calibration_type": calibration_type,
-        "value": value,
-        "username": username,
-        "timestamp": timestamp or timezone.now(),
-        "created_by": created_by,
-    }
-    if not tags:
-        # One INSERT is atomic by itself: no BEGIN and COMMIT round trips around it.
-        calibration = Calibration.objects.create(**fields)
-        calibration.tag_names = []
-        return calibration
-    with transaction.atomic():
-        calibration = Calibration.objects.create(**fields)
-        results = tags_add(calibration=calibration, names=tags, user=created_by)
-    names = {result.assignment.tag.name for result in results}
-    calibration.tag_names = sorted(names, key=tag_sort_key)
-    return calibration
+
+def _differs(stored: Calibration, name: str, value: Any) -> bool:
+    # Foreign keys compare by id: no query for the stored type.
+    if name == "calibration_type":
+        return bool(stored.calibration_type_id != value.pk)
+    return bool(getattr(stored, name) != value)

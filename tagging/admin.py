@@ -15,6 +15,7 @@ from config.api.timestamps import TimestampError, parse_timestamp
 from config.users import acting_user
 
 from .models import Tag, TagAssignment
+from .selectors import calibrations_carrying
 from .services import tag_archive
 
 # How many calibrations a tag's page lists; the changelist link shows them all.
@@ -69,9 +70,9 @@ class TagAdmin(PageContextAdmin[Tag]):
             except TimestampError as exc:
                 error = str(exc)
         calibrations = list(
-            Calibration.objects.for_api(as_of=instant)
-            .carrying(tag, as_of=instant)
-            .order_by("-timestamp", "-id")[: TAG_PAGE_LIMIT + 1]
+            calibrations_carrying(
+                tag, as_of=instant, calibrations=Calibration.objects.for_api()
+            ).order_by("-timestamp", "-id")[: TAG_PAGE_LIMIT + 1]
         )
         return {
             "as_of": instant,

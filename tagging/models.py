@@ -8,11 +8,18 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
 from django.db.models.functions import Coalesce, Upper
+from django.dispatch import receiver
 from django.utils import timezone
 
 from calibrations.models import Calibration
+from calibrations.signals import calibration_corrected
 
 TAG_NAME_MAX_LENGTH = 100
+
+
+def tag_sort_key(name: str) -> tuple[str, str]:
+    """Case-insensitive order of tag names, with a stable tie-break."""
+    return (name.casefold(), name)
 
 
 def normalize_tag_name(raw: object) -> str:
@@ -82,12 +89,19 @@ class Tag(models.Model):
         return self.name
 
 
+def in_force_at(instant: datetime, *, through: str = "") -> Q:
+    """The as-of rule: a period is in force at `instant` when it was added at or before it and
+    not yet removed at it. `through` reaches the periods over a relation
+    (`"tag_assignments__"` from a calibration)."""
+    return Q(**{f"{through}added_at__lte": instant}) & (
+        Q(**{f"{through}removed_at__isnull": True}) | Q(**{f"{through}removed_at__gt": instant})
+    )
+
+
 class TagAssignmentQuerySet(models.QuerySet["TagAssignment"]):
     def as_of(self, instant: datetime) -> "TagAssignmentQuerySet":
-        """Assignments in force at `instant`: added at or before it, not yet removed at it."""
-        return self.filter(added_at__lte=instant).filter(
-            Q(removed_at__isnull=True) | Q(removed_at__gt=instant)
-        )
+        """Assignments in force at `instant` (see `in_force_at`)."""
+        return self.filter(in_force_at(instant))
 
     def active(self) -> "TagAssignmentQuerySet":
         """Assignments not removed yet."""
@@ -109,11 +123,12 @@ class TagAssignment(models.Model):
     removed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-    # A copy of `calibration.timestamp`, kept equal by database triggers (migration 0002) on
-    # every insert here and every update of the calibration, whatever writes them. It lets
-    # "calibrations carrying tag X at T, newest first" walk one index in page order instead of
-    # sorting every match: with millions of periods that is ~1 ms instead of seconds.
-    calibration_timestamp = models.DateTimeField(null=True, blank=True, editable=False)
+    # A copy of `calibration.timestamp`, owned here: `tags_add` writes it with each period and
+    # `follow_calibration_correction` (below) rewrites it when a correction moves the
+    # calibration's timestamp, in the correction's transaction. It lets "calibrations carrying
+    # tag X at T, newest first" walk one index in page order instead of sorting every match:
+    # with millions of periods that is ~1 ms instead of seconds.
+    calibration_timestamp = models.DateTimeField(editable=False)
 
     objects = TagAssignmentQuerySet.as_manager()
 
@@ -150,3 +165,14 @@ class TagAssignment(models.Model):
     @property
     def is_active(self) -> bool:
         return self.removed_at is None
+
+
+@receiver(calibration_corrected)
+def follow_calibration_correction(
+    sender: type[Calibration], calibration: Calibration, changed: set[str], **kwargs: object
+) -> None:
+    """Keep the periods' copy of the calibration's timestamp equal to it after a correction."""
+    if "timestamp" in changed:
+        TagAssignment.objects.filter(calibration=calibration).update(
+            calibration_timestamp=calibration.timestamp
+        )

@@ -1,7 +1,9 @@
 """Every write to tags and their history: the API, the admin and the commands call these."""
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass
+from datetime import datetime
 
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
@@ -10,9 +12,10 @@ from django.db.models import F, Value
 from django.db.models.functions import Greatest
 from django.utils import timezone
 
-from calibrations.models import Calibration
+from calibrations.models import Calibration, CalibrationType
+from calibrations.services import calibration_create
 
-from .models import Tag, TagAssignment, normalize_tag_name
+from .models import Tag, TagAssignment, normalize_tag_name, tag_sort_key
 
 
 class TagNotActiveError(Exception):
@@ -74,7 +77,11 @@ def tags_add(
         try:
             with transaction.atomic():
                 assignment = TagAssignment.objects.create(
-                    calibration=calibration, tag=tag, added_at=now, added_by=user
+                    calibration=calibration,
+                    tag=tag,
+                    added_at=now,
+                    added_by=user,
+                    calibration_timestamp=calibration.timestamp,
                 )
         except IntegrityError:
             # Lost a race against a writer that does not lock (e.g. SQLite): theirs stands.
@@ -126,3 +133,35 @@ def tag_archive(*, tag: Tag, user: User | None) -> int:
         .filter(tag=tag)
         .update(removed_at=Greatest(Value(timezone.now()), F("added_at")), removed_by=user)
     )
+
+
+@dataclass(frozen=True)
+class TaggedCalibration:
+    """A calibration just recorded, and the names of the tags it carries now, sorted."""
+
+    calibration: Calibration
+    tag_names: list[str]
+
+
+def calibration_create_tagged(
+    *,
+    calibration_type: CalibrationType,
+    value: float,
+    username: str,
+    timestamp: datetime | None = None,
+    created_by: User | None = None,
+    tags: Sequence[str] = (),
+) -> TaggedCalibration:
+    """Record a calibration (`calibration_create`) and add its first tags, in one transaction."""
+    # Without tags the single INSERT is atomic by itself: no BEGIN and COMMIT round trips.
+    with transaction.atomic() if tags else nullcontext():
+        calibration = calibration_create(
+            calibration_type=calibration_type,
+            value=value,
+            username=username,
+            timestamp=timestamp,
+            created_by=created_by,
+        )
+        results = tags_add(calibration=calibration, names=tags, user=created_by) if tags else []
+    names = {result.assignment.tag.name for result in results}
+    return TaggedCalibration(calibration, sorted(names, key=tag_sort_key))

@@ -60,6 +60,7 @@ class TagAssignmentFactory(factory.django.DjangoModelFactory[TagAssignment]):
     calibration = factory.SubFactory(CalibrationFactory)
     tag = factory.SubFactory(TagFactory)
     added_at = datetime(2025, 4, 1, 12, 0, tzinfo=UTC)
+    calibration_timestamp = factory.SelfAttribute("calibration.timestamp")
 
 
 class RoomFactory(factory.django.DjangoModelFactory[Room]):

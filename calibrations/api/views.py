@@ -13,10 +13,10 @@ from rest_framework.response import Response
 from config.api.filters import StrictOrderingFilter
 from config.api.pagination import CursorPagination
 from config.api.permissions import signed_in_user
+from tagging.services import calibration_create_tagged
 
 from ..filtersets import CalibrationFilterSet
 from ..models import Calibration
-from ..services import calibration_create
 from .serializers import CalibrationCreateSerializer, CalibrationSerializer
 
 
@@ -80,11 +80,13 @@ class CalibrationViewSet(
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         serializer = CalibrationCreateSerializer(data=request.data, context={"request": request})
         serializer.is_valid(raise_exception=True)
-        calibration = calibration_create(
+        created = calibration_create_tagged(
             **serializer.validated_data, created_by=signed_in_user(request)
         )
+        calibration = created.calibration
         # The service returns it with its type and tags: no need to read it back.
-        body = CalibrationSerializer(calibration, context=self.get_serializer_context()).data
+        context = {**self.get_serializer_context(), "tag_names": created.tag_names}
+        body = CalibrationSerializer(calibration, context=context).data
         location = request.build_absolute_uri(
             reverse(
                 "calibrations-api:calibration-detail", kwargs={"calibration_id": calibration.pk}

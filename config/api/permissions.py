@@ -2,124 +2,37 @@
 
 from typing import Any
 
-from django.contrib.auth.models import Group, Permission, User
-from django.contrib.contenttypes.models import ContentType
-from django.db import connection
-from django.db.models import BooleanField
-from django.db.models.expressions import RawSQL
+from django.contrib.auth.models import User
 from rest_framework import permissions
 from rest_framework.exceptions import NotAuthenticated
 from rest_framework.request import Request
 
 from config.users import acting_user
 
-_MODEL_PERMS = {"POST": "add", "PUT": "change", "PATCH": "change", "DELETE": "delete"}
 
-# A sensor account holds this permission and no other: it may post readings, nothing else.
-SENSOR_PERMISSION = ("measurements", "add_measurement")
-SENSOR_ACCOUNT_ATTRIBUTE = "_is_sensor_account"
+class ModelPermissions(permissions.DjangoModelPermissions):
+    """DRF's model permissions, with reads open to every signed-in user.
 
-
-def sensor_account_annotations(user_column: str) -> dict[str, RawSQL]:
-    """`has_sensor_permission` and `has_other_permission` of the user whose id is the outer
-    query's `user_column` (quoted SQL), directly or through a group, as annotations (the token
-    query carries them at no extra query).
-
-    Written as SQL once rather than as ORM subqueries: Django compiled the OR-ed permission
-    joins on every request (~1.6 ms of CPU, the largest cost of a small API request), and
-    PostgreSQL planned them (~1.2 ms); this text plans simply and is prepared once per
-    connection with server-side binding.
+    A write needs the add/change/delete permission of the view's queryset model, unless the
+    view names the permissions of the action in `action_permissions`
+    (`{"archive": ["tagging.change_tagassignment"]}`): tagging a calibration changes tag
+    history, not the calibration. Checked with `user.has_perms`, so Django's backends and
+    their per-request permission cache decide.
     """
-    quote = connection.ops.quote_name
-    user_perms = quote(User.user_permissions.through._meta.db_table)
-    user_groups = quote(User.groups.through._meta.db_table)
-    group_perms = quote(Group.permissions.through._meta.db_table)
-    held = (
-        f"SELECT ct.app_label, p.codename FROM {quote(Permission._meta.db_table)} p "
-        f"JOIN {quote(ContentType._meta.db_table)} ct ON ct.id = p.content_type_id "
-        f"WHERE p.id IN (SELECT up.permission_id FROM {user_perms} up "
-        f"WHERE up.user_id = {user_column}) "
-        f"OR p.id IN (SELECT gp.permission_id FROM {group_perms} gp "
-        f"JOIN {user_groups} ug ON ug.group_id = gp.group_id WHERE ug.user_id = {user_column})"
-    )
-    sensor = "h.app_label = %s AND h.codename = %s"
-    return {
-        "has_sensor_permission": RawSQL(
-            f"EXISTS (SELECT 1 FROM ({held}) h WHERE {sensor})",
-            SENSOR_PERMISSION,
-            output_field=BooleanField(),
-        ),
-        "has_other_permission": RawSQL(
-            f"EXISTS (SELECT 1 FROM ({held}) h WHERE NOT ({sensor}))",
-            SENSOR_PERMISSION,
-            output_field=BooleanField(),
-        ),
-    }
-
-
-def token_user_column() -> str:
-    """The token table's user id column, for `sensor_account_annotations` on Token queries."""
-    from rest_framework.authtoken.models import Token
-
-    return _column(Token, "user")
-
-
-def _column(model: Any, field: str) -> str:
-    quote = connection.ops.quote_name
-    return f"{quote(model._meta.db_table)}.{quote(model._meta.get_field(field).column)}"
-
-
-def is_sensor_account(user: Any) -> bool:
-    """Whether `user` is a sensor account: not a superuser, and its only permission is
-    `measurements.add_measurement`. Known from the token query; one query for a session."""
-    known = getattr(user, SENSOR_ACCOUNT_ATTRIBUTE, None)
-    if known is not None:
-        return bool(known)
-    result = False
-    if isinstance(user, User) and not user.is_superuser:
-        flags: Any = User.objects.filter(pk=user.pk).annotate(
-            **sensor_account_annotations(_column(User, "id"))
-        )
-        row = flags.values("has_sensor_permission", "has_other_permission").first()
-        result = bool(row and row["has_sensor_permission"] and not row["has_other_permission"])
-    setattr(user, SENSOR_ACCOUNT_ATTRIBUTE, result)
-    return result
-
-
-class ActionPermissions(permissions.BasePermission):
-    """Authenticated for reads; for writes, `view.action_permissions[action]` or the model's.
-
-    A view names the permissions of its custom write actions in
-    `action_permissions = {"archive": ["tagging.change_tagassignment"]}`; any other
-    write needs the add/change/delete permission of the view's queryset model.
-    A sensor account (see `is_sensor_account`) may only run the actions a view lists in
-    `sensor_actions`; anything else, reads included, is a 403.
-    """
-
-    sensor_message = "This is a sensor account: it may only post readings."
 
     def has_permission(self, request: Request, view: Any) -> bool:
-        user = request.user
-        if not (user and user.is_authenticated):
+        if not (request.user and request.user.is_authenticated):
             return False
-        if is_sensor_account(user):
-            self.message = self.sensor_message
-            return getattr(view, "action", None) in getattr(view, "sensor_actions", ())
         if request.method in permissions.SAFE_METHODS:
             return True
         action = getattr(view, "action", None)
         if action is None and hasattr(view, "action_map"):
             # The route has no handler for this method: let the view answer 405.
             return True
-        return user.has_perms(self.required_permissions(request, view, action))
-
-    def required_permissions(self, request: Request, view: Any, action: str | None) -> list[str]:
         explicit = getattr(view, "action_permissions", {})
         if action in explicit:
-            return list(explicit[action])
-        model = view.get_queryset().model
-        verb = _MODEL_PERMS.get(request.method or "", "change")
-        return [f"{model._meta.app_label}.{verb}_{model._meta.model_name}"]
+            return bool(request.user.has_perms(explicit[action]))
+        return bool(super().has_permission(request, view))
 
 
 def signed_in_user(request: Request) -> User:

@@ -192,10 +192,14 @@ X_FRAME_OPTIONS = "DENY"
 REST_FRAMEWORK = {
     # Token first, so an anonymous request gets 401 with `WWW-Authenticate: Token`.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "config.api.authentication.TokenAuthentication",
+        "rest_framework.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["config.api.permissions.ActionPermissions"],
+    # The sensor rule first, so a sensor account learns why it is refused.
+    "DEFAULT_PERMISSION_CLASSES": [
+        "measurements.permissions.SensorAccountPermission",
+        "config.api.permissions.ModelPermissions",
+    ],
     "DEFAULT_THROTTLE_CLASSES": ["config.api.throttling.UserRateThrottle"],
     "DEFAULT_PAGINATION_CLASS": "config.api.pagination.CursorPagination",
     "PAGE_SIZE": 50,

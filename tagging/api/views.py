@@ -21,13 +21,14 @@ from rest_framework.exceptions import NotFound
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from calibrations.api.serializers import CalibrationSerializer, tag_sort_key
+from calibrations.api.serializers import CalibrationSerializer
 from calibrations.filtersets import TaggedCalibrationFilterSet
 from calibrations.models import Calibration
 from config.api.pagination import CursorPagination
 from config.api.permissions import signed_in_user
 
 from ..models import Tag, TagAssignment, normalize_tag_name
+from ..selectors import calibrations_tagged, tag_names_by_calibration
 from ..services import TagNotActiveError, tag_archive, tag_remove, tags_add
 from .serializers import (
     AsOfQuerySerializer,
@@ -96,12 +97,7 @@ class CalibrationTagViewSet(viewsets.GenericViewSet[Any]):
     def as_of(self, request: Request, calibration_id: str) -> Response:
         instant = as_of_from(request)
         calibration = self.get_calibration()
-        names = (
-            TagAssignment.objects.as_of(instant)
-            .filter(calibration=calibration)
-            .values_list("tag__name", flat=True)
-        )
-        return Response(sorted(names, key=tag_sort_key))
+        return Response(tag_names_by_calibration([calibration.pk], as_of=instant)[calibration.pk])
 
     @extend_schema(
         summary="Add one or several tags to a calibration",
@@ -238,10 +234,11 @@ class TagViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gene
         instant = as_of_from(request)
         the_tag = self.get_object()
         queryset = self.filter_queryset(
-            Calibration.objects.for_api(as_of=instant).tagged(the_tag, as_of=instant)
+            calibrations_tagged(the_tag, as_of=instant, calibrations=Calibration.objects.for_api())
         )
         page = self.paginate_queryset(queryset)
-        serializer = CalibrationSerializer(page, many=True, context=self.get_serializer_context())
+        context = {**self.get_serializer_context(), "as_of": instant}
+        serializer = CalibrationSerializer(page, many=True, context=context)
         return self.get_paginated_response(serializer.data)
 
     @extend_schema(

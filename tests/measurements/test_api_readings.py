@@ -85,8 +85,9 @@ def test_readings_list_query_count_does_not_grow_with_the_page_size(
 ) -> None:
     room = RoomFactory(room_id="lab-1")
     MeasurementFactory.create_batch(40, room=room)
-    # token user (with its sensor flags), the room, the page of readings.
-    with django_assert_num_queries(3):
+    # token user, its permissions (direct, through groups: the sensor-account rule), the
+    # room, the page of readings.
+    with django_assert_num_queries(5):
         response = reader_client.get("/api/measurements/lab-1", {"page_size": 40})
     assert len(response.json()["results"]) == 40
 
@@ -207,8 +208,9 @@ def test_rooms_list_query_count_does_not_grow_with_the_page_size(
 ) -> None:
     for room in RoomFactory.create_batch(30):
         MeasurementFactory.create_batch(2, room=room)
-    # token user (with its sensor flags), the page of rooms with their last readings.
-    with django_assert_num_queries(2):
+    # token user, its permissions (direct, through groups), the page of rooms with their
+    # last readings.
+    with django_assert_num_queries(4):
         response = reader_client.get("/api/rooms", {"page_size": 30})
     results = response.json()["results"]
     assert len(results) == 30

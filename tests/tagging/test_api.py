@@ -238,8 +238,9 @@ def test_calibrations_by_tag_query_count_does_not_grow_with_page_size(
     gain = CalibrationTypeFactory(name="gain")
     for calibration in CalibrationFactory.create_batch(25, calibration_type=gain):
         TagAssignmentFactory(calibration=calibration, tag=tag)
-    # token user, the tag, the page of calibrations with types, their tags as of T.
-    with django_assert_max_num_queries(4):
+    # token user, its permissions (direct, through groups: the sensor-account rule), the tag,
+    # the page of calibrations with types, their tags as of T.
+    with django_assert_max_num_queries(6):
         response = reader_client.get("/api/tags/busy/calibrations", {"page_size": 25})
     assert len(response.json()["results"]) == 25
 
@@ -250,8 +251,9 @@ def test_tag_list_query_count_does_not_grow_with_page_size(
 ) -> None:
     for tag in TagFactory.create_batch(20):
         TagAssignmentFactory(tag=tag)
-    # token user, the page of tags with their active counts.
-    with django_assert_max_num_queries(2):
+    # token user, its permissions (direct, through groups), the page of tags with their
+    # active counts.
+    with django_assert_max_num_queries(4):
         response = reader_client.get("/api/tags", {"page_size": 20})
     assert len(response.json()["results"]) == 20
 

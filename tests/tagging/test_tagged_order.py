@@ -6,12 +6,16 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from django.contrib.auth.models import User
 from django.db import connection
+from django.db.models import F
 from django.test import Client
 from django.utils import timezone
 from rest_framework.test import APIClient
 
 from calibrations.models import Calibration
+from calibrations.services import calibration_correct
 from tagging.models import TagAssignment
+from tagging.selectors import calibrations_tagged
+from tagging.services import tag_remove, tags_add
 from tests.factories import CalibrationFactory, TagAssignmentFactory, TagFactory
 
 pytestmark = pytest.mark.django_db
@@ -23,26 +27,35 @@ def copied_timestamp(assignment: TagAssignment) -> datetime | None:
     )
 
 
-def test_a_tag_period_carries_its_calibrations_timestamp_however_it_is_written() -> None:
+def drifted() -> list[TagAssignment]:
+    """Tag periods whose copy differs from their calibration's timestamp (must stay empty)."""
+    return list(TagAssignment.objects.exclude(calibration_timestamp=F("calibration__timestamp")))
+
+
+def test_a_tag_period_opened_by_the_service_carries_its_calibrations_timestamp() -> None:
     calibration = CalibrationFactory(timestamp=datetime(2024, 2, 3, 4, 5, 6, 7, tzinfo=UTC))
-    created = TagAssignmentFactory(calibration=calibration)
-    (bulk,) = TagAssignment.objects.bulk_create(
-        [TagAssignment(calibration=calibration, tag=TagFactory(), added_at=timezone.now())]
-    )
-    assert copied_timestamp(created) == calibration.timestamp
-    assert copied_timestamp(bulk) == calibration.timestamp
-    # A full save of an instance that never read the copy does not blank it.
-    created.removed_at = timezone.now()
-    created.save()
-    assert copied_timestamp(created) == calibration.timestamp
+    (result,) = tags_add(calibration=calibration, names=["baseline"], user=None)
+    assert copied_timestamp(result.assignment) == calibration.timestamp
+    # Closing the period (a save of the instance) keeps the copy.
+    tag_remove(calibration=calibration, name="baseline", user=None)
+    assert copied_timestamp(result.assignment) == calibration.timestamp
 
 
 def test_correcting_a_calibrations_timestamp_updates_the_copy_on_its_tag_periods() -> None:
     calibration = CalibrationFactory()
-    assignment = TagAssignmentFactory(calibration=calibration)
-    corrected = datetime(2023, 1, 1, tzinfo=UTC)
-    Calibration.objects.filter(pk=calibration.pk).update(timestamp=corrected)
-    assert copied_timestamp(assignment) == corrected
+    other = CalibrationFactory()
+    for target in (calibration, other):
+        tags_add(calibration=target, names=["a", "b"], user=None)
+    corrected = datetime(2023, 1, 1, 0, 0, 0, 1, tzinfo=UTC)
+    changed = calibration_correct(calibration=calibration, user=None, timestamp=corrected)
+    assert changed == {"timestamp"}
+    copies = set(
+        TagAssignment.objects.filter(calibration=calibration).values_list(
+            "calibration_timestamp", flat=True
+        )
+    )
+    assert copies == {corrected}
+    assert drifted() == []
 
 
 def test_a_timestamp_corrected_in_the_admin_moves_the_calibration_in_its_tags_pages(
@@ -77,6 +90,7 @@ def test_a_timestamp_corrected_in_the_admin_moves_the_calibration_in_its_tags_pa
     assert response.status_code == 302, response.content[:2000]
     ids = [c["calibration_id"] for c in reader_client.get(url).json()["results"]]
     assert ids == [str(first.pk), str(second.pk)]
+    assert drifted() == []
 
 
 def test_pages_of_a_tags_calibrations_follow_on_through_equal_timestamps(
@@ -108,7 +122,7 @@ def test_the_first_page_of_a_tags_calibrations_is_read_in_index_order_without_a_
     for calibration in CalibrationFactory.create_batch(20):
         TagAssignmentFactory(calibration=calibration, tag=tag)
     queryset = (
-        Calibration.objects.tagged(tag, as_of=timezone.now())
+        calibrations_tagged(tag, as_of=timezone.now())
         .order_by("-tagged_timestamp", "-pk")
         .values_list("pk", flat=True)[:5]
     )
