@@ -257,9 +257,10 @@ def test_the_rooms_list_with_status_is_two_queries_whatever_the_page_size(
             room_id=f"r{i:02d}", min_c=18.0 if i % 2 else None, max_c=22.0 if i % 2 else None
         )
         MeasurementFactory(room=room, timestamp=now - timedelta(minutes=i), value=15.0 + i % 10)
-    # 1. the token with its user (and sensor flags); 2. the page of rooms, each with its last
-    # reading and status as subqueries of the same statement.
-    with django_assert_num_queries(2):
+    # 1. the token with its user; 2.–3. its permissions, direct and through groups (the
+    # sensor-account rule); 4. the page of rooms, each with its last reading and status as
+    # subqueries of the same statement.
+    with django_assert_num_queries(4):
         response = reader_client.get("/api/rooms", {"page_size": 30})
     statuses = {room["status"] for room in response.json()["results"]}
     assert statuses == {"no_range", "low", "ok", "high", "stale"}
