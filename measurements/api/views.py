@@ -404,11 +404,14 @@ class RoomPagination(CursorPagination):
 
 
 class RoomViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet[Room]):
-    """Rooms, each with its range, status and latest reading; PATCH changes name and range.
+    """Rooms, each with its acceptable range, status and latest reading.
 
-    No `update` (PUT): a room is changed field by field, so PUT answers 405. PATCH needs
-    `measurements.change_room` (the default permission class, from the queryset's model).
+    PATCH changes a room's name and range (needs `measurements.change_room`); there is no PUT:
+    a room is changed field by field.
     """
+
+    # No `update` method, so the router gives PUT a 405; PATCH's permission is the default
+    # class's change_<model> of the queryset's model, `measurements.change_room`.
 
     queryset = Room.objects.all()
     serializer_class = RoomSerializer
@@ -423,6 +426,12 @@ class RoomViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
 
     def get_serializer_context(self) -> dict[str, Any]:
         return {**super().get_serializer_context(), "unit": unit_from(self.request)}
+
+    def get_serializer_class(self) -> Any:
+        # The browsable API draws the PATCH form from this: name and range, nothing read-only.
+        if self.request is not None and self.request.method == "PATCH":
+            return RoomUpdateSerializer
+        return RoomSerializer
 
     def get_object(self) -> Room:
         raw = self.kwargs["room_id"]
@@ -471,7 +480,9 @@ class RoomViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
             )
         except DjangoValidationError as exc:
             raise ValidationError(exc.message_dict) from None
-        return Response(self.get_serializer(self.get_object()).data)
+        return Response(
+            RoomSerializer(self.get_object(), context=self.get_serializer_context()).data
+        )
 
     @extend_schema(
         summary="Rooms by id, each with its range, status and latest reading",
