@@ -257,7 +257,8 @@ class MeasurementViewSet(viewsets.GenericViewSet[Measurement]):
 
 
 class RoomStatisticsViewSet(viewsets.GenericViewSet[Measurement]):
-    """Statistics of a room's readings: over the last duration, and in buckets."""
+    """Statistics of a room's readings: over the last duration, in buckets, and its excursions
+    outside its acceptable range."""
 
     queryset = Measurement.objects.all()
     serializer_class = AverageSerializer
