@@ -145,9 +145,9 @@ class RoomAdmin(PageContextAdmin[Room]):
     @admin.display(description="Range")
     def range_column(self, room: Room) -> str:
         # Kept on one line: it reads as one item in a narrow column.
-        return format_html('<span class="nowrap">{}</span>', self.range(room))
+        return format_html('<span class="nowrap">{}</span>', self.range_text(room))
 
-    def range(self, room: Room) -> str:
+    def range_text(self, room: Room) -> str:
         if room.min_c is None or room.max_c is None:
             return "-"
         return f"{room.min_c:g} – {room.max_c:g} °C"
@@ -198,7 +198,7 @@ class RoomAdmin(PageContextAdmin[Room]):
             "status": _status_badge(getattr(room, "status", RoomStatus.NO_DATA)),
             "last_reading_age": _age(last, now) if last else None,
             "has_range": room.min_c is not None,
-            "range_label": self.range(room),
+            "range_label": self.range_text(room),
             "excursions": [
                 {
                     "excursion": e,
