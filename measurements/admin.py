@@ -72,6 +72,18 @@ class StatusFilter(admin.SimpleListFilter):
         return queryset.filter(status=value) if value in RoomStatus.values else queryset
 
 
+def _age(instant: Any, now: Any) -> str:
+    """How long ago, in words: `just now`, `9 minutes ago`, `2 days ago`."""
+    if now - instant < timedelta(minutes=1):
+        return "just now"
+    return f"{timesince(instant, now, depth=1)} ago"
+
+
+def timezone_label(instant: Any) -> str:
+    """An instant in the console's time zone, with the zone named."""
+    return str(timezone.localtime(instant).strftime("%Y-%m-%d %H:%M:%S %Z"))
+
+
 def _status_badge(status: str) -> str:
     return format_html(
         '<span class="room-status room-status-{}">{}</span>', status, RoomStatus(status).label
@@ -216,18 +228,6 @@ class RoomAdmin(PageContextAdmin[Room]):
             "readings_url": reverse("admin:measurements_measurement_changelist")
             + f"?room__exact={room.pk}",
         }
-
-
-def _age(instant: Any, now: Any) -> str:
-    """How long ago, in words: `just now`, `9 minutes ago`, `2 days ago`."""
-    if now - instant < timedelta(minutes=1):
-        return "just now"
-    return f"{timesince(instant, now, depth=1)} ago"
-
-
-def timezone_label(instant: Any) -> str:
-    """An instant in the console's time zone, with the zone named."""
-    return str(timezone.localtime(instant).strftime("%Y-%m-%d %H:%M:%S %Z"))
 
 
 @admin.register(Measurement)
