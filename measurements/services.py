@@ -244,7 +244,8 @@ def _validate_name(name: object) -> str:
         raise ValidationError({"name": [f"At most {ROOM_NAME_MAX_LENGTH} characters."]})
     if any(ord(ch) < 32 or ord(ch) == 127 for ch in name):
         raise ValidationError({"name": ["A room's name must not contain control characters."]})
-    return name
+    # A label for people: surrounding spaces are never meant (the admin's form strips them too).
+    return name.strip()
 
 
 @transaction.atomic
@@ -285,10 +286,10 @@ def room_create(
 ) -> Room:
     """Register a room before its first reading (the admin's add form), with its range."""
     validate_room_id(room_id)
-    _validate_name(name)
+    clean_name = _validate_name(name)
     validate_room_range(min_c, max_c)
     try:
         with transaction.atomic():
-            return Room.objects.create(room_id=room_id, name=name, min_c=min_c, max_c=max_c)
+            return Room.objects.create(room_id=room_id, name=clean_name, min_c=min_c, max_c=max_c)
     except IntegrityError:
         raise ValidationError({"room_id": [f"Room '{room_id}' already exists."]}) from None
