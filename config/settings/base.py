@@ -121,6 +121,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DATABASES["default"].setdefault("OPTIONS", {})["server_side_binding"] = env.bool(
         "DATABASE_SERVER_SIDE_BINDING", default=True
     )
+# The embedded SQLite database ignores an index's INCLUDE columns (PostgreSQL's index-only
+# scans need them); that is expected, not worth a warning on every `migrate`.
+SILENCED_SYSTEM_CHECKS: list[str] = []
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    SILENCED_SYSTEM_CHECKS.append("models.W040")
 # A streaming replica of the primary, for the reads of read-only API requests (docs/SCALING.md).
 if env("DATABASE_REPLICA_URL", default=""):
     DATABASES["replica"] = env.db("DATABASE_REPLICA_URL")
@@ -157,6 +162,8 @@ LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
+# The console's date formats (config/formats/en/formats.py): ISO-like, the zone said.
+FORMAT_MODULE_PATH = ["config.formats"]
 
 STATIC_URL = "static/"
 STATIC_ROOT = env.path("STATIC_ROOT", default=BASE_DIR / "staticfiles")
@@ -204,10 +211,15 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "config.api.pagination.CursorPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_PARSER_CLASSES": ["config.api.parsers.SafeJSONParser"],
+    # JSON only; the placeholder refuses form bodies (415) but lets the browsable API draw
+    # HTML forms, which its page script posts as JSON (config/api/browsable.py).
+    "DEFAULT_PARSER_CLASSES": [
+        "config.api.parsers.SafeJSONParser",
+        "config.api.browsable.HTMLFormPlaceholderParser",
+    ],
     "DEFAULT_RENDERER_CLASSES": [
         "rest_framework.renderers.JSONRenderer",
-        "rest_framework.renderers.BrowsableAPIRenderer",
+        "config.api.browsable.BrowsableAPIRenderer",
     ],
     "DEFAULT_SCHEMA_CLASS": "config.api.schema.AutoSchema",
     "EXCEPTION_HANDLER": "config.api.exceptions.exception_handler",
@@ -230,7 +242,21 @@ SPECTACULAR_SETTINGS = {
     "SCHEMA_PATH_PREFIX": "/api",
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
     "SERVE_AUTHENTICATION": [],
+    # The API reads JSON only; the browsable API's form placeholder is not a body it takes.
+    "PARSER_WHITELIST": ["rest_framework.parsers.JSONParser"],
+    # The schema served over HTTP names the server it came from (ReDoc's samples showed
+    # `api.example.org`); `manage.py spectacular` has no request and names none.
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "config.api.schema.add_request_server",
+    ],
 }
+
+# Signing in to the browsable API (DRF's `/api-auth/login/`) without a `next` lands on the
+# API root; signing out too.
+LOGIN_URL = "rest_framework:login"
+LOGIN_REDIRECT_URL = "api-root"
+LOGOUT_REDIRECT_URL = "api-root"
 
 LOGGING = {
     "version": 1,

@@ -53,6 +53,7 @@ class Route:
 
 C = f"/api/calibrations/{CALIBRATION_ID}"
 ROUTES = [
+    Route("/api/", "/api/"),
     Route(
         "/api/calibrations",
         "/api/calibrations/",
