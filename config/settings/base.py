@@ -176,8 +176,29 @@ STORAGES = {
 # Bodies larger than this are refused; a 10,000-reading array is about 1 MB.
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=5 * 1024 * 1024)
 
+# The cache every gunicorn worker shares, so the API throttle counts a user once across all of
+# them: Redis when REDIS_URL is set (docker compose runs one), else a table in the database,
+# created by `manage.py migrate` (config/migrations/0001_cache_table.py). Sessions stay in the
+# database either way: Redis here keeps nothing on disk, and a restart must not sign anyone out.
+REDIS_URL = env("REDIS_URL", default="")
+CACHES: dict[str, dict[str, Any]] = {
+    "default": (
+        {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            # A Redis that is away must not hold a request: the throttle then lets it through.
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+        }
+        if REDIS_URL
+        else {
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": "django_cache",  # config/migrations/0001_cache_table.py
+            "OPTIONS": {"MAX_ENTRIES": 1000, "CULL_FREQUENCY": 3},
+        }
+    ),
+}
+
 # Requests per signed-in user per window ("2000/second", "100/minute"); "off" for none.
-# Counted per process (the local-memory cache): with N workers a user gets up to N times it.
 _throttle_rate = env("API_THROTTLE_RATE", default="2000/second").strip()
 API_THROTTLE_RATE: str | None = (
     None if _throttle_rate.lower() in ("off", "none", "") else _throttle_rate
@@ -207,7 +228,10 @@ REST_FRAMEWORK = {
         "measurements.permissions.SensorAccountPermission",
         "config.api.permissions.ModelPermissions",
     ],
+    # DRF's own per-user throttle on the shared cache. Anonymous requests are not throttled:
+    # every /api/ route but the schema and docs refuses them (401) before throttles run.
     "DEFAULT_THROTTLE_CLASSES": ["config.api.throttling.UserRateThrottle"],
+    "DEFAULT_THROTTLE_RATES": {"user": API_THROTTLE_RATE},
     "DEFAULT_PAGINATION_CLASS": "config.api.pagination.CursorPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
@@ -263,5 +287,5 @@ LOGGING = {
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
+    "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO").upper()},
 }
