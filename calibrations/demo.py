@@ -11,6 +11,7 @@ from django.utils import timezone
 from tagging.models import Tag, TagAssignment
 
 from .models import Calibration, CalibrationType
+from .services import NewCalibration, calibrations_create_many
 
 DEMO_NAMESPACE = uuid.UUID("6f1c2b8e-4a52-4a8e-9d3c-1c0de5eed001")
 DEMO_USERS = ["alice", "bob", "carol", "dave", "erin"]
@@ -55,7 +56,18 @@ def seed_calibrations(count: int, progress: Callable[[int], None] | None = None)
             if calibration.pk not in existing:
                 calibrations.append(calibration)
         with transaction.atomic():
-            Calibration.objects.bulk_create(calibrations)
+            # Through the service, so each demo calibration has its version 1 (bulk INSERTs).
+            calibrations_create_many(
+                NewCalibration(
+                    calibration_type=c.calibration_type,
+                    value=c.value,
+                    username=c.username,
+                    timestamp=c.timestamp,
+                    calibration_id=c.pk,
+                    created_at=c.created_at,
+                )
+                for c in calibrations
+            )
             new_ids = {c.pk for c in calibrations}
             TagAssignment.objects.bulk_create(
                 [a for a in assignments if a.calibration_id in new_ids]

@@ -47,7 +47,9 @@ def test_correcting_a_calibrations_timestamp_updates_the_copy_on_its_tag_periods
     for target in (calibration, other):
         tags_add(calibration=target, names=["a", "b"], user=None)
     corrected = datetime(2023, 1, 1, 0, 0, 0, 1, tzinfo=UTC)
-    changed = calibration_correct(calibration=calibration, user=None, timestamp=corrected)
+    changed = calibration_correct(
+        calibration=calibration, user=None, reason="Wrong day entered.", timestamp=corrected
+    )
     assert changed == {"timestamp"}
     copies = set(
         TagAssignment.objects.filter(calibration=calibration).values_list(
