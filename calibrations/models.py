@@ -110,7 +110,9 @@ class CalibrationVersion(models.Model):
     changed_at = models.DateTimeField(editable=False)
     # The username as text, like a signature on paper: it stays if the account is renamed or
     # deleted. Null when no signed-in user made the change (a migration, a command).
-    changed_by = models.CharField(max_length=150, null=True, blank=True, editable=False)
+    changed_by = models.CharField(  # noqa: DJ001 (DESIGN §3: null when there is none)
+        max_length=150, null=True, blank=True, editable=False
+    )
     reason = models.TextField(blank=True, editable=False)
     calibration_type = models.ForeignKey(
         CalibrationType, on_delete=models.PROTECT, related_name="+", editable=False
