@@ -8,7 +8,7 @@ TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/calibration_service
 PYTEST_ARGS ?=
 
 .PHONY: help install run migrate seed test test-postgres test-sqlite check lint format typecheck schema \
-	lint-docker smoke fuzz clean bench bench-small
+	lint-docker smoke fuzz clean bench bench-small layering
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -36,7 +36,7 @@ test-postgres: install  ## the suite on PostgreSQL ($$TEST_DATABASE_URL)
 test-sqlite: install  ## the suite on SQLite (PostgreSQL-only and browser tests deselected)
 	DATABASE_URL=sqlite:///:memory: $(UV) run --frozen pytest -m "not postgresql and not browser" $(PYTEST_ARGS)
 
-check: lint typecheck schema  ## ruff lint + format check, mypy, OpenAPI validation
+check: lint typecheck schema layering  ## ruff lint + format check, mypy, OpenAPI validation, import layering
 
 lint: install
 	$(UV) run --frozen ruff check .
@@ -48,6 +48,9 @@ format: install  ## apply ruff's fixes and formatting
 
 typecheck: install
 	$(UV) run --frozen mypy .
+
+layering:  ## imports point one way: no circles, no project import hidden in a function (../shared/tools)
+	python3 ../shared/tools/layering.py .
 
 schema: install
 	DJANGO_SETTINGS_MODULE=config.settings.test $(MANAGE) spectacular --validate --fail-on-warn --file /dev/null

@@ -6,8 +6,8 @@ from typing import Any, TextIO, cast
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from tqdm import tqdm
 
-from calibrations.demo import seed_calibrations
 from measurements.demo import DEFAULT_READINGS_PER_ROOM, DEMO_ROOMS, seed_readings
+from tagging.demo import seed_calibrations
 
 # Runs of fewer rows are over before a bar would help.
 PROGRESS_FROM = 2000

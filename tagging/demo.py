@@ -1,4 +1,5 @@
-"""Demo calibrations and tag history for `seed_demo`: deterministic, so re-running adds nothing."""
+"""Demo calibrations and their tag history for `seed_demo`: deterministic, so re-running adds
+nothing. Here rather than in calibrations: tagging builds on calibrations, not the reverse."""
 
 import random
 import uuid
@@ -8,10 +9,11 @@ from datetime import datetime, timedelta
 from django.db import transaction
 from django.utils import timezone
 
-from tagging.models import Tag, TagAssignment
+from calibrations.models import Calibration, CalibrationType
 
-from .models import Calibration, CalibrationType
-from .services import NewCalibration, calibrations_create_many
+from calibrations.services import NewCalibration, calibrations_create_many
+
+from .models import Tag, TagAssignment
 
 DEMO_NAMESPACE = uuid.UUID("6f1c2b8e-4a52-4a8e-9d3c-1c0de5eed001")
 DEMO_USERS = ["alice", "bob", "carol", "dave", "erin"]
