@@ -33,9 +33,9 @@ from config.api.permissions import signed_in_user
 from tagging.selectors import snapshot_rows
 from tagging.services import calibration_create_tagged
 
-from ..exports import snapshot_response
 from ..filtersets import CalibrationFilterSet
 from ..models import Calibration, CalibrationVersion
+from .exports import snapshot_response
 from .serializers import (
     CalibrationCreateSerializer,
     CalibrationSerializer,

@@ -19,7 +19,7 @@ from django.http import StreamingHttpResponse
 
 from tagging.selectors import split_tag_names
 
-from .api.serializers import utc_iso
+from .serializers import utc_iso
 
 SNAPSHOT_FORMATS = {"jsonl": "application/x-ndjson", "csv": "text/csv"}
 CSV_HEADER = ["calibration_id", "calibration_type", "value", "timestamp", "username", "tags"]
