@@ -1,17 +1,19 @@
 """Calibrations in the operator console: corrections are logged, tags go through the services."""
 
 import uuid
+from datetime import UTC
 from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ActionForm
 from django.contrib.admin.views.main import ChangeList
+from django.contrib.admin.widgets import AdminSplitDateTime
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
-from django.utils.html import format_html_join
+from django.utils.html import format_html, format_html_join
 
 from config.admin import EstimatedCountPaginator
 from config.users import acting_user
@@ -19,7 +21,7 @@ from tagging.models import Tag, TagAssignment, normalize_tag_name
 from tagging.selectors import tag_names_by_calibration
 from tagging.services import TagNotActiveError, tag_remove, tags_add
 
-from .models import Calibration, CalibrationType
+from .models import Calibration, CalibrationType, CalibrationVersion
 from .services import RECORDED_FIELDS, calibration_correct, calibration_create
 
 
@@ -35,8 +37,53 @@ class TagActionForm(ActionForm):
     tag = forms.CharField(required=False, max_length=100, label="Tag")
 
 
+class PreciseSplitDateTime(AdminSplitDateTime):
+    """The admin's date and time inputs, with the time to the microsecond.
+
+    Django drops the microseconds of a widget's initial value unless the widget supports
+    them; a timestamp shown without them would come back changed from an untouched form.
+    """
+
+    supports_microseconds = True
+
+    def __init__(self, attrs: dict[str, Any] | None = None) -> None:
+        super().__init__(attrs)
+        time = self.widgets[1]
+        assert isinstance(time, forms.TimeInput)
+        time.format = "%H:%M:%S.%f"
+        time.attrs["size"] = "15"
+
+
+def recorded_changes(stored: dict[str, Any], cleaned: dict[str, Any]) -> dict[str, Any]:
+    """The recorded fields whose submitted value differs from the stored record.
+
+    Not `form.changed_data`: that compares with the form's initial values, which a widget may
+    have rounded; the stored record is what a correction must not alter unasked.
+    """
+    changes = {}
+    for name in RECORDED_FIELDS:
+        if name not in cleaned:
+            continue
+        new, old = cleaned[name], stored[name]
+        differs = new is not None and new.pk != old if name == "calibration_type" else new != old
+        if differs:
+            changes[name] = new
+    return changes
+
+
 class CalibrationForm(forms.ModelForm[Calibration]):
-    """The calibration's fields, plus tags to add and tags to remove (through the services)."""
+    """The calibration's fields, plus tags to add and tags to remove (through the services),
+    and the reason a correction needs."""
+
+    change_reason = forms.CharField(
+        required=False,
+        label="Reason for the correction",
+        widget=forms.Textarea(attrs={"rows": 2, "cols": 60}),
+        help_text=(
+            "Required when you change the type, value, timestamp or username: it is kept with "
+            "the new version of this record."
+        ),
+    )
 
     add_tags = forms.CharField(
         required=False,
@@ -54,9 +101,27 @@ class CalibrationForm(forms.ModelForm[Calibration]):
     class Meta:
         model = Calibration
         fields = ["calibration_type", "value", "timestamp", "username"]
+        widgets = {"timestamp": PreciseSplitDateTime}
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        # What is stored now, before the form copies its values onto the instance.
+        self.stored = {
+            "calibration_type": self.instance.calibration_type_id,
+            "value": self.instance.value,
+            "timestamp": self.instance.timestamp,
+            "username": self.instance.username,
+        }
+        self.recorded_changes: dict[str, Any] = {}
+        if "username" in self.fields:
+            # Kept as typed: trimming a stored name would be a change nobody asked for.
+            username = self.fields["username"]
+            assert isinstance(username, forms.CharField)
+            username.strip = False
+        # The id has a default, so a new instance has a pk already: ask its state instead.
+        self.is_correction = not self.instance._state.adding
+        if not self.is_correction:
+            del self.fields["change_reason"]
         if self.instance.pk:
             field = self.fields["remove_tags"]
             assert isinstance(field, forms.ModelMultipleChoiceField)
@@ -65,6 +130,23 @@ class CalibrationForm(forms.ModelForm[Calibration]):
             )
         else:
             del self.fields["remove_tags"]
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        if self.is_correction:
+            self.recorded_changes = recorded_changes(self.stored, cleaned)
+            reason = (cleaned.get("change_reason") or "").strip()
+            if self.recorded_changes and not reason:
+                labels = ", ".join(
+                    str(self.fields[name].label or name) for name in self.recorded_changes
+                )
+                self.add_error(
+                    "change_reason",
+                    f"You changed {labels}: say why. A correction needs a reason, kept with "
+                    "the record's new version.",
+                )
+            cleaned["change_reason"] = reason
+        return cleaned
 
     def clean_add_tags(self) -> list[str]:
         raw = self.cleaned_data.get("add_tags") or ""
@@ -125,16 +207,29 @@ class CalibrationAdmin(admin.ModelAdmin[Calibration]):
     ordering = ["-timestamp", "-id"]
     autocomplete_fields = ["calibration_type"]
     raw_id_fields = ["created_by"]
-    readonly_fields = ["id", "created_at", "created_by"]
+    readonly_fields = ["id", "created_at", "created_by", "versions_table"]
     inlines = [TagHistoryInline]
     actions = ["add_tag", "remove_tag"]
     action_form = TagActionForm
     show_full_result_count = False
     paginator = EstimatedCountPaginator
     fieldsets = [
-        (None, {"fields": ["id", "calibration_type", "value", "timestamp", "username"]}),
+        (
+            None,
+            {
+                "fields": [
+                    "id",
+                    "calibration_type",
+                    "value",
+                    "timestamp",
+                    "username",
+                    "change_reason",
+                ]
+            },
+        ),
         ("Tags", {"fields": ["add_tags", "remove_tags"]}),
         ("Record", {"fields": ["created_at", "created_by"]}),
+        ("Versions (read-only)", {"fields": ["versions_table"]}),
     ]
 
     def get_fieldsets(self, request: HttpRequest, obj: Calibration | None = None) -> Any:
@@ -171,11 +266,7 @@ class CalibrationAdmin(admin.ModelAdmin[Calibration]):
 
     def save_model(self, request: HttpRequest, obj: Calibration, form: Any, change: bool) -> None:
         if change:
-            calibration_correct(
-                calibration=obj,
-                user=acting_user(request),
-                **{name: form.cleaned_data[name] for name in RECORDED_FIELDS},
-            )
+            self.save_correction(request, obj, form)
             return
         created = calibration_create(
             calibration_type=obj.calibration_type,
@@ -186,6 +277,57 @@ class CalibrationAdmin(admin.ModelAdmin[Calibration]):
         )
         obj.pk, obj.created_at, obj.created_by = created.pk, created.created_at, created.created_by
         obj._state.adding = False
+
+    # --- h-audit (issue 13): corrections with a reason, the versions of the record -----------
+
+    def save_correction(self, request: HttpRequest, obj: Calibration, form: Any) -> None:
+        """Apply only the recorded fields the person changed (compared with the stored record),
+        with their reason; an unchanged save writes nothing and adds no version."""
+        changes = form.recorded_changes
+        if not changes:
+            # The form copied its values onto `obj`; keep the response's view of it exact.
+            obj.refresh_from_db(fields=list(RECORDED_FIELDS))
+            return
+        calibration_correct(
+            calibration=obj,
+            user=acting_user(request),
+            reason=form.cleaned_data["change_reason"],
+            **changes,
+        )
+
+    @admin.display(description="Versions")
+    def versions_table(self, calibration: Calibration) -> str:
+        """Every version, oldest first, with what changed from the one before, who, when, why."""
+        if calibration.pk is None:
+            return "-"
+        rows = []
+        previous: CalibrationVersion | None = None
+        for version in CalibrationVersion.objects.filter(calibration=calibration).for_history():
+            rows.append(
+                (
+                    version.version,
+                    version.change,
+                    _utc_precise(version.changed_at),
+                    version.changed_by or "-",
+                    version_diff(previous, version),
+                    version.reason or "-",
+                )
+            )
+            previous = version
+        body = format_html_join(
+            "",
+            '<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class="version-diff">{}</td>'
+            "<td>{}</td></tr>",
+            rows,
+        )
+        return format_html(
+            '<table class="calibration-versions"><thead><tr><th>Version</th><th>Change</th>'
+            "<th>When (UTC)</th><th>By</th><th>What changed</th><th>Why</th></tr></thead>"
+            "<tbody>{}</tbody></table>",
+            body,
+        )
+
+    # --- end h-audit --------------------------------------------------------------------
 
     def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
         super().save_related(request, form, formsets, change)
@@ -241,3 +383,27 @@ class CalibrationAdmin(admin.ModelAdmin[Calibration]):
         except ValidationError as exc:
             self.message_user(request, f"Tag: {exc.messages[0]}", messages.ERROR)
             return None
+
+
+def _utc_precise(moment: Any) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+
+
+def version_diff(previous: CalibrationVersion | None, version: CalibrationVersion) -> str:
+    """What a version changed from the one before ("value: 1.5 → 1.25"); for version 1, what
+    it recorded."""
+
+    def shown(v: CalibrationVersion, name: str) -> str:
+        if name == "calibration_type":
+            return v.calibration_type.name
+        if name == "timestamp":
+            return _utc_precise(v.timestamp)
+        return str(getattr(v, name))
+
+    if previous is None:
+        return "; ".join(f"{name}: {shown(version, name)}" for name in RECORDED_FIELDS)
+    return "; ".join(
+        f"{name}: {shown(previous, name)} → {shown(version, name)}"
+        for name in RECORDED_FIELDS
+        if shown(previous, name) != shown(version, name)
+    )
