@@ -9,18 +9,25 @@ from django.contrib import admin, messages
 from django.contrib.admin.helpers import ActionForm
 from django.contrib.admin.views.main import ChangeList
 from django.contrib.admin.widgets import AdminSplitDateTime
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import URLPattern, path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
+from import_export.admin import ImportMixin
+from import_export.formats.base_formats import CSV
 
 from config.admin import EstimatedCountPaginator
+from config.api.timestamps import TimestampError, parse_timestamp
 from config.users import acting_user
+from tagging.imports import CalibrationImportResource
 from tagging.models import Tag, TagAssignment, normalize_tag_name
-from tagging.selectors import tag_names_by_calibration
+from tagging.selectors import snapshot_rows, tag_names_by_calibration
 from tagging.services import TagNotActiveError, tag_remove, tags_add
 
+from .api.exports import SNAPSHOT_FORMATS, calibrations_csv_response, snapshot_response
 from .models import Calibration, CalibrationType, CalibrationVersion
 from .services import RECORDED_FIELDS, calibration_correct, calibration_create
 
@@ -194,9 +201,51 @@ class TaggedChangeList(ChangeList):
         self.result_list = page
 
 
+class SnapshotForm(forms.Form):
+    """The admin's "snapshot as of…" download: the options of `GET /api/snapshot`."""
+
+    timestamp = forms.CharField(
+        required=False,
+        label="As of",
+        help_text="ISO 8601, e.g. 2025-04-01T10:00:00Z (no offset means UTC). Blank: now.",
+        widget=forms.TextInput(attrs={"size": 32, "placeholder": "2025-04-01T10:00:00Z"}),
+    )
+    tag = forms.CharField(required=False, label="Carrying the tag", max_length=100)
+    calibration_type = forms.ModelChoiceField(
+        queryset=CalibrationType.objects.all(),
+        required=False,
+        to_field_name="name",
+        empty_label="any type",
+    )
+    username = forms.CharField(required=False, max_length=150, label="Done by")
+    format = forms.ChoiceField(choices=[("csv", "CSV"), ("jsonl", "JSON Lines")], initial="csv")
+
+    def clean_timestamp(self) -> Any:
+        raw = (self.cleaned_data.get("timestamp") or "").strip()
+        if not raw:
+            return None
+        try:
+            return parse_timestamp(raw)
+        except TimestampError as exc:
+            raise ValidationError(str(exc)) from None
+
+    def clean_tag(self) -> str | None:
+        raw = self.cleaned_data.get("tag") or ""
+        if not raw.strip():
+            return None
+        try:
+            return normalize_tag_name(raw)
+        except ValidationError as exc:
+            raise ValidationError(exc.messages[0]) from None
+
+
 @admin.register(Calibration)
-class CalibrationAdmin(admin.ModelAdmin[Calibration]):
+class CalibrationAdmin(ImportMixin, admin.ModelAdmin[Calibration]):
     form = CalibrationForm
+    # CSV import (django-import-export): a preview that lists every bad row, then all or none.
+    resource_classes = [CalibrationImportResource]
+    import_formats = [CSV]
+    import_export_change_list_template = "admin/calibrations/calibration/change_list.html"
     list_display = ["id", "calibration_type", "value", "timestamp", "username", "tags_now"]
     # A date filter rather than a date hierarchy: the hierarchy's list of years is a
     # DISTINCT over every row (~200 ms on a million), the filter's choices cost nothing.
@@ -326,6 +375,87 @@ class CalibrationAdmin(admin.ModelAdmin[Calibration]):
             "<tbody>{}</tbody></table>",
             body,
         )
+
+    # Export, snapshot and import: URLs beside the changelist.
+
+    def get_urls(self) -> list[URLPattern]:
+        info = self.opts.app_label, self.opts.model_name
+        return [
+            path(
+                "export/",
+                self.admin_site.admin_view(self.export_view),
+                name="{}_{}_export".format(*info),
+            ),
+            path(
+                "snapshot/",
+                self.admin_site.admin_view(self.snapshot_view),
+                name="{}_{}_snapshot".format(*info),
+            ),
+            *super().get_urls(),
+        ]
+
+    def export_view(self, request: HttpRequest) -> HttpResponse:
+        """The calibrations of the changelist as filtered (its query string), as CSV."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        changelist = self.get_changelist_instance(request)
+        rows = changelist.get_queryset(request).values_list(
+            "id", "calibration_type__name", "value", "timestamp", "username"
+        )
+        now = timezone.now()
+        return calibrations_csv_response(
+            rows,
+            tags_of=lambda ids: tag_names_by_calibration(ids, as_of=now),
+            filename=f"calibrations-{now.astimezone(UTC):%Y%m%dT%H%M%SZ}.csv",
+        )
+
+    def snapshot_view(self, request: HttpRequest) -> HttpResponse:
+        """A form for "the records as of T"; submitted, the same file as `GET /api/snapshot`."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        form = SnapshotForm(
+            request.GET if "download" in request.GET else None,
+            initial={
+                "tag": request.GET.get("tag", ""),
+                "timestamp": request.GET.get("timestamp", ""),
+            },
+        )
+        if form.is_bound and form.is_valid():
+            options = form.cleaned_data
+            as_of = options["timestamp"] or timezone.now()
+            ctype = options["calibration_type"]
+            rows = snapshot_rows(
+                as_of=as_of,
+                tag=options["tag"],
+                calibration_type=ctype.name if ctype else None,
+                username=options["username"] or None,
+            )
+            return snapshot_response(rows, as_of=as_of, fmt=options["format"])
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Snapshot: the records as of an instant",
+            "opts": self.opts,
+            "form": form,
+            "formats": SNAPSHOT_FORMATS,
+        }
+        return TemplateResponse(request, "admin/calibrations/calibration/snapshot.html", context)
+
+    def has_import_permission(self, request: HttpRequest) -> bool:
+        return bool(request.user.has_perm("calibrations.add_calibration"))
+
+    def process_result(self, result: Any, request: HttpRequest) -> HttpResponse:
+        # The import rolled back (a row went bad between the preview and the confirmation):
+        # nothing was stored, and the message must not say otherwise.
+        if result.has_errors() or result.has_validation_errors():
+            self.message_user(
+                request,
+                "Nothing was imported: a row was refused. Import the file again to see which.",
+                messages.ERROR,
+            )
+            info = self.opts.app_label, self.opts.model_name
+            return HttpResponseRedirect(reverse("admin:{}_{}_import".format(*info)))
+        response: HttpResponse = super().process_result(result, request)
+        return response
 
     # --- end h-audit --------------------------------------------------------------------
 
