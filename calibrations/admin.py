@@ -11,7 +11,7 @@ from django.contrib.admin.views.main import ChangeList
 from django.contrib.admin.widgets import AdminSplitDateTime
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse, HttpResponseBase, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils import timezone
@@ -394,7 +394,7 @@ class CalibrationAdmin(ImportMixin, admin.ModelAdmin[Calibration]):
             *super().get_urls(),
         ]
 
-    def export_view(self, request: HttpRequest) -> HttpResponse:
+    def export_view(self, request: HttpRequest) -> HttpResponseBase:
         """The calibrations of the changelist as filtered (its query string), as CSV."""
         if not self.has_view_permission(request):
             raise PermissionDenied
@@ -409,7 +409,7 @@ class CalibrationAdmin(ImportMixin, admin.ModelAdmin[Calibration]):
             filename=f"calibrations-{now.astimezone(UTC):%Y%m%dT%H%M%SZ}.csv",
         )
 
-    def snapshot_view(self, request: HttpRequest) -> HttpResponse:
+    def snapshot_view(self, request: HttpRequest) -> HttpResponseBase:
         """A form for "the records as of T"; submitted, the same file as `GET /api/snapshot`."""
         if not self.has_view_permission(request):
             raise PermissionDenied

@@ -10,7 +10,6 @@ from django.db import transaction
 from django.utils import timezone
 
 from calibrations.models import Calibration, CalibrationType
-
 from calibrations.services import NewCalibration, calibrations_create_many
 
 from .models import Tag, TagAssignment

@@ -126,4 +126,4 @@ def calibrations_csv_response(
 
 def _tagged_csv(block: list[tuple[Any, ...]], tags_of: Any) -> str:
     names = tags_of([raw[0] for raw in block])
-    return _csv_block([(*raw[:5], names[raw[0]], raw[3]) for raw in block])  # type: ignore[misc]
+    return _csv_block([(*raw[:5], names[raw[0]], raw[3]) for raw in block])

@@ -1,6 +1,7 @@
 """`/api/calibrations`: create, list, read, history; `/api/snapshot`. No update or delete:
 calibrations are lab records."""
 
+from collections.abc import Iterable
 from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -144,11 +145,11 @@ class JSONErrorsOnly(BaseContentNegotiation):
     """The snapshot's negotiation: its file type comes from `?format=` alone, so neither the
     `Accept` header nor DRF's `?format=` override take part; its errors are always JSON."""
 
-    def select_parser(self, request: Request, parsers: list[BaseParser]) -> BaseParser | None:
-        return parsers[0] if parsers else None
+    def select_parser(self, request: Request, parsers: Iterable[BaseParser]) -> BaseParser | None:
+        return next(iter(parsers), None)
 
     def select_renderer(
-        self, request: Request, renderers: list[BaseRenderer], format_suffix: str | None = None
+        self, request: Request, renderers: Iterable[BaseRenderer], format_suffix: str | None = None
     ) -> tuple[BaseRenderer, str]:
         return JSONRenderer(), JSONRenderer.media_type
 

@@ -101,7 +101,8 @@ def test_a_good_file_is_previewed_then_stored_whole_each_with_version_1_and_tags
         ",gain,0.1,2025-04-02T10:00:00Z,bob,\n"
     )
     status, preview = upload(admin_client, text)
-    assert status == 200 and "Confirm import" in preview
+    assert status == 200
+    assert "Confirm import" in preview
     assert Calibration.objects.count() == 0
     response = confirm(admin_client, preview)
     assert response.status_code == 302
@@ -123,7 +124,7 @@ def test_a_good_file_is_previewed_then_stored_whole_each_with_version_1_and_tags
 def test_an_id_twice_in_one_file_is_a_bad_row(admin_client: Client) -> None:
     CalibrationTypeFactory(name="gain")
     same = uuid.uuid4()
-    status, page = upload(
+    _status, page = upload(
         admin_client,
         "calibration_id,calibration_type,value,timestamp,username\n"
         f"{same},gain,1,2025-04-01T10:00:00Z,a\n{same},gain,2,2025-04-01T10:00:00Z,b\n",

@@ -135,9 +135,11 @@ def test_the_page_lists_versions_with_what_changed_who_when_why(
     table = table[: table.index("</table>")]
     rows = re.findall(r"<tr>(.*?)</tr>", table, re.S)[1:]
     assert len(rows) == 3
-    assert "created" in rows[0] and "value: 1.0000000000000002" in rows[0]
+    assert "created" in rows[0]
+    assert "value: 1.0000000000000002" in rows[0]
     assert "value: 1.0000000000000002 → 1.25" in html.unescape(rows[1])
-    assert "Typo." in rows[1] and "technician" in rows[1]
+    assert "Typo." in rows[1]
+    assert "technician" in rows[1]
     assert "username: alice → bob" in html.unescape(rows[2])
     assert "value" not in rows[2]  # only what changed
 
