@@ -119,7 +119,7 @@ def run(
         log(f"snapshot: gave {added:,} loaded calibrations their version 1")
     as_of = datetime.now(UTC)
     stamp = as_of.isoformat().replace("+00:00", "Z")
-    lines = ["", "## Snapshot (`GET /api/snapshot`, issue 13)", ""]
+    lines = ["", "", "## Snapshot (`GET /api/snapshot`, issue 13)", ""]
 
     # Full snapshot: the route against COPY of its own SELECT, then memory while streaming.
     stream(port, token, {"timestamp": stamp, "tag": "tag-000"})  # warm the workers

@@ -2,7 +2,7 @@ from django.urls import re_path
 
 from config.api.routers import OptionalSlashRouter
 
-from .views import CalibrationViewSet, SnapshotView
+from .views import CalibrationViewSet, SnapshotViewSet
 
 app_name = "calibrations-api"
 
@@ -10,6 +10,6 @@ router = OptionalSlashRouter()
 router.register("calibrations", CalibrationViewSet, basename="calibration")
 
 urlpatterns = [
-    re_path(r"^snapshot/?$", SnapshotView.as_view(), name="snapshot"),
+    re_path(r"^snapshot/?$", SnapshotViewSet.as_view({"get": "download"}), name="snapshot"),
     *router.urls,
 ]

@@ -26,7 +26,6 @@ from rest_framework.parsers import BaseParser
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from config.api.filters import StrictOrderingFilter
 from config.api.pagination import CursorPagination
@@ -154,8 +153,10 @@ class JSONErrorsOnly(BaseContentNegotiation):
         return JSONRenderer(), JSONRenderer.media_type
 
 
-class SnapshotView(APIView):
-    """`GET /api/snapshot`: every calibration as the records stood at an instant (§4.4a)."""
+class SnapshotViewSet(viewsets.ViewSet):
+    """`GET /api/snapshot`: every calibration as the records stood at an instant (§4.4a).
+
+    A viewset with one action (`download`), so another method is a 405 like on every route."""
 
     renderer_classes = [JSONRenderer]
     content_negotiation_class = JSONErrorsOnly
@@ -186,7 +187,7 @@ class SnapshotView(APIView):
             (403, "application/json"): OpenApiResponse(description="A sensor account."),
         },
     )
-    def get(self, request: Request) -> HttpResponseBase:
+    def download(self, request: Request) -> HttpResponseBase:
         query = SnapshotQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         options = query.validated_data
