@@ -82,6 +82,7 @@ def test_a_timestamp_corrected_in_the_admin_moves_the_calibration_in_its_tags_pa
             "timestamp_0": "2025-03-01",
             "timestamp_1": "00:00:00",
             "username": "alice",
+            "change_reason": "The month was wrong.",
             "add_tags": "",
             "tag_assignments-TOTAL_FORMS": "1",
             "tag_assignments-INITIAL_FORMS": "1",
