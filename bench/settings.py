@@ -15,5 +15,3 @@ REST_FRAMEWORK = {
     # A rate of None turns a throttle off, also where a view names its throttle classes itself.
     "DEFAULT_THROTTLE_RATES": dict.fromkeys(REST_FRAMEWORK.get("DEFAULT_THROTTLE_RATES", {})),
 }
-# The service's own per-user rate (config/api/throttling.py) reads this on every request.
-API_THROTTLE_RATE = None

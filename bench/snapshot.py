@@ -29,7 +29,7 @@ TARGET_FIRST_BYTE_MS = 100
 
 def ensure_versions(psql: Callable[[str, str], str], database: str) -> int:
     """Version 1 for every loaded calibration that has none (the data set is loaded by COPY,
-    not through the service): the SQL of migration 0004, then fresh statistics."""
+    not through the service): the SQL of migration 0005, then fresh statistics."""
     # Statistics first: on a never-analysed table the planner may pick a nested loop per row.
     psql(database, "ANALYZE calibrations_calibrationversion")
     added = psql(

@@ -1,6 +1,5 @@
 """Calibrations in the operator console: corrections are logged, tags go through the services."""
 
-import uuid
 from datetime import UTC
 from typing import Any
 
@@ -10,7 +9,7 @@ from django.contrib.admin.helpers import ActionForm
 from django.contrib.admin.views.main import ChangeList
 from django.contrib.admin.widgets import AdminSplitDateTime
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseBase, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
@@ -19,12 +18,17 @@ from django.utils.html import format_html, format_html_join
 from import_export.admin import ImportMixin
 from import_export.formats.base_formats import CSV
 
-from config.admin import EstimatedCountPaginator
+from config.admin import (
+    DateRangeListFilter,
+    EstimatedCountPaginator,
+    InputListFilter,
+    confirm_action,
+)
 from config.api.timestamps import TimestampError, parse_timestamp
 from config.users import acting_user
 from tagging.imports import CalibrationImportResource
 from tagging.models import Tag, TagAssignment, normalize_tag_name
-from tagging.selectors import snapshot_rows, tag_names_by_calibration
+from tagging.selectors import calibrations_carrying, snapshot_rows, tag_names_by_calibration
 from tagging.services import TagNotActiveError, tag_remove, tags_add
 
 from .api.exports import SNAPSHOT_FORMATS, calibrations_csv_response, snapshot_response
@@ -171,8 +175,8 @@ class TagHistoryInline(admin.TabularInline[TagAssignment, Calibration]):
     """Every period the calibration carried a tag; written only by the services."""
 
     model = TagAssignment
-    fields = ["tag", "added_at", "added_by", "removed_at", "removed_by"]
-    readonly_fields = ["tag", "added_at", "added_by", "removed_at", "removed_by"]
+    fields = ["tag", "added_at_us", "added_by", "removed_at_us", "removed_by"]
+    readonly_fields = ["tag", "added_at_us", "added_by", "removed_at_us", "removed_by"]
     ordering = ["added_at", "id"]
     extra = 0
     can_delete = False
@@ -187,6 +191,36 @@ class TagHistoryInline(admin.TabularInline[TagAssignment, Calibration]):
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+    # To the microsecond: an add and a remove within one second must not look alike.
+    @admin.display(description="Added at (UTC)")
+    def added_at_us(self, assignment: TagAssignment) -> str:
+        return _utc_us(assignment.added_at)
+
+    @admin.display(description="Removed at (UTC)")
+    def removed_at_us(self, assignment: TagAssignment) -> str:
+        return _utc_us(assignment.removed_at)
+
+
+def _utc_us(moment: Any) -> str:
+    return "-" if moment is None else moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+
+
+class CarryingTagFilter(InputListFilter):
+    """Calibrations carrying the typed tag now (any case); none when no tag has that name."""
+
+    title = "tag carried now"
+    parameter_name = "tag"
+    placeholder = "tag name"
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        name = (self.value() or "").strip()
+        if not name:
+            return queryset
+        tag = Tag.objects.named(name).first()
+        if tag is None:
+            return queryset.none()
+        return calibrations_carrying(tag, as_of=timezone.now(), calibrations=queryset)
 
 
 class TaggedChangeList(ChangeList):
@@ -246,13 +280,23 @@ class CalibrationAdmin(ImportMixin, admin.ModelAdmin[Calibration]):
     resource_classes = [CalibrationImportResource]
     import_formats = [CSV]
     import_export_change_list_template = "admin/calibrations/calibration/change_list.html"
-    list_display = ["id", "calibration_type", "value", "timestamp", "username", "tags_now"]
-    # A date filter rather than a date hierarchy: the hierarchy's list of years is a
-    # DISTINCT over every row (~200 ms on a million), the filter's choices cost nothing.
-    list_filter = ["calibration_type", ("timestamp", admin.DateFieldListFilter)]
+    # Fits 1280 × 800: the id's first 8 characters link to the record (issue 12).
+    list_display = ["short_id", "calibration_type", "value", "timestamp", "username", "tags_now"]
+    list_display_links = ["short_id"]
+    # Date filters rather than a date hierarchy: the hierarchy's list of years is a
+    # DISTINCT over every row (~200 ms on a million), the filters' choices cost nothing.
+    list_filter = [
+        "calibration_type",
+        CarryingTagFilter,
+        ("timestamp", DateRangeListFilter),
+        ("timestamp", admin.DateFieldListFilter),
+    ]
     list_select_related = ["calibration_type"]
     search_fields = ["username"]
-    search_help_text = "An exact username, or a calibration id."
+    search_help_text = (
+        "A username's beginning (any case), a calibration id's beginning, "
+        "or a tag's exact name (calibrations carrying it now)."
+    )
     ordering = ["-timestamp", "-id"]
     autocomplete_fields = ["calibration_type"]
     raw_id_fields = ["created_by"]
@@ -295,17 +339,72 @@ class CalibrationAdmin(ImportMixin, admin.ModelAdmin[Calibration]):
     def get_changelist(self, request: HttpRequest, **kwargs: Any) -> type[ChangeList]:
         return TaggedChangeList
 
+    # --- h-consoles (issue 12): finding calibrations, the list's columns, the Add form ------
+
     def get_search_results(
         self, request: HttpRequest, queryset: QuerySet[Calibration], search_term: str
     ) -> tuple[QuerySet[Calibration], bool]:
-        # Exact matches only, so both lookups use an index on a table of millions of rows.
+        # Each way of matching walks an index on a table of millions of rows: a tag's name
+        # (unique index on UPPER(name)) → its active periods; a username prefix → the
+        # PostgreSQL index on UPPER(username) text_pattern_ops (migration 0003); an id prefix
+        # → a range on the primary key. docs/admin.md has the plans.
         term = search_term.strip()
         if not term:
             return queryset, False
-        try:
-            return queryset.filter(pk=uuid.UUID(term)), False
-        except ValueError:
-            return queryset.filter(username=term), False
+        tag = Tag.objects.named(term).first() if _could_be_tag(term) else None
+        if tag is not None:
+            return calibrations_carrying(tag, as_of=timezone.now(), calibrations=queryset), False
+        matches = Q(username__istartswith=term)
+        id_range = uuid_prefix_range(term)
+        if id_range is not None:
+            matches |= Q(pk__gte=id_range[0], pk__lte=id_range[1])
+        return queryset.filter(matches), False
+
+    @admin.display(description="Id", ordering="id")
+    def short_id(self, calibration: Calibration) -> str:
+        return format_html(
+            '<span class="console-short-id" title="{}">{}</span>',
+            calibration.pk,
+            str(calibration.pk)[:8],
+        )
+
+    def get_changeform_initial_data(self, request: HttpRequest) -> dict[str, Any]:
+        # The API defaults `username` to the signed-in user; the Add form does too.
+        initial = super().get_changeform_initial_data(request)
+        initial.setdefault("username", request.user.get_username())
+        return initial
+
+    def get_inline_instances(self, request: HttpRequest, obj: Any = None) -> list[Any]:
+        # A calibration being added has no history: no empty table on the Add page.
+        return super().get_inline_instances(request, obj) if obj is not None else []
+
+    def formfield_for_dbfield(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        field = super().formfield_for_dbfield(db_field, request, **kwargs)
+        if db_field.name == "timestamp" and field is not None:
+            field.help_text = "When it was done, in UTC."
+        return field
+
+    def get_deleted_objects(self, objs: Any, request: HttpRequest) -> Any:
+        # A calibration that ever carried a tag keeps its history (DESIGN §3): say so, rather
+        # than Django's "your account lacks permission to delete tag assignments".
+        deleted, counts, perms_needed, protected = super().get_deleted_objects(objs, request)
+        ids = [obj.pk for obj in objs]
+        with_history = set(
+            TagAssignment.objects.filter(calibration_id__in=ids)
+            .values_list("calibration_id", flat=True)
+            .distinct()
+        )
+        if with_history:
+            perms_needed = set()
+            protected = [
+                f"Calibration {pk}: it has tag history, which is kept for the record. "
+                "Remove its tags instead; the history stays."
+                for pk in ids
+                if pk in with_history
+            ]
+        return deleted, counts, perms_needed, protected
+
+    # --- end h-consoles -----------------------------------------------------------------
 
     @admin.display(description="Tags now")
     def tags_now(self, calibration: Calibration) -> str:
@@ -356,7 +455,7 @@ class CalibrationAdmin(ImportMixin, admin.ModelAdmin[Calibration]):
                 (
                     version.version,
                     version.change,
-                    _utc_precise(version.changed_at),
+                    _utc_us(version.changed_at),
                     version.changed_by or "-",
                     version_diff(previous, version),
                     version.reason or "-",
@@ -486,10 +585,46 @@ class CalibrationAdmin(ImportMixin, admin.ModelAdmin[Calibration]):
     @admin.action(
         description="Remove the tag from the selected calibrations", permissions=["untag"]
     )
-    def remove_tag(self, request: HttpRequest, queryset: QuerySet[Calibration]) -> None:
+    def remove_tag(
+        self, request: HttpRequest, queryset: QuerySet[Calibration]
+    ) -> TemplateResponse | None:
         name = self._action_tag(request)
         if name is None:
-            return
+            return None
+        # --- h-consoles (issue 12): an unknown tag is said so; many rows ask first --------
+        tag = Tag.objects.named(name).first()
+        if tag is None:
+            self.message_user(
+                request, f"No tag is named '{name}'; nothing removed.", messages.ERROR
+            )
+            return None
+        carrying = calibrations_carrying(tag, as_of=timezone.now(), calibrations=queryset)
+        count = carrying.count()
+        if count == 0:
+            self.message_user(
+                request,
+                f"None of the selected calibrations carries '{tag.name}'; nothing removed.",
+                messages.WARNING,
+            )
+            return None
+        confirmation = confirm_action(
+            self,
+            request,
+            title=f"Remove the tag '{tag.name}'",
+            question=(
+                f"Remove '{tag.name}' from the {count} selected calibration(s) that carry it now? "
+                "Their periods close now; the history stays."
+            ),
+            items=[
+                f"{c.pk} · {c.calibration_type.name} · {c.username}"
+                for c in carrying.select_related("calibration_type").order_by("-timestamp")[:20]
+            ],
+            total=count,
+            fields={"tag": tag.name},
+        )
+        if confirmation is not None:
+            return confirmation
+        # --- end h-consoles ---------------------------------------------------------------
         removed = 0
         for calibration in queryset.order_by():
             try:
@@ -500,6 +635,7 @@ class CalibrationAdmin(ImportMixin, admin.ModelAdmin[Calibration]):
         self.message_user(
             request, f"Removed '{name}' from {removed} calibration(s).", messages.SUCCESS
         )
+        return None
 
     def has_tag_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("tagging.add_tagassignment")
@@ -515,10 +651,6 @@ class CalibrationAdmin(ImportMixin, admin.ModelAdmin[Calibration]):
             return None
 
 
-def _utc_precise(moment: Any) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
-
-
 def version_diff(previous: CalibrationVersion | None, version: CalibrationVersion) -> str:
     """What a version changed from the one before ("value: 1.5 → 1.25"); for version 1, what
     it recorded."""
@@ -527,7 +659,7 @@ def version_diff(previous: CalibrationVersion | None, version: CalibrationVersio
         if name == "calibration_type":
             return v.calibration_type.name
         if name == "timestamp":
-            return _utc_precise(v.timestamp)
+            return _utc_us(v.timestamp)
         return str(getattr(v, name))
 
     if previous is None:
@@ -537,3 +669,25 @@ def version_diff(previous: CalibrationVersion | None, version: CalibrationVersio
         for name in RECORDED_FIELDS
         if shown(previous, name) != shown(version, name)
     )
+
+
+def _could_be_tag(term: str) -> bool:
+    """Whether `term` is a valid tag name (else it cannot name one: no query)."""
+    try:
+        normalize_tag_name(term)
+    except ValidationError:
+        return False
+    return True
+
+
+def uuid_prefix_range(term: str) -> tuple[str, str] | None:
+    """The lowest and highest UUIDs starting with the hex digits of `term` (dashes ignored),
+    or None when `term` is not 1–32 hex digits. A range keeps the primary key's index."""
+    digits = term.replace("-", "").lower()
+    if not 1 <= len(digits) <= 32 or any(ch not in "0123456789abcdef" for ch in digits):
+        return None
+
+    def spell(hex32: str) -> str:
+        return f"{hex32[:8]}-{hex32[8:12]}-{hex32[12:16]}-{hex32[16:20]}-{hex32[20:]}"
+
+    return spell(digits.ljust(32, "0")), spell(digits.ljust(32, "f"))

@@ -25,7 +25,9 @@ class CalibrationFilterSet(filters.FilterSet):
     timestamp_before = TimestampFilter(
         field_name="timestamp", lookup_expr="lte", label="Done at or before this instant."
     )
-    tag = filters.CharFilter(method="filter_tag", help_text="Carries this tag now (any case).")
+    tag = filters.CharFilter(
+        method="filter_tag", label="Tag", help_text="Carries this tag now (any case)."
+    )
 
     class Meta:
         model = Calibration

@@ -17,6 +17,8 @@ from django.db.models import Model
 from django.http import HttpRequest, HttpResponse
 
 REPLICA = "replica"
+# What Django's database cache calls its table's stand-in model (django.core.cache.backends.db).
+CACHE_APP_LABEL = "django_cache"
 READ_ONLY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 _read_only: ContextVar[bool] = ContextVar("read_only_request", default=False)
@@ -54,6 +56,10 @@ class ReplicaRouter:
     """Reads of read-only requests to `replica` when it is configured; the rest to `default`."""
 
     def db_for_read(self, model: type[Model], **hints: Any) -> str | None:
+        # The database cache holds the API throttle's counts: read on a lagging replica they
+        # would undercount, so its reads stay on the primary that its writes go to.
+        if model._meta.app_label == CACHE_APP_LABEL:
+            return None
         if _read_only.get() and REPLICA in settings.DATABASES:
             return REPLICA
         return None

@@ -2,7 +2,8 @@
 
 from django.db import connection
 from django.db.utils import DatabaseError
-from django.http import HttpRequest, JsonResponse
+from django.http import HttpRequest, HttpResponsePermanentRedirect, JsonResponse
+from django.templatetags.static import static
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 from drf_spectacular.utils import extend_schema
@@ -45,3 +46,10 @@ class SwaggerView(SpectacularSwaggerView):
         response = super().get(request, *args, **kwargs)
         response["Cross-Origin-Opener-Policy"] = "same-origin"
         return response
+
+
+@require_GET
+def favicon(request: HttpRequest) -> HttpResponsePermanentRedirect:
+    """Browsers ask for /favicon.ico whatever a page says: send them to the console's icon
+    (resolved per request: the static manifest may not exist when urls are imported)."""
+    return HttpResponsePermanentRedirect(static("console/favicon.svg"))

@@ -147,6 +147,21 @@ def sink_for(output: str | None) -> Sink:
     return FileSink(Path(output)) if output else TableSink()
 
 
+def check_output(output: str) -> None:
+    """ArchiveError when `FileSink(output)` would refuse the path (its name, an existing
+    file, a missing or unwritable folder); creates nothing, for `--dry-run`."""
+    path = Path(output)
+    if not path.name.lower().endswith((".csv.gz", ".jsonl.gz")):
+        raise ArchiveError(f"{path}: the name must end in .csv.gz or .jsonl.gz.")
+    if path.exists() or path.is_symlink():
+        raise ArchiveError(f"{path}: already exists; archives are never overwritten.")
+    folder = path.parent
+    if not folder.is_dir():
+        raise ArchiveError(f"{path}: No such file or directory.")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise ArchiveError(f"{path}: Permission denied.")
+
+
 def readings_older_than(cutoff: datetime) -> QuerySet[Measurement]:
     return Measurement.objects.filter(timestamp__lt=cutoff)
 

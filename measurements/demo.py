@@ -6,7 +6,7 @@ from collections.abc import Callable
 from datetime import timedelta
 
 from . import clock
-from .models import Room
+from .models import Measurement, Room
 from .services import BATCH_SIZE, Reading, readings_ingest
 
 DEMO_ROOMS = {
@@ -23,14 +23,26 @@ DEFAULT_READINGS_PER_ROOM = int(timedelta(days=7) / INTERVAL)
 
 def seed_readings(per_room: int, progress: Callable[[int], None] | None = None) -> int:
     """Up to `per_room` readings for each demo room, one every 10 minutes back from now
-    (aligned to 10 minutes, so a rerun hits the same instants); return how many were new."""
-    end = clock.now().replace(second=0, microsecond=0)
-    end -= timedelta(minutes=end.minute % 10)
+    (aligned to 10 minutes) or, in a room seeded before, from its newest demo reading, so a
+    rerun hits the same instants and adds nothing; return how many were new."""
+    now = clock.now().replace(second=0, microsecond=0)
+    now -= timedelta(minutes=now.minute % 10)
     created = done = 0
     for room_id, (name, mean) in DEMO_ROOMS.items():
         room, _ = Room.objects.get_or_create(room_id=room_id, defaults={"name": name})
         if not room.name:
             Room.objects.filter(pk=room_id, name="").update(name=name)
+        # A room seeded before keeps its week: the rerun counts back from the newest demo
+        # reading it has (not from now), hits the same instants and so adds nothing.
+        seeded = (
+            Measurement.objects.filter(room=room, sensor="", timestamp__lte=now)
+            .order_by("-timestamp")
+            .values_list("timestamp", flat=True)
+            .first()
+        )
+        end = now
+        if seeded is not None and seeded.second == 0 and seeded.microsecond == 0:
+            end = seeded - timedelta(minutes=seeded.minute % 10)
         for start in range(0, per_room, BATCH_SIZE):
             batch = []
             for i in range(start, min(start + BATCH_SIZE, per_room)):

@@ -13,6 +13,10 @@ MAX_CELSIUS: Final = 1_000_000.0
 # (converting first could land a hair below -273.15 through rounding).
 ABSOLUTE_ZERO: Final[dict[str, float]] = {"C": ABSOLUTE_ZERO_C, "F": -459.67, "K": 0.0}
 UNITS_HELP: Final = "`C` (degrees Celsius), `F` (degrees Fahrenheit) or `K` (kelvin)."
+# A conversion's float artefacts (70.7 °F → 21.500000000000004 °C) are rounded away at this many
+# decimal places: far below any thermometer's resolution, far above a double's noise at room
+# temperatures, so a converted value reads back as a person wrote it (21.5 °C, 294.65 K).
+CONVERSION_DECIMALS: Final = 9
 
 
 class TooHotError(ValueError):
@@ -57,9 +61,9 @@ def to_celsius(value: float, unit: str) -> float:
     if checked == "C":
         celsius = value
     elif checked == "F":
-        celsius = (value - 32.0) / 9.0 * 5.0
+        celsius = round((value - 32.0) / 9.0 * 5.0, CONVERSION_DECIMALS)
     else:
-        celsius = value - 273.15
+        celsius = round(value - 273.15, CONVERSION_DECIMALS)
     if not celsius <= MAX_CELSIUS:  # also catches an infinity
         raise TooHotError(value, checked)
     return max(celsius, ABSOLUTE_ZERO_C)
@@ -70,9 +74,10 @@ def from_celsius(value: float, unit: str) -> float:
     checked = check_unit(unit)
     if checked == "C":
         return value
+    # A value sent in °C is stored as sent; only what a conversion computed is rounded.
     if checked == "F":
-        return value * 9.0 / 5.0 + 32.0
-    return value + 273.15
+        return round(value * 9.0 / 5.0 + 32.0, CONVERSION_DECIMALS)
+    return round(value + 273.15, CONVERSION_DECIMALS)
 
 
 def from_celsius_or_none(value: float | None, unit: str) -> float | None:

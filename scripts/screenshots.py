@@ -1,4 +1,5 @@
-"""Retake the console screenshots the README shows (docs/img/*.png).
+"""Retake the consoles' screenshots the README shows (docs/img/*.png): the admin's calibration
+list, a calibration, a room, and the browsable API's form.
 
 Run against a server with the demo data (`make run` in another terminal), then:
 
@@ -45,8 +46,29 @@ def main() -> None:
         page.goto(f"{args.url}/admin/measurements/room/{args.room}/change/")
         page.wait_for_selector("svg.temperature-chart")
         page.locator("#room-temperatures").screenshot(path=str(OUT / "room.png"))
+
+        page.goto(f"{args.url}/admin/calibrations/calibration/")
+        page.screenshot(path=str(OUT / "calibrations.png"))
+
+        # The integrators' console: signed in through DRF's own login, an HTML form filled in.
+        api = browser.new_page(viewport={"width": 1280, "height": 800})
+        api.goto(f"{args.url}/api/calibrations")
+        api.click("text=Log in")
+        api.fill("#id_username", args.user)
+        api.fill("#id_password", args.password)
+        api.click("button[type=submit], input[type=submit]")
+        form = api.locator("#post-object-form form")
+        form.locator("[name=calibration_type]").fill("gain")
+        form.locator("[name=value]").fill("1.02")
+        form.locator("[name=username]").fill("alice")
+        form.scroll_into_view_if_needed()
+        api.evaluate("window.scrollBy(0, 120)")
+        api.screenshot(path=str(OUT / "browsable-api.png"))
         browser.close()
-    print(f"Wrote {OUT / 'calibration.png'} and {OUT / 'room.png'}")
+    names = ", ".join(
+        f"{name}.png" for name in ("calibration", "room", "calibrations", "browsable-api")
+    )
+    print(f"Wrote {names} in {OUT}")
 
 
 if __name__ == "__main__":

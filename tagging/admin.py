@@ -1,25 +1,62 @@
 """Tags and their history in the operator console."""
 
-from datetime import datetime
+import re
+from datetime import UTC, date, datetime, time
 from typing import Any
 
 from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import format_html
 
+from calibrations.admin import uuid_prefix_range
 from calibrations.models import Calibration
-from config.admin import EstimatedCountPaginator, PageContextAdmin
+from config.admin import (
+    DateRangeListFilter,
+    EstimatedCountPaginator,
+    InputListFilter,
+    PageContextAdmin,
+    confirm_action,
+)
 from config.api.timestamps import TimestampError, parse_timestamp
 from config.users import acting_user
 
-from .models import Tag, TagAssignment
+from .models import Tag, TagAssignment, normalize_tag_name
 from .selectors import calibrations_carrying
 from .services import tag_archive
 
 # How many calibrations a tag's page lists; the changelist link shows them all.
 TAG_PAGE_LIMIT = 100
+
+
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def parse_as_of(raw: str) -> datetime:
+    """The tag page's *As of*: an ISO 8601 instant (UTC without an offset, a space for the
+    `T`), or a date alone, meaning the start of that day in UTC."""
+    if _DATE.fullmatch(raw):
+        try:
+            return datetime.combine(date.fromisoformat(raw), time.min, tzinfo=UTC)
+        except ValueError:
+            raise TimestampError(f"'{raw}' is not a date.") from None
+    return parse_timestamp(raw if "T" in raw else raw.replace(" ", "T", 1))
+
+
+class AssignedTagFilter(InputListFilter):
+    """Periods of the typed tag (any case)."""
+
+    title = "tag"
+    parameter_name = "tag_name"
+    placeholder = "tag name"
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        name = (self.value() or "").strip()
+        return queryset.filter(tag__in=Tag.objects.named(name)) if name else queryset
 
 
 @admin.register(Tag)
@@ -51,14 +88,35 @@ class TagAdmin(PageContextAdmin[Tag]):
         description="Archive the selected tags (remove them from every calibration now)",
         permissions=["archive"],
     )
-    def archive(self, request: HttpRequest, queryset: QuerySet[Tag]) -> None:
-        for tag in queryset:
+    def archive(self, request: HttpRequest, queryset: QuerySet[Tag]) -> TemplateResponse | None:
+        # Many rows change: ask first, as delete does (issue 12).
+        tags = list(queryset.order_by("name"))
+        counted = Tag.objects.with_active_count().filter(pk__in=[t.pk for t in tags])
+        counts: dict[int, int] = {
+            t.pk: t.active_count  # type: ignore[attr-defined]
+            for t in counted
+        }
+        total = sum(counts.values())
+        confirmation = confirm_action(
+            self,
+            request,
+            title="Archive tags",
+            question=(
+                f"Archive {len(tags)} tag(s)? They are removed now from the {total} "
+                "calibration(s) carrying them; the history and the tags themselves stay."
+            ),
+            items=[f"{t.name}: carried by {counts.get(t.pk, 0)} calibration(s) now" for t in tags],
+        )
+        if confirmation is not None:
+            return confirmation
+        for tag in tags:
             removed = tag_archive(tag=tag, user=acting_user(request))
             self.message_user(
                 request,
                 f"Archived '{tag.name}': removed from {removed} calibration(s).",
                 messages.SUCCESS,
             )
+        return None
 
     def page_context(self, request: HttpRequest, tag: Tag) -> dict[str, Any]:
         raw = request.GET.get("as_of", "").strip()
@@ -66,9 +124,11 @@ class TagAdmin(PageContextAdmin[Tag]):
         instant: datetime = timezone.now()
         if raw:
             try:
-                instant = parse_timestamp(raw if "T" in raw else raw.replace(" ", "T", 1))
+                instant = parse_as_of(raw)
             except TimestampError as exc:
                 error = str(exc)
+        # Index-only on tagassignment_tag_cal_ts_idx (tag, …) INCLUDE (added_at, removed_at).
+        count = TagAssignment.objects.as_of(instant).filter(tag=tag).count()
         calibrations = list(
             calibrations_carrying(
                 tag, as_of=instant, calibrations=Calibration.objects.for_api()
@@ -80,6 +140,8 @@ class TagAdmin(PageContextAdmin[Tag]):
             "as_of_error": error,
             "tagged_calibrations": calibrations[:TAG_PAGE_LIMIT],
             "tagged_more": len(calibrations) > TAG_PAGE_LIMIT,
+            "tagged_count": count,
+            "as_of_has_us": bool(instant.microsecond),
             "tag_page_limit": TAG_PAGE_LIMIT,
             "calibration_changelist": reverse("admin:calibrations_calibration_changelist"),
         }
@@ -89,20 +151,20 @@ class TagAdmin(PageContextAdmin[Tag]):
 class TagAssignmentAdmin(admin.ModelAdmin[TagAssignment]):
     """History is written only through the tagging services, so it is read-only here."""
 
-    list_display = ["tag", "calibration", "added_at", "removed_at", "added_by", "removed_by"]
-    list_filter = ["tag"]
-    list_select_related = [
-        "tag",
-        "calibration",
-        "calibration__calibration_type",
-        "added_by",
-        "removed_by",
+    list_display = ["tag", "calibration_link", "added_at", "removed_at", "added_by", "removed_by"]
+    list_filter = [
+        AssignedTagFilter,
+        ("added_at", DateRangeListFilter),
+        ("added_at", admin.DateFieldListFilter),
     ]
+    search_fields = ["tag__name"]
+    search_help_text = "A tag's exact name (any case), or a calibration id's beginning."
+    list_select_related = ["tag", "added_by", "removed_by"]
     raw_id_fields = ["calibration", "tag", "added_by", "removed_by"]
-    # Newest recorded first, read backwards from the primary key (periods are recorded as
-    # they happen): sorting millions of periods by added_at took seconds. No click-to-sort.
-    ordering = ["-id"]
-    sortable_by = ()
+    # Newest first along the index on (added_at, id) (migration 0003): a page reads its own
+    # rows. Sortable by when a period opened, the one order an index serves.
+    ordering = ["-added_at", "-id"]
+    sortable_by = ("added_at",)
     show_full_result_count = False
     paginator = EstimatedCountPaginator
 
@@ -114,3 +176,33 @@ class TagAssignmentAdmin(admin.ModelAdmin[TagAssignment]):
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+    @admin.display(description="Calibration")
+    def calibration_link(self, assignment: TagAssignment) -> str:
+        # The id is on the row: no join. Its first 8 characters keep the list 1280 px wide.
+        pk = assignment.calibration_id
+        url = reverse("admin:calibrations_calibration_change", args=[pk])
+        return format_html(
+            '<a class="console-short-id" href="{}" title="{}">{}</a>', url, pk, str(pk)[:8]
+        )
+
+    def get_search_results(
+        self, request: HttpRequest, queryset: QuerySet[TagAssignment], search_term: str
+    ) -> tuple[QuerySet[TagAssignment], bool]:
+        # A tag by its unique UPPER(name) index, or a calibration id prefix as a range on the
+        # (calibration, added_at) index: no scan of millions of periods.
+        term = search_term.strip()
+        if not term:
+            return queryset, False
+        try:
+            name = normalize_tag_name(term)
+        except ValidationError:
+            name = None
+        if name is not None and Tag.objects.named(name).exists():
+            return queryset.filter(tag__in=Tag.objects.named(name)), False
+        id_range = uuid_prefix_range(term)
+        if id_range is None:
+            return queryset.none(), False
+        return queryset.filter(
+            calibration_id__gte=id_range[0], calibration_id__lte=id_range[1]
+        ), False

@@ -29,11 +29,15 @@ def seed_calibrations(count: int, progress: Callable[[int], None] | None = None)
     """Create up to `count` demo calibrations with tag history; return how many were new."""
     rng = random.Random(2025)
     types = list(CalibrationType.objects.order_by("name"))
+    now = timezone.now().replace(microsecond=0)
+    # Created before the oldest period that uses them (calibrations go back a year).
+    tags_born = now - timedelta(days=367)
     tags = {
-        name: Tag.objects.get_or_create(name__iexact=name, defaults={"name": name})[0]
+        name: Tag.objects.get_or_create(
+            name__iexact=name, defaults={"name": name, "created_at": tags_born}
+        )[0]
         for name in DEMO_TAGS
     }
-    now = timezone.now().replace(microsecond=0)
     ids = [uuid.uuid5(DEMO_NAMESPACE, f"calibration-{i}") for i in range(count)]
     existing = set(Calibration.objects.filter(pk__in=ids).values_list("pk", flat=True))
     created = 0

@@ -82,6 +82,10 @@ class CalibrationViewSet(
     def get_queryset(self) -> QuerySet[Calibration]:
         return Calibration.objects.for_api()
 
+    def get_serializer_class(self) -> Any:
+        # The browsable API draws the POST form from this (issue 12).
+        return CalibrationCreateSerializer if self.action == "create" else CalibrationSerializer
+
     @extend_schema(
         summary="Record a calibration",
         request=CalibrationCreateSerializer,

@@ -71,3 +71,14 @@ class AutoSchema(openapi.AutoSchema):
         )
         self.registry.register_on_missing(component)
         return component.ref
+
+
+def add_request_server(
+    result: dict[str, Any], generator: Any, request: Any, public: bool
+) -> dict[str, Any]:
+    """Name the server the schema was fetched from, so docs' samples show real URLs."""
+    if request is not None:
+        result["servers"] = [
+            {"url": request.build_absolute_uri("/").rstrip("/"), "description": "This server"}
+        ]
+    return result

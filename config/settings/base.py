@@ -119,6 +119,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DATABASES["default"].setdefault("OPTIONS", {})["server_side_binding"] = env.bool(
         "DATABASE_SERVER_SIDE_BINDING", default=True
     )
+# The embedded SQLite database ignores an index's INCLUDE columns (PostgreSQL's index-only
+# scans need them); that is expected, not worth a warning on every `migrate`.
+SILENCED_SYSTEM_CHECKS: list[str] = []
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    SILENCED_SYSTEM_CHECKS.append("models.W040")
 # A streaming replica of the primary, for the reads of read-only API requests (docs/SCALING.md).
 if env("DATABASE_REPLICA_URL", default=""):
     DATABASES["replica"] = env.db("DATABASE_REPLICA_URL")
@@ -155,6 +160,8 @@ LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
+# The console's date formats (config/formats/en/formats.py): ISO-like, the zone said.
+FORMAT_MODULE_PATH = ["config.formats"]
 
 STATIC_URL = "static/"
 STATIC_ROOT = env.path("STATIC_ROOT", default=BASE_DIR / "staticfiles")
@@ -167,8 +174,29 @@ STORAGES = {
 # Bodies larger than this are refused; a 10,000-reading array is about 1 MB.
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=5 * 1024 * 1024)
 
+# The cache every gunicorn worker shares, so the API throttle counts a user once across all of
+# them: Redis when REDIS_URL is set (docker compose runs one), else a table in the database,
+# created by `manage.py migrate` (config/migrations/0001_cache_table.py). Sessions stay in the
+# database either way: Redis here keeps nothing on disk, and a restart must not sign anyone out.
+REDIS_URL = env("REDIS_URL", default="")
+CACHES: dict[str, dict[str, Any]] = {
+    "default": (
+        {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            # A Redis that is away must not hold a request: the throttle then lets it through.
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+        }
+        if REDIS_URL
+        else {
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": "django_cache",  # config/migrations/0001_cache_table.py
+            "OPTIONS": {"MAX_ENTRIES": 1000, "CULL_FREQUENCY": 3},
+        }
+    ),
+}
+
 # Requests per signed-in user per window ("2000/second", "100/minute"); "off" for none.
-# Counted per process (the local-memory cache): with N workers a user gets up to N times it.
 _throttle_rate = env("API_THROTTLE_RATE", default="2000/second").strip()
 API_THROTTLE_RATE: str | None = (
     None if _throttle_rate.lower() in ("off", "none", "") else _throttle_rate
@@ -191,14 +219,22 @@ REST_FRAMEWORK = {
         "measurements.permissions.SensorAccountPermission",
         "config.api.permissions.ModelPermissions",
     ],
+    # DRF's own per-user throttle on the shared cache. Anonymous requests are not throttled:
+    # every /api/ route but the schema and docs refuses them (401) before throttles run.
     "DEFAULT_THROTTLE_CLASSES": ["config.api.throttling.UserRateThrottle"],
+    "DEFAULT_THROTTLE_RATES": {"user": API_THROTTLE_RATE},
     "DEFAULT_PAGINATION_CLASS": "config.api.pagination.CursorPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_PARSER_CLASSES": ["config.api.parsers.SafeJSONParser"],
+    # JSON only; the placeholder refuses form bodies (415) but lets the browsable API draw
+    # HTML forms, which its page script posts as JSON (config/api/browsable.py).
+    "DEFAULT_PARSER_CLASSES": [
+        "config.api.parsers.SafeJSONParser",
+        "config.api.browsable.HTMLFormPlaceholderParser",
+    ],
     "DEFAULT_RENDERER_CLASSES": [
         "rest_framework.renderers.JSONRenderer",
-        "rest_framework.renderers.BrowsableAPIRenderer",
+        "config.api.browsable.BrowsableAPIRenderer",
     ],
     "DEFAULT_SCHEMA_CLASS": "config.api.schema.AutoSchema",
     "EXCEPTION_HANDLER": "config.api.exceptions.exception_handler",
@@ -221,12 +257,26 @@ SPECTACULAR_SETTINGS = {
     "SCHEMA_PATH_PREFIX": "/api",
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
     "SERVE_AUTHENTICATION": [],
+    # The API reads JSON only; the browsable API's form placeholder is not a body it takes.
+    "PARSER_WHITELIST": ["rest_framework.parsers.JSONParser"],
+    # The schema served over HTTP names the server it came from (ReDoc's samples showed
+    # `api.example.org`); `manage.py spectacular` has no request and names none.
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "config.api.schema.add_request_server",
+    ],
 }
+
+# Signing in to the browsable API (DRF's `/api-auth/login/`) without a `next` lands on the
+# API root; signing out too.
+LOGIN_URL = "rest_framework:login"
+LOGIN_REDIRECT_URL = "api-root"
+LOGOUT_REDIRECT_URL = "api-root"
 
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
+    "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO").upper()},
 }

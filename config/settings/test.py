@@ -1,7 +1,7 @@
 """Settings for the test suite: `DATABASE_URL` picks PostgreSQL or SQLite."""
 
 from .base import *  # noqa: F403
-from .base import STORAGES
+from .base import CACHES, DATABASES, REDIS_URL, STORAGES
 
 SECRET_KEY = "test-only-not-secret"
 DEBUG = False
@@ -12,3 +12,13 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 ALLOWED_HOSTS = ["*"]
+
+if REDIS_URL:
+    # Suites running side by side on one Redis (developers', CI's) must not count each other's
+    # requests: the keys of each test database are its own.
+    CACHES = {"default": {**CACHES["default"], "KEY_PREFIX": str(DATABASES["default"]["NAME"])}}
+else:
+    # Without Redis, this process's memory: the database cache would add its four statements to
+    # every API request, and to the query counts that list endpoints' tests pin. The throttle's
+    # own tests (tests/reliability/test_throttle.py) count on the database cache and on Redis.
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}

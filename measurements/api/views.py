@@ -99,6 +99,10 @@ class MeasurementViewSet(viewsets.GenericViewSet[Measurement]):
     # What an account holding only `measurements.add_measurement` (a sensor) may do.
     sensor_actions = frozenset({"ingest"})
 
+    def get_serializer_class(self) -> Any:
+        # The browsable API draws the POST form of one reading from this (issue 12).
+        return ReadingInSerializer if self.action == "ingest" else ReadingSerializer
+
     @extend_schema(
         summary="Post one reading, or an array of up to 10,000",
         description=(

@@ -14,6 +14,7 @@ from drf_spectacular.utils import (
     OpenApiResponse,
     PolymorphicProxySerializer,
     extend_schema,
+    extend_schema_view,
 )
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
@@ -77,6 +78,10 @@ class CalibrationTagViewSet(viewsets.GenericViewSet[Any]):
         "add": ["tagging.add_tagassignment"],
         "remove": ["tagging.change_tagassignment"],
     }
+
+    def get_serializer_class(self) -> Any:
+        # The browsable API draws the POST form from this (issue 12).
+        return TagAddSerializer if self.action == "add" else TagAssignmentSerializer
 
     def get_calibration(self) -> Calibration:
         raw = self.kwargs["calibration_id"]
@@ -177,6 +182,9 @@ class TaggedCalibrationPagination(CursorPagination):
     ordering = "-tagged_timestamp"
 
 
+@extend_schema_view(
+    list=extend_schema(summary="List tags by name, with how many calibrations carry each now")
+)
 class TagViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet[Any]):
     """Tags: how many calibrations carry each now, who carried one when, and archiving."""
 

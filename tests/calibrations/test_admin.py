@@ -138,7 +138,13 @@ def test_actions_add_and_remove_a_tag_on_the_selected_calibrations(staff: Client
     }
     staff.post(
         CHANGELIST,
-        {"action": "remove_tag", "tag": "NEEDS-REVIEW", "_selected_action": selected[:2]},
+        # Removing from many asks first (tests/calibrations/test_admin_console.py): confirmed.
+        {
+            "action": "remove_tag",
+            "tag": "NEEDS-REVIEW",
+            "_selected_action": selected[:2],
+            "confirmed": "yes",
+        },
     )
     assert list(TagAssignment.objects.active().values_list("calibration_id", flat=True)) == [
         chosen[2].pk

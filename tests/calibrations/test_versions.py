@@ -187,7 +187,7 @@ def test_the_migration_gives_a_calibration_without_versions_its_version_1() -> N
     )
     orphan = Calibration.objects.create(calibration_type=gain, value=1.0, username="x")
     versioned = make()
-    migration = importlib.import_module("calibrations.migrations.0004_calibrationversion_backfill")
+    migration = importlib.import_module("calibrations.migrations.0005_calibrationversion_backfill")
     # Not entered as a context: SQLite's editor would switch foreign keys off, which it cannot
     # do inside the test's transaction; the function only quotes names and executes SQL.
     editor = connection.schema_editor()

@@ -4,6 +4,7 @@ from typing import Any
 
 import pytest
 from django.conf import settings
+from django.core.cache.backends.db import DatabaseCache
 from django.http import HttpRequest, HttpResponse
 from django.test import RequestFactory, override_settings
 from rest_framework.test import APIClient
@@ -32,6 +33,16 @@ def test_with_a_replica_only_the_reads_of_read_only_requests_go_to_it() -> None:
     assert router.db_for_read(Calibration) is None
     assert router.allow_migrate("default", "calibrations") is True
     assert router.allow_migrate("replica", "calibrations") is False
+
+
+@pytest.mark.filterwarnings("ignore:Overriding setting DATABASES")
+@override_settings(DATABASES=WITH_REPLICA)
+def test_the_database_cache_is_read_on_the_primary_even_in_a_read_only_request() -> None:
+    # The API throttle counts there: a lagging replica would let a user past the limit.
+    cache_table = DatabaseCache("django_cache", {}).cache_model_class
+    with read_only():
+        assert ReplicaRouter().db_for_read(cache_table) is None
+        assert ReplicaRouter().db_for_write(cache_table) == "default"
 
 
 @pytest.mark.parametrize(

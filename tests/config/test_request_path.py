@@ -98,3 +98,31 @@ def test_the_lower_layer_is_found() -> None:
 def test_the_calibrations_lower_layer_knows_nothing_of_tagging(module: str) -> None:
     # Tagging builds on calibrations; only calibrations' API and admin may use tagging.
     assert "tagging" not in project_imports(ROOT / "calibrations" / module)
+
+
+class LaterWriteView(APIView):
+    """A write route with no model and no named permission."""
+
+    def post(self, request: Request) -> Response:
+        return Response({"written": True})
+
+
+urlpatterns.append(path("api/later-write", LaterWriteView.as_view()))
+
+
+@pytest.mark.urls("tests.config.test_request_path")
+def test_a_write_on_a_route_without_a_model_is_refused_unless_its_permission_is_named(
+    client_for: Callable[[User], APIClient], writer: User
+) -> None:
+    response = client_for(writer).post("/api/later-write", {}, format="json")
+    assert response.status_code == 403
+    assert "detail" in response.json()
+
+
+@pytest.mark.urls("tests.config.test_request_path")
+def test_a_method_a_plain_route_lacks_is_a_405_not_a_permission_error(
+    client_for: Callable[[User], APIClient], reader: User
+) -> None:
+    response = client_for(reader).delete("/api/later")
+    assert response.status_code == 405
+    assert "detail" in response.json()

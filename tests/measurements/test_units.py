@@ -78,3 +78,30 @@ def test_a_temperature_above_a_million_degrees_celsius_is_refused(value: float, 
 def test_a_million_degrees_celsius_itself_converts_finitely_to_every_unit() -> None:
     assert to_celsius(1_000_000.0, "C") == 1_000_000.0
     assert from_celsius(1_000_000.0, "F") == pytest.approx(1_800_032.0)
+
+
+@pytest.mark.parametrize(
+    ("value", "unit", "celsius"),
+    [(70.7, "F", 21.5), (294.65, "K", 21.5), (98.6, "F", 37.0), (293.15, "K", 20.0)],
+)
+def test_a_converted_reading_is_stored_as_a_person_wrote_it(
+    value: float, unit: str, celsius: float
+) -> None:
+    # Unrounded, 70.7 °F is 21.500000000000004 °C.
+    assert to_celsius(value, unit) == celsius
+
+
+@pytest.mark.parametrize(
+    ("celsius", "unit", "value"), [(21.4, "K", 294.55), (36.6, "F", 97.88), (21.5, "K", 294.65)]
+)
+def test_a_converted_answer_reads_as_a_person_writes_it(
+    celsius: float, unit: str, value: float
+) -> None:
+    # Unrounded, 21.4 °C is 294.54999999999995 K and 36.6 °C is 97.88000000000001 °F.
+    assert from_celsius(celsius, unit) == value
+    assert repr(from_celsius(celsius, unit)) == repr(value)
+
+
+def test_a_celsius_reading_keeps_every_digit_it_was_sent_with() -> None:
+    assert to_celsius(21.123456789123, "C") == 21.123456789123
+    assert from_celsius(21.123456789123, "C") == 21.123456789123

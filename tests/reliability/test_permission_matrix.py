@@ -54,6 +54,7 @@ class Route:
 
 C = f"/api/calibrations/{CALIBRATION_ID}"
 ROUTES = [
+    Route("/api/", "/api/"),
     Route(
         "/api/calibrations",
         "/api/calibrations/",

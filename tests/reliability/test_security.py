@@ -1,19 +1,18 @@
-"""Security promises: revocable tokens, admin lockout, throttling, CSRF, headers, deploy check,
-no secret in the repository."""
+"""Security promises: revocable tokens, admin lockout, CSRF, headers, deploy check, no secret
+in the repository. The API throttle has its own file, test_throttle.py."""
 
 import os
 import re
 import secrets
 import subprocess
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from django.contrib.auth.models import User
-from django.core.cache import cache
 from django.core.management import call_command
-from django.test import Client, override_settings
+from django.test import Client
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
@@ -94,78 +93,6 @@ def test_a_successful_login_resets_the_failure_count() -> None:
     for _ in range(4):
         admin_login(Client(), "boss", "guess")
     assert admin_login(Client(), "boss", "the-right-password-1") == 302
-
-
-# --- throttling ------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def empty_cache() -> Iterator[None]:
-    cache.clear()
-    yield
-    cache.clear()
-
-
-@pytest.mark.usefixtures("empty_cache")
-@override_settings(API_THROTTLE_RATE="3/minute")
-def test_a_user_over_the_configured_rate_gets_429_with_retry_after(
-    client_for: Callable[[User], APIClient],
-) -> None:
-    busy, calm = UserFactory(username="busy"), UserFactory(username="calm")
-    client = client_for(busy)
-    assert [client.get("/api/tags").status_code for _ in range(3)] == [200, 200, 200]
-    refused = client.get("/api/tags")
-    assert refused.status_code == 429
-    assert "throttled" in refused.json()["detail"].lower()
-    assert 0 < int(refused["Retry-After"]) <= 60
-    # Writes count too, and a refused write stores nothing.
-    response = client_for(busy).post(
-        "/api/calibrations", {"calibration_type": "gain", "value": 1}, format="json"
-    )
-    assert response.status_code in (403, 429)
-    assert not Calibration.objects.exists()
-    # The limit is per user.
-    assert client_for(calm).get("/api/tags").status_code == 200
-
-
-@pytest.mark.usefixtures("empty_cache")
-@override_settings(API_THROTTLE_RATE=None)
-def test_throttling_can_be_switched_off(client_for: Callable[[User], APIClient]) -> None:
-    client = client_for(UserFactory(username="bench"))
-    assert {client.get("/api/tags").status_code for _ in range(30)} == {200}
-
-
-@pytest.mark.parametrize(
-    ("value", "expected"),
-    [("off", None), ("OFF", None), ("", "2000/second"), ("100/minute", "100/minute")],
-)
-def test_the_throttle_rate_comes_from_the_environment(value: str, expected: str | None) -> None:
-    code = "from django.conf import settings; print(repr(settings.API_THROTTLE_RATE))"
-    env = {
-        **os.environ,
-        "API_THROTTLE_RATE": value,
-        "DJANGO_SETTINGS_MODULE": "config.settings.test",
-    }
-    out = subprocess.run(
-        [sys.executable, "-c", f"import django; django.setup(); {code}"],
-        env=env,
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.strip()
-    assert out == repr(expected)
-
-
-def test_the_default_rate_does_not_disturb_normal_use(
-    client_for: Callable[[User], APIClient],
-) -> None:
-    from django.conf import settings
-
-    count, _, period = settings.API_THROTTLE_RATE.partition("/")
-    # Above what this service serves per second on its machine, so only abuse meets it.
-    assert int(count) >= 1000
-    assert period.startswith("s")
 
 
 # --- CSRF on session-authenticated writes ----------------------------------------------------

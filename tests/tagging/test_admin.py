@@ -56,7 +56,8 @@ def test_archiving_selected_tags_removes_them_everywhere_and_keeps_history(
     TagAssignmentFactory(tag=kept, added_at=timezone.now() - timedelta(hours=1))
     response = admin_client.post(
         "/admin/tagging/tag/",
-        {"action": "archive", "_selected_action": [str(archived.pk)]},
+        # Archiving asks first (tests/tagging/test_admin_console.py): confirmed here.
+        {"action": "archive", "_selected_action": [str(archived.pk)], "confirmed": "yes"},
         follow=True,
     )
     assert "removed from 2 calibration(s)" in response.content.decode()

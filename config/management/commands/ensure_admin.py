@@ -33,7 +33,7 @@ class Command(BaseCommand):
             self.style.SUCCESS(f"{'Created' if created else 'Reset'} local admin user.")
             + f"""
   Admin:    {base}/admin/   user {username!r}, password {password!r}
-  API:      {base}/api/calibrations   (Authorization: Token {token.key})
+  API:      {base}/api/   (browsable: Log in with the same account; Authorization: Token {token.key})
   Docs:     {base}/api/docs/   ReDoc: {base}/api/redoc/   Schema: {base}/api/schema/
   Try:      curl -H 'Authorization: Token {token.key}' {base}/api/calibrations
 """

@@ -5,7 +5,13 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from measurements import clock
-from measurements.archiving import ArchiveError, readings_archive, readings_older_than, sink_for
+from measurements.archiving import (
+    ArchiveError,
+    check_output,
+    readings_archive,
+    readings_older_than,
+    sink_for,
+)
 from measurements.durations import DURATION_HELP, DurationError, format_duration, parse_duration
 
 MAX_BATCH_SIZE = 100_000
@@ -53,6 +59,12 @@ class Command(BaseCommand):
         cutoff = clock.now() - age
         label = f"older than {format_duration(age)} (before {cutoff.isoformat()})"
         if dry_run:
+            # Refuses what the real run would refuse, so a dry run proves the command line.
+            if output:
+                try:
+                    check_output(output)
+                except ArchiveError as exc:
+                    raise CommandError(f"--output: {exc}") from None
             count = readings_older_than(cutoff).count()
             self.stdout.write(f"Dry run: would archive {count} reading(s) {label}.")
             return

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('calibrations', '0002_calibration_types'),
+        ('calibrations', '0003_calibration_username_prefix_index'),
     ]
 
     operations = [

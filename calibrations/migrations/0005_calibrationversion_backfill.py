@@ -34,7 +34,7 @@ def backfill_versions(apps: Any, schema_editor: Any) -> None:
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("calibrations", "0003_calibrationversion"),
+        ("calibrations", "0004_calibrationversion"),
     ]
 
     operations = [
