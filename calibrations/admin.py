@@ -402,6 +402,19 @@ class CalibrationAdmin(ImportMixin, admin.ModelAdmin[Calibration]):
                 for pk in ids
                 if pk in with_history
             ]
+        # h-audit (issue 13): every calibration has versions (PROTECT), so none is deleted;
+        # say why in words rather than listing "calibration version" rows.
+        if protected or perms_needed:
+            perms_needed = set()
+            protected = [
+                *(line for line in protected if isinstance(line, str)),
+                *(
+                    f"Calibration {pk}: a lab record, kept with its versions (the audit "
+                    "trail). Correct it on its page, with a reason."
+                    for pk in ids
+                    if pk not in with_history
+                ),
+            ]
         return deleted, counts, perms_needed, protected
 
     # --- end h-consoles -----------------------------------------------------------------

@@ -153,3 +153,13 @@ def test_versions_have_no_admin_pages_to_change_or_delete_them(
         admin_client.get(f"/admin/calibrations/calibrationversion/{version.pk}/delete/").status_code
         == 404
     )
+
+
+def test_deleting_a_calibration_says_it_is_kept_with_its_versions(
+    admin_client: Client, calibration: Calibration
+) -> None:
+    page = admin_client.get(url(calibration).replace("/change/", "/delete/")).content.decode()
+    assert "kept with its versions" in page
+    admin_client.post(url(calibration).replace("/change/", "/delete/"), {"post": "yes"})
+    assert Calibration.objects.filter(pk=calibration.pk).exists()
+    assert CalibrationVersion.objects.filter(calibration=calibration).count() == 1
