@@ -6,9 +6,15 @@ PORT ?= 8000
 # The suite runs on PostgreSQL first (CI's database), then again on SQLite.
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/calibration_service
 PYTEST_ARGS ?=
+# Branch coverage of the apps and config/ ([tool.coverage] in pyproject.toml). Each pass keeps
+# its own data file and prints its own figure; `make test` then gates on the two combined,
+# because some code can only run on one database (PostgreSQL's window functions and query
+# plans, SQLite's portable paths): a line counts as tested when a pass ran it.
+COVERAGE := $(UV) run --frozen coverage
+COVERAGE_MIN := 95
 
-.PHONY: help install run migrate seed test test-postgres test-sqlite check lint format typecheck schema \
-	lint-docker smoke fuzz clean bench bench-small layering
+.PHONY: help install run migrate seed test test-postgres test-sqlite coverage check lint format typecheck \
+	schema lint-docker smoke fuzz clean bench bench-small layering
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -28,13 +34,21 @@ migrate: install  ## apply migrations
 seed: install  ## load idempotent demo data
 	$(MANAGE) seed_demo
 
-test: test-postgres test-sqlite  ## the whole suite on PostgreSQL, then on SQLite
+test: test-postgres test-sqlite coverage  ## the whole suite on PostgreSQL, then on SQLite; fails below 95 % coverage
 
 test-postgres: install  ## the suite on PostgreSQL ($$TEST_DATABASE_URL)
-	DATABASE_URL=$(TEST_DATABASE_URL) $(UV) run --frozen pytest $(PYTEST_ARGS)
+	DATABASE_URL=$(TEST_DATABASE_URL) COVERAGE_FILE=.coverage.postgres \
+		$(UV) run --frozen pytest --cov --cov-report= $(PYTEST_ARGS)
+	@echo "PostgreSQL pass: $$(COVERAGE_FILE=.coverage.postgres $(COVERAGE) report --format=total) % branch coverage"
 
 test-sqlite: install  ## the suite on SQLite (PostgreSQL-only and browser tests deselected)
-	DATABASE_URL=sqlite:///:memory: $(UV) run --frozen pytest -m "not postgresql and not browser" $(PYTEST_ARGS)
+	DATABASE_URL=sqlite:///:memory: COVERAGE_FILE=.coverage.sqlite \
+		$(UV) run --frozen pytest -m "not postgresql and not browser" --cov --cov-report= $(PYTEST_ARGS)
+	@echo "SQLite pass: $$(COVERAGE_FILE=.coverage.sqlite $(COVERAGE) report --format=total) % branch coverage"
+
+coverage: install  ## both passes' coverage combined, what is missed, and the gate (after test-postgres and test-sqlite)
+	$(COVERAGE) combine --keep --data-file=.coverage .coverage.postgres .coverage.sqlite
+	$(COVERAGE) report --data-file=.coverage --fail-under=$(COVERAGE_MIN)
 
 check: lint typecheck schema layering  ## ruff lint + format check, mypy, OpenAPI validation, import layering
 
@@ -65,7 +79,7 @@ fuzz: install  ## schemathesis against a live server on PostgreSQL (FUZZ_* knobs
 	$(UV) run --frozen python scripts/fuzz.py
 
 clean:  ## remove the virtualenv, the local SQLite database and collected static files
-	rm -rf .venv db.sqlite3 staticfiles .pytest_cache .mypy_cache .ruff_cache
+	rm -rf .venv db.sqlite3 staticfiles .pytest_cache .mypy_cache .ruff_cache .coverage .coverage.*
 
 bench: install  ## the benchmark suite on the default data set (loads it first; see bench/README.md)
 	$(UV) run --frozen python -m bench.run $(BENCH_ARGS)

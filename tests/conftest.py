@@ -1,9 +1,14 @@
-"""Fixtures shared by every test: API clients signed in as users with specific permissions."""
+"""Fixtures shared by every test: API clients signed in as users with specific permissions, and
+the race harness of the concurrency tests."""
 
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
+from django.db import connection
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
@@ -60,3 +65,42 @@ def writer_client(client_for: Callable[[User], APIClient], writer: User) -> APIC
 @pytest.fixture
 def superuser(db: None) -> User:
     return UserFactory(username="root", is_staff=True, is_superuser=True)
+
+
+@pytest.fixture
+def superuser_client(client_for: Callable[[User], APIClient], superuser: User) -> APIClient:
+    return client_for(superuser)
+
+
+Race = Callable[..., list[Any]]
+
+
+def run_together(
+    calls: Sequence[Callable[[], Any]], *, threads: int | None = None, timeout: float = 20
+) -> list[Any]:
+    """Start `calls` at the same instant, each on its own thread and database connection, and
+    return their results in order (an exception in a call is raised here).
+
+    With `threads` fewer than the calls, the first `threads` calls start together and the rest
+    queue behind them on the same threads. Needs `django_db(transaction=True)`: each thread's
+    connection sees only what is committed.
+    """
+    width = threads or len(calls)
+    start = threading.Barrier(width)
+
+    def run(index: int) -> Any:
+        try:
+            if index < width:  # the pool gives each of the first `width` calls a thread of its own
+                start.wait(timeout=timeout)
+            return calls[index]()
+        finally:
+            connection.close()  # each thread's own connection, or the test database stays in use
+
+    with ThreadPoolExecutor(max_workers=width) as pool:
+        return list(pool.map(run, range(len(calls))))
+
+
+@pytest.fixture
+def race() -> Race:
+    """`run_together`: the one race harness of the concurrency tests."""
+    return run_together

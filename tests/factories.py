@@ -44,7 +44,10 @@ class CalibrationFactory(factory.django.DjangoModelFactory[Calibration]):
 
     calibration_type = factory.SubFactory(CalibrationTypeFactory)
     value = 1.5
-    timestamp = factory.Sequence(lambda n: datetime(2025, 4, 1, 10, 0, n % 60, tzinfo=UTC))
+    # One second apart, never repeating: ordering by timestamp is the order of creation.
+    timestamp = factory.Sequence(
+        lambda n: datetime(2025, 4, 1, 10, 0, tzinfo=UTC) + timedelta(seconds=n)
+    )
     username = "alice"
 
     @classmethod
@@ -61,12 +64,22 @@ class TagFactory(factory.django.DjangoModelFactory[Tag]):
 
 
 class TagAssignmentFactory(factory.django.DjangoModelFactory[TagAssignment]):
+    """A period as the services write it: who added the tag, and with `closed=True` who removed
+    it a day later (`removed_at` may be given to close it at another instant)."""
+
     class Meta:
         model = TagAssignment
+
+    class Params:
+        closed = factory.Trait(
+            removed_at=factory.LazyAttribute(lambda period: period.added_at + timedelta(days=1)),
+            removed_by=factory.SelfAttribute("added_by"),
+        )
 
     calibration = factory.SubFactory(CalibrationFactory)
     tag = factory.SubFactory(TagFactory)
     added_at = datetime(2025, 4, 1, 12, 0, tzinfo=UTC)
+    added_by = factory.SubFactory(UserFactory, username="tagger")
     calibration_timestamp = factory.SelfAttribute("calibration.timestamp")
 
 

@@ -1,4 +1,5 @@
-"""On PostgreSQL: a user's calibrations of one type are read from their index in page order."""
+"""A user's calibrations of one type: read from their index in page order on PostgreSQL; an
+unknown type is an empty list on either database."""
 
 import pytest
 from django.db import connection
@@ -7,9 +8,10 @@ from calibrations.filtersets import CalibrationFilterSet
 from calibrations.models import Calibration
 from tests.factories import CalibrationFactory, CalibrationTypeFactory
 
-pytestmark = [pytest.mark.postgresql, pytest.mark.django_db]
+pytestmark = pytest.mark.django_db
 
 
+@pytest.mark.postgresql
 def test_the_user_and_type_page_walks_the_user_type_index_without_a_sort() -> None:
     gain = CalibrationTypeFactory(name="gain")
     CalibrationFactory.create_batch(5, calibration_type=gain, username="alice")

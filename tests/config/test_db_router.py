@@ -1,18 +1,18 @@
 """The read-replica router: which reads may go to `replica`, and that requests are marked right."""
 
-from typing import Any
+import json
+from pathlib import Path
 
 import pytest
 from django.conf import settings
 from django.core.cache.backends.db import DatabaseCache
 from django.http import HttpRequest, HttpResponse
 from django.test import RequestFactory, override_settings
-from rest_framework.test import APIClient
 
 from calibrations.models import Calibration
 from config import db_router
 from config.db_router import ReadOnlyRequestMiddleware, ReplicaRouter, read_only
-from tests.factories import CalibrationTypeFactory
+from tests.config.test_deployment import run_python
 
 WITH_REPLICA = {**settings.DATABASES, "replica": {**settings.DATABASES["default"]}}
 
@@ -70,23 +70,67 @@ def test_the_middleware_marks_only_read_only_requests_outside_the_admin(
     assert db_router._read_only.get() is False  # the mark does not outlive the request
 
 
-@pytest.mark.django_db
-def test_api_reads_consult_the_router_as_read_only_and_writes_do_not(
-    writer_client: APIClient, monkeypatch: pytest.MonkeyPatch
+# Run in a fresh process: the replica is configured by `DATABASE_REPLICA_URL` when the settings
+# load. Primary and replica are two SQLite files; the replica starts as a copy of the primary (what
+# streaming replication gives), then holds one calibration the primary does not, so every answer
+# shows which database it was read from.
+REPLICA_SCRIPT = """
+import json, shutil, sys
+import django
+django.setup()
+from django.conf import settings
+from django.core.management import call_command
+from django.test import Client
+from rest_framework.authtoken.models import Token
+from calibrations.models import Calibration, CalibrationType
+from tests.factories import UserFactory
+
+primary, replica = sys.argv[1:3]
+call_command("migrate", verbosity=0)
+root = UserFactory(username="root", is_staff=True, is_superuser=True)
+key = Token.objects.create(user=root).key
+shutil.copyfile(primary, replica)
+Calibration.objects.using("replica").create(
+    calibration_type=CalibrationType.objects.using("replica").get(name="gain"),
+    value=1.0,
+    username="only-on-replica",
+)
+api = Client(HTTP_AUTHORIZATION="Token " + key)
+read = api.get("/api/calibrations").json()["results"]
+created = api.post(
+    "/api/calibrations", {"calibration_type": "gain", "value": 2.0, "username": "new"},
+    content_type="application/json",
+)
+staff = Client()
+staff.force_login(root)
+admin_page = staff.get("/admin/calibrations/calibration/").content.decode()
+print(json.dumps({
+    "routers": settings.DATABASE_ROUTERS,
+    "api_read": [c["username"] for c in read],
+    "created": created.status_code,
+    "primary": sorted(Calibration.objects.using("default").values_list("username", flat=True)),
+    "replica": sorted(Calibration.objects.using("replica").values_list("username", flat=True)),
+    "admin_shows_replica_only_row": "only-on-replica" in admin_page,
+}))
+"""
+
+
+def test_with_a_replica_api_reads_come_from_it_and_writes_and_the_admin_use_the_primary(
+    tmp_path: Path,
 ) -> None:
-    calls: list[tuple[str, bool]] = []
-
-    def spy(self: ReplicaRouter, model: Any, **hints: Any) -> None:
-        calls.append((model.__name__, db_router._read_only.get()))
-
-    monkeypatch.setattr(ReplicaRouter, "db_for_read", spy)
-    CalibrationTypeFactory(name="gain")
-    middleware = ["config.db_router.ReadOnlyRequestMiddleware", *settings.MIDDLEWARE]
-    with override_settings(MIDDLEWARE=middleware, DATABASE_ROUTERS=[ReplicaRouter()]):
-        assert writer_client.get("/api/calibrations").status_code == 200
-        assert ("Calibration", True) in calls
-        calls.clear()
-        body = {"calibration_type": "gain", "value": 1.0}
-        assert writer_client.post("/api/calibrations", body, format="json").status_code == 201
-        assert calls
-        assert all(read_only_mark is False for _, read_only_mark in calls)
+    primary, replica = tmp_path / "primary.sqlite3", tmp_path / "replica.sqlite3"
+    env = {
+        "DJANGO_SETTINGS_MODULE": "config.settings.test",
+        "DATABASE_URL": f"sqlite:///{primary}",
+        "DATABASE_REPLICA_URL": f"sqlite:///{replica}",
+        "API_THROTTLE_RATE": "off",
+    }
+    result = run_python(env, "-c", REPLICA_SCRIPT, str(primary), str(replica))
+    assert result.returncode == 0, result.stderr
+    seen = json.loads(result.stdout.strip().splitlines()[-1])
+    assert seen["routers"] == ["config.db_router.ReplicaRouter"]
+    assert seen["api_read"] == ["only-on-replica"]  # a GET reads the replica
+    assert seen["created"] == 201
+    assert seen["primary"] == ["new"]  # the POST wrote to the primary, not the replica
+    assert seen["replica"] == ["only-on-replica"]
+    assert seen["admin_shows_replica_only_row"] is False  # staff read the primary

@@ -12,8 +12,3 @@ def test_json_nested_too_deeply_to_decode_is_a_400(superuser_client: APIClient, 
     response = superuser_client.post(url, data=body, content_type="application/json")
     assert response.status_code == 400
     assert "nested too deeply" in response.json()["detail"]
-
-
-@pytest.fixture
-def superuser_client(client_for, superuser):  # type: ignore[no-untyped-def]
-    return client_for(superuser)

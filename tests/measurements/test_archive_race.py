@@ -2,14 +2,15 @@
 
 import threading
 from datetime import datetime, timedelta
+from functools import partial
 
 import pytest
-from django.db import connection
 from django.utils import timezone
 
 from measurements.archiving import TableSink, readings_archive
 from measurements.models import ArchivedMeasurement, Measurement, Room
 from measurements.services import Reading, readings_ingest
+from tests.conftest import Race
 
 pytestmark = [pytest.mark.postgresql, pytest.mark.django_db(transaction=True)]
 
@@ -22,7 +23,9 @@ def _keys(model: type[Measurement] | type[ArchivedMeasurement]) -> list[tuple[st
     return list(model.objects.values_list("room_id", "timestamp", "sensor"))
 
 
-def test_readings_posted_during_an_archive_run_are_neither_lost_nor_archived_twice() -> None:
+def test_readings_posted_during_an_archive_run_are_neither_lost_nor_archived_twice(
+    race: Race,
+) -> None:
     now = timezone.now()
     cutoff = now - timedelta(days=7)
     room = Room.objects.create(room_id="lab-1")
@@ -34,54 +37,34 @@ def test_readings_posted_during_an_archive_run_are_neither_lost_nor_archived_twi
     expected = set(_keys(Measurement))
     lock = threading.Lock()
     archive_done = threading.Event()
-    start = threading.Barrier(POSTERS + 1)
-    errors: list[BaseException] = []
     during: list[int] = []
-    moved: list[int] = []
 
-    def archive() -> None:
+    def archive() -> int:
         try:
-            start.wait()
-            moved.append(readings_archive(cutoff=cutoff, sink=TableSink(), batch_size=50))
-        except BaseException as exc:  # reported by the main thread
-            errors.append(exc)
+            return readings_archive(cutoff=cutoff, sink=TableSink(), batch_size=50)
         finally:
             archive_done.set()
-            connection.close()
 
     def post(poster: int) -> None:
-        try:
-            start.wait()
-            batch = 0
-            # Keep posting until the archive run is over (and a few times at least): half of
-            # each batch is new, half is late (older than the cutoff, as a backlog flush is).
-            while not archive_done.is_set() or batch < 5:
-                readings = []
-                for i in range(READINGS_PER_POST):
-                    sensor = f"s{poster}"
-                    base = now if i % 2 else old - timedelta(days=1)
-                    instant = base + timedelta(microseconds=batch * READINGS_PER_POST + i)
-                    readings.append(Reading(timestamp=instant, value=21.0, sensor=sensor))
-                result = readings_ingest(room_id="lab-1", readings=readings)
-                assert result.created == READINGS_PER_POST
-                with lock:
-                    expected.update(("lab-1", r.timestamp, r.sensor) for r in readings)
-                    if not archive_done.is_set():
-                        during.append(batch)
-                batch += 1
-        except BaseException as exc:
-            errors.append(exc)
-        finally:
-            connection.close()
+        batch = 0
+        # Keep posting until the archive run is over (and a few times at least): half of
+        # each batch is new, half is late (older than the cutoff, as a backlog flush is).
+        while not archive_done.is_set() or batch < 5:
+            readings = []
+            for i in range(READINGS_PER_POST):
+                sensor = f"s{poster}"
+                base = now if i % 2 else old - timedelta(days=1)
+                instant = base + timedelta(microseconds=batch * READINGS_PER_POST + i)
+                readings.append(Reading(timestamp=instant, value=21.0, sensor=sensor))
+            result = readings_ingest(room_id="lab-1", readings=readings)
+            assert result.created == READINGS_PER_POST
+            with lock:
+                expected.update(("lab-1", r.timestamp, r.sensor) for r in readings)
+                if not archive_done.is_set():
+                    during.append(batch)
+            batch += 1
 
-    threads = [threading.Thread(target=archive)] + [
-        threading.Thread(target=post, args=(p,)) for p in range(POSTERS)
-    ]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    assert not errors, errors
+    moved, *_ = race([archive] + [partial(post, p) for p in range(POSTERS)])
     assert during, "no post landed while the archive ran: the test proved nothing"
 
     live, archived = _keys(Measurement), _keys(ArchivedMeasurement)
@@ -89,7 +72,7 @@ def test_readings_posted_during_an_archive_run_are_neither_lost_nor_archived_twi
     assert not set(live) & set(archived)  # none both live and archived
     assert set(live) | set(archived) == expected  # none lost
     assert len(live) + len(archived) == len(expected)
-    assert moved[0] == len(archived) >= SEEDED
+    assert moved == len(archived) >= SEEDED
     assert all(ts < cutoff for _, ts, _ in archived)
     # What stays live is what was new, or late readings that arrived after their room's pass.
     assert all(ts >= cutoff or sensor != "seed" for _, ts, sensor in live)

@@ -1,11 +1,13 @@
 """`seed_demo --readings N`: rooms with readings every 10 minutes, idempotent."""
 
+import itertools
 from datetime import datetime, timedelta
+from io import StringIO
 
 import pytest
 from django.core.management import CommandError, call_command
 
-from measurements.demo import DEFAULT_READINGS_PER_ROOM, DEMO_ROOMS
+from measurements.demo import DEMO_ROOMS
 from measurements.models import Measurement, Room
 
 pytestmark = pytest.mark.django_db
@@ -29,8 +31,17 @@ def test_seed_demo_adds_readings_per_room_and_a_second_run_adds_nothing(
     assert Measurement.objects.count() == 150
 
 
-def test_seed_demo_defaults_to_a_week_of_readings_every_ten_minutes() -> None:
-    assert DEFAULT_READINGS_PER_ROOM == 7 * 24 * 6
+def test_seed_demo_defaults_to_a_week_of_readings_every_ten_minutes(now: datetime) -> None:
+    call_command("seed_demo", "--calibrations", "0", stdout=StringIO())
+    stamps = list(
+        Measurement.objects.filter(room_id="lab-1")
+        .order_by("timestamp")
+        .values_list("timestamp", flat=True)
+    )
+    assert len(stamps) == 7 * 24 * 6
+    assert stamps[-1] == now
+    assert now - stamps[0] == timedelta(days=7) - timedelta(minutes=10)
+    assert {b - a for a, b in itertools.pairwise(stamps)} == {timedelta(minutes=10)}
 
 
 def test_seed_demo_refuses_a_bad_readings_count() -> None:

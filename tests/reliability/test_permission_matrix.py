@@ -1,8 +1,8 @@
 """Who may do what, route by route and method by method (DESIGN §4.1).
 
-Five roles × every API route × GET/POST/PUT/PATCH/DELETE. A refused request (401, 403, 405)
-changes nothing. `test_the_matrix_covers_every_route_in_the_schema` fails when a route is
-added without a row here.
+Five roles × every API route, with and without its trailing slash × GET/POST/PUT/PATCH/DELETE.
+A refused request (401, 403, 405) changes nothing. `test_the_matrix_covers_every_route_in_the_schema`
+fails when a route is added without a row here.
 """
 
 from collections.abc import Callable
@@ -54,7 +54,7 @@ class Route:
 
 C = f"/api/calibrations/{CALIBRATION_ID}"
 ROUTES = [
-    Route("/api/", "/api/"),
+    Route("/api", "/api/"),
     Route(
         "/api/calibrations",
         "/api/calibrations/",
@@ -159,11 +159,12 @@ def snapshot() -> tuple[object, ...]:
     )
 
 
+@pytest.mark.parametrize("slash", ["", "/"], ids=["bare", "slash"])
 @pytest.mark.parametrize("method", METHODS)
 @pytest.mark.parametrize("route", ROUTES, ids=[r.path.replace(C, "{c}") for r in ROUTES])
 @pytest.mark.parametrize("role", ROLES)
 def test_each_role_gets_exactly_what_it_may_on_every_route_and_method(
-    role: str, route: Route, method: str
+    role: str, route: Route, method: str, slash: str
 ) -> None:
     calibration = CalibrationFactory(id=CALIBRATION_ID)
     TagAssignmentFactory(calibration=calibration, tag=TagFactory(name="t"))
@@ -173,10 +174,11 @@ def test_each_role_gets_exactly_what_it_may_on_every_route_and_method(
     write = route.writes.get(method)
     body = write.body if write else None
 
-    response = getattr(client_as(user), method)(route.path, body, format="json")
+    # Both forms of every route answer alike, for every method, without a redirect (§4.1).
+    response = getattr(client_as(user), method)(route.path + slash, body, format="json")
 
     expected = expected_status(role, user, route, method)
-    assert response.status_code == expected, (role, method, route.path, response.content)
+    assert response.status_code == expected, (role, method, route.path + slash, response.content)
     success_read = method == "get" and expected == 200
     assert response["Content-Type"].startswith(
         route.read_type if success_read else "application/json"

@@ -5,45 +5,32 @@ Each test runs its race for several rounds; `RACES_RUN` counts them for docs/REL
 """
 
 import itertools
-import threading
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 
 import pytest
-from django.db import connection
-from rest_framework.authtoken.models import Token
+from django.contrib.auth.models import User
 from rest_framework.test import APIClient
 
 from calibrations.models import Calibration
 from measurements.models import Measurement, Room
 from tagging.models import Tag, TagAssignment
-from tests.conftest import WRITER_PERMISSIONS
+from tests.conftest import WRITER_PERMISSIONS, Race
 from tests.factories import CalibrationFactory, CalibrationTypeFactory, UserFactory
 
 pytestmark = [pytest.mark.postgresql, pytest.mark.django_db(transaction=True)]
 
 
-def run_together(
-    workers: list[Callable[[APIClient], Any]], permissions: list[str] = WRITER_PERMISSIONS
-) -> list[Any]:
-    """Start every worker at once on its own thread and database connection."""
+def racing(
+    client_for: Callable[[User], APIClient],
+    workers: list[Callable[[APIClient], Any]],
+    permissions: list[str] = WRITER_PERMISSIONS,
+) -> list[Callable[[], Any]]:
+    """Each worker with a client of its own, all signed in as one user with `permissions`."""
     user = UserFactory(username="racer", permissions=permissions)
-    key = Token.objects.get_or_create(user=user)[0].key
-    barrier = threading.Barrier(len(workers))
-
-    def run(worker: Callable[[APIClient], Any]) -> Any:
-        client = APIClient()
-        client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
-        try:
-            barrier.wait(timeout=20)
-            return worker(client)
-        finally:
-            connection.close()
-
-    with ThreadPoolExecutor(max_workers=len(workers)) as pool:
-        return list(pool.map(run, workers))
+    return [partial(worker, client_for(user)) for worker in workers]
 
 
 def assert_history_is_consistent(calibrations: list[Calibration], tag: str) -> None:
@@ -64,7 +51,7 @@ def assert_history_is_consistent(calibrations: list[Calibration], tag: str) -> N
 
 @pytest.mark.parametrize("round_", range(3))
 def test_archiving_a_tag_while_clients_add_and_remove_it_closes_each_period_exactly_once(
-    round_: int,
+    round_: int, race: Race, client_for: Callable[[User], APIClient]
 ) -> None:
     calibrations = [CalibrationFactory() for _ in range(6)]
     urls = [f"/api/calibrations/{c.pk}/tags" for c in calibrations]
@@ -91,7 +78,7 @@ def test_archiving_a_tag_while_clients_add_and_remove_it_closes_each_period_exac
             done.append(("archive", response.status_code, removed))
         return done
 
-    results = run_together([tagger(n) for n in range(4)] + [archiver])
+    results = race(racing(client_for, [tagger(n) for n in range(4)] + [archiver]))
 
     statuses = [entry[1] for worker in results for entry in worker]
     assert set(statuses) <= {200, 201, 404}, statuses  # 404: archived/removed before it existed
@@ -112,7 +99,9 @@ def test_archiving_a_tag_while_clients_add_and_remove_it_closes_each_period_exac
     assert not TagAssignment.objects.filter(removed_at__isnull=True).exists()
 
 
-def test_many_clients_recording_calibrations_with_the_same_new_tags_make_each_tag_once() -> None:
+def test_many_clients_recording_calibrations_with_the_same_new_tags_make_each_tag_once(
+    race: Race, client_for: Callable[[User], APIClient]
+) -> None:
     CalibrationTypeFactory(name="gain")  # transactional tests start from an empty database
 
     def recorder(n: int) -> Callable[[APIClient], Any]:
@@ -128,7 +117,7 @@ def test_many_clients_recording_calibrations_with_the_same_new_tags_make_each_ta
 
         return work
 
-    results = run_together([recorder(n) for n in range(6)])
+    results = race(racing(client_for, [recorder(n) for n in range(6)]))
     assert [s for statuses in results for s in statuses] == [201] * 24
     assert Calibration.objects.count() == 24
     assert sorted(Tag.objects.values_list("name", flat=True)) == ["Fresh", "fresh-2"]
@@ -137,7 +126,7 @@ def test_many_clients_recording_calibrations_with_the_same_new_tags_make_each_ta
 
 @pytest.mark.parametrize("room_id", ["race-1", "race-2"])
 def test_many_sensors_posting_to_one_new_room_store_every_reading_exactly_once(
-    room_id: str,
+    room_id: str, race: Race, client_for: Callable[[User], APIClient]
 ) -> None:
     """Six sensor threads, two per sensor name, so the same readings race each other: an
     array of 200, then single posts overlapping its end and going past it."""
@@ -164,9 +153,8 @@ def test_many_sensors_posting_to_one_new_room_store_every_reading_exactly_once(
 
         return work
 
-    results = run_together(
-        [sensor_thread(k) for k in range(6)], permissions=["measurements.add_measurement"]
-    )
+    sensors = [sensor_thread(k) for k in range(6)]
+    results = race(racing(client_for, sensors, permissions=["measurements.add_measurement"]))
 
     posts = [post for thread in results for post in thread]
     assert {status for status, _, _ in posts} <= {200, 201}, posts

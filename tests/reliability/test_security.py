@@ -1,11 +1,9 @@
-"""Security promises: revocable tokens, admin lockout, CSRF, headers, deploy check, no secret
-in the repository. The API throttle has its own file, test_throttle.py."""
+"""Security promises: revocable tokens, admin lockout, CSRF, headers, no secret in the
+repository. The API throttle has its own file, test_throttle.py; `check --deploy` under
+production settings is tests/config/test_deployment.py's."""
 
-import os
 import re
-import secrets
 import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -183,29 +181,6 @@ def test_an_oversized_body_answer_carries_the_security_headers() -> None:
     assert response.status_code == 413
     for name, value in HEADERS.items():
         assert response.get(name) == value, name
-
-
-# --- production settings pass Django's deployment checklist ----------------------------------
-
-
-def test_check_deploy_is_clean_under_production_settings() -> None:
-    # A clean environment, as a production host has (the browser tests set async-unsafe).
-    env = {
-        **{k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG", "TMPDIR")},
-        "DJANGO_SETTINGS_MODULE": "config.settings.production",
-        "SECRET_KEY": secrets.token_urlsafe(50),
-        "ALLOWED_HOSTS": "lab.example.org",
-        "DATABASE_URL": "sqlite:///:memory:",
-    }
-    result = subprocess.run(
-        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
-        env=env,
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
-    assert "no issues" in result.stdout
 
 
 # --- no secret in the repository -------------------------------------------------------------

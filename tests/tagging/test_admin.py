@@ -24,6 +24,7 @@ def test_a_tags_page_lists_its_calibrations_now_and_as_of_a_typed_instant(
         calibration=former,
         tag=tag,
         added_at=datetime(2025, 1, 1, tzinfo=UTC),
+        closed=True,
         removed_at=datetime(2025, 5, 1, tzinfo=UTC),
     )
     url = f"/admin/tagging/tag/{tag.pk}/change/"
@@ -38,14 +39,30 @@ def test_a_tags_page_lists_its_calibrations_now_and_as_of_a_typed_instant(
     assert "not an ISO 8601 timestamp" in bad.content.decode()
 
 
-def test_the_tag_list_shows_active_counts_without_a_query_per_tag(
+def test_the_tag_list_shows_how_many_calibrations_carry_each_tag_now(
+    admin_client: Client,
+) -> None:
+    for name, active in {"none": 0, "one": 1, "three": 3}.items():
+        tag = TagFactory(name=name)
+        TagAssignmentFactory.create_batch(active, tag=tag)
+        TagAssignmentFactory(tag=tag, closed=True)  # a closed period does not count
+    page = admin_client.get("/admin/tagging/tag/").content.decode()
+    shown = re.findall(
+        r'<th class="field-name"><a [^>]*>([^<]+)</a></th>\s*<td class="field-active_count">(\d+)</td>',
+        page,
+    )
+    assert sorted(shown) == [("none", "0"), ("one", "1"), ("three", "3")]
+
+
+def test_the_tag_list_query_count_does_not_grow_with_the_tags(
     admin_client: Client, django_assert_max_num_queries
 ) -> None:
     for tag in TagFactory.create_batch(30):
         TagAssignmentFactory(tag=tag)
-    with django_assert_max_num_queries(8):
+    # session, user, the filtered and the total count of tags, the page with its active counts.
+    with django_assert_max_num_queries(5):
         response = admin_client.get("/admin/tagging/tag/")
-    assert response.status_code == 200
+    assert response.content.decode().count('class="field-active_count">1<') == 30
 
 
 def test_archiving_selected_tags_removes_them_everywhere_and_keeps_history(
