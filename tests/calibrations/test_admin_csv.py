@@ -202,3 +202,42 @@ def test_the_lists_and_the_tag_page_offer_the_snapshot(admin_client: Client) -> 
     tag_id = TagAssignment.objects.get().tag_id
     page = admin_client.get(f"/admin/tagging/tag/{tag_id}/change/").content.decode()
     assert "/admin/calibrations/calibration/snapshot/?tag=reference" in page
+
+
+def test_a_malformed_id_and_a_missing_column_are_reported(admin_client: Client) -> None:
+    CalibrationTypeFactory(name="gain")
+    _, page = upload(
+        admin_client,
+        "calibration_id,calibration_type,value,timestamp,username\n"
+        "nope,gain,1,2025-04-01T10:00:00Z,a\n",
+    )
+    assert "is not a calibration id" in page.replace("&#x27;", "'")
+    _, page = upload(admin_client, "calibration_type,value,username\ngain,1,a\n")
+    assert "The file has no column timestamp" in page
+    assert Calibration.objects.count() == 0
+
+
+def test_a_row_gone_bad_between_preview_and_confirmation_stores_nothing(
+    admin_client: Client,
+) -> None:
+    CalibrationTypeFactory(name="gain")
+    chosen = uuid.uuid4()
+    text = (
+        "calibration_id,calibration_type,value,timestamp,username\n"
+        ",gain,1,2025-04-01T10:00:00Z,a\n"
+        f"{chosen},gain,2,2025-04-01T10:00:00Z,b\n"
+    )
+    _, preview = upload(admin_client, text)
+    assert "Confirm import" in preview
+    # Someone records that id meanwhile: the confirmed import must store neither row.
+    calibration_create(
+        calibration_type=CalibrationTypeFactory(name="gain"),
+        value=3.0,
+        username="c",
+        calibration_id=chosen,
+    )
+    response = confirm(admin_client, preview)
+    assert response.status_code == 302
+    assert Calibration.objects.count() == 1
+    page = admin_client.get(response["Location"]).content.decode()
+    assert "Nothing was imported" in page

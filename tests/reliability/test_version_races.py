@@ -1,13 +1,12 @@
 """Corrections of one calibration racing each other: each gets its own version number."""
 
-import threading
 from datetime import UTC, datetime
 
 import pytest
-from django.db import connection
 
 from calibrations.models import Calibration, CalibrationVersion
 from calibrations.services import calibration_correct, calibration_create
+from tests.conftest import Race
 from tests.factories import CalibrationTypeFactory, UserFactory
 
 # In tests/reliability with the other races: a transactional test empties the tables when it
@@ -25,31 +24,19 @@ def make() -> Calibration:
 
 @pytest.mark.postgresql
 @pytest.mark.django_db(transaction=True)
-def test_concurrent_corrections_lose_no_version_and_leave_no_gap() -> None:
+def test_concurrent_corrections_lose_no_version_and_leave_no_gap(race: Race) -> None:
     calibration = make()
     staff = UserFactory(username="staff")
     workers = 8
-    barrier = threading.Barrier(workers)
-    errors: list[BaseException] = []
 
-    def correct(n: int) -> None:
-        try:
-            barrier.wait(timeout=20)
-            target = Calibration.objects.get(pk=calibration.pk)
-            calibration_correct(
-                calibration=target, user=staff, reason=f"Correction {n}.", value=10.0 + n
-            )
-        except BaseException as exc:  # raised in the test below
-            errors.append(exc)
-        finally:
-            connection.close()
+    def correct(n: int) -> set[str]:
+        target = Calibration.objects.get(pk=calibration.pk)
+        return calibration_correct(
+            calibration=target, user=staff, reason=f"Correction {n}.", value=10.0 + n
+        )
 
-    threads = [threading.Thread(target=correct, args=(n,)) for n in range(workers)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert errors == []
+    results = race([lambda n=n: correct(n) for n in range(workers)])
+    assert results == [{"value"}] * workers  # every correction changed the value it saw
     versions = list(CalibrationVersion.objects.filter(calibration=calibration).order_by("version"))
     assert [v.version for v in versions] == list(range(1, workers + 2))
     assert sorted(v.reason for v in versions[1:]) == sorted(
