@@ -5,6 +5,7 @@ import io
 import re
 import uuid
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
@@ -40,7 +41,7 @@ def upload(client: Client, text: str) -> tuple[int, str]:
     return response.status_code, response.content.decode()
 
 
-def confirm(client: Client, preview: str) -> Client:
+def confirm(client: Client, preview: str) -> Any:
     fields = dict(re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)"', preview))
     assert "import_file_name" in fields, "no confirmation offered"
     return client.post(CHANGELIST + "process_import/", {**fields, "confirm": "Confirm import"})
