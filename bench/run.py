@@ -32,6 +32,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from bench import snapshot as bench_snapshot
+
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
 SERVER = "postgres://postgres@127.0.0.1:5432"
@@ -815,6 +817,7 @@ def main() -> None:
     server = start_gunicorn(args, env, log_file)
     rows: list[tuple[Scenario, dict]] = []
     skipped: list[str] = []
+    snapshot_lines: list[str] = []
     try:
         for scenario in scenarios(picked):
             if args.only and args.only not in scenario.name:
@@ -840,6 +843,18 @@ def main() -> None:
             log(
                 f"  {result['rps']:,.0f} req/s, p50 {fmt_ms(result['p50_us'])} ms, "
                 f"p99 {fmt_ms(result['p99_us'])} ms, errors {result['errors']}"
+            )
+        # The snapshot's streamed file has its own client and ceiling (bench/snapshot.py).
+        if not args.only or args.only in "snapshot":
+            log("running the snapshot scenarios")
+            snapshot_lines = bench_snapshot.run(
+                port=args.port,
+                token=token,
+                server_pid=server.pid,
+                database=database,
+                database_url=f"{SERVER}/{database}",
+                psql=psql,
+                log=log,
             )
     finally:
         stop(server)
@@ -872,7 +887,7 @@ def main() -> None:
         "gunicorn": gunicorn_summary(args, log_file),
         "data": counts,
     }
-    text = report(args, rows, ceilings, timings, skipped, context)
+    text = report(args, rows, ceilings, timings, skipped, context) + "\n".join(snapshot_lines)
     print("\n" + text)
     RESULTS.mkdir(parents=True, exist_ok=True)
     suffix = f"-{args.label}" if args.label else ""

@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "axes",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "import_export",
     "config.apps.ConfigConfig",
     "calibrations.apps.CalibrationsConfig",
     "tagging.apps.TaggingConfig",
