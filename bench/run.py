@@ -32,6 +32,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from bench import snapshot as bench_snapshot
+
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
 SERVER = "postgres://postgres@127.0.0.1:5432"
@@ -66,6 +68,9 @@ class Scenario:
     # The shortest wrk run that counts enough requests of a slow route (the 10,000-reading
     # posts take a second or more each): the turns with its floor are made no shorter.
     min_run_s: int = 3
+    # A latency target relative to another scenario of the same run: (its name, the most
+    # this scenario's p50 may be as a multiple of that one's).
+    target_p50_vs: tuple[str, float] | None = None
 
 
 def scenarios(samples: dict[str, list[str]]) -> list[Scenario]:
@@ -163,6 +168,34 @@ def scenarios(samples: dict[str, list[str]]) -> list[Scenario]:
             needs="measurements",
             target_p50_ms=25,
             floor_share=0.6,
+        ),
+        Scenario(
+            "room average 1 day, time-weighted",
+            "room_average_time_weighted.lua",
+            "GET",
+            f"/api/measurements/{room}/average/P1D?method=time_weighted",
+            args=["P1D"],
+            connections=4,
+            needs="measurements",
+            target_p50_vs=("room average 1 day", 1.5),
+        ),
+        Scenario(
+            "room excursions 7 days",
+            "room_excursions.lua",
+            "GET",
+            f"/api/measurements/{room}/excursions",
+            connections=4,
+            needs="measurements",
+            target_p50_ms=25,
+        ),
+        Scenario(
+            "rooms list with status (50 a page)",
+            "rooms_list.lua",
+            "GET",
+            "/api/rooms?page_size=50",
+            connections=4,
+            needs="measurements",
+            target_p50_ms=50,
         ),
         Scenario(
             "series, 1 week in 1 h buckets",
@@ -296,6 +329,11 @@ def prepare_database(args: argparse.Namespace, database: str) -> dict[str, float
     if args.reuse and database_exists(database) and loaded_marker(database) == wanted:
         log(f"reusing {database} ({wanted})")
         call_command("migrate", verbosity=0, interactive=False)
+        if has_measurements():
+            # A data set loaded before rooms had ranges gets them now (deterministic, cheap).
+            from bench.generate import room_ranges_sql
+
+            psql(database, room_ranges_sql())
         top_up_readings(database)
         return {}
     log(f"creating {database} and loading the {scale.name} data set")
@@ -635,6 +673,17 @@ def explain_routes(samples_: dict[str, list[str]], token: str) -> str:
             ("room average 1 day", f"/api/measurements/{room}/average/P1D"),
             ("room average 7 days", f"/api/measurements/{room}/average/P7D"),
             ("series 1 week / 1 h", f"/api/measurements/{room}/series?bucket=1h&{week}"),
+            (
+                "room average 1 day, time-weighted",
+                f"/api/measurements/{room}/average/P1D?method=time_weighted",
+            ),
+            (
+                "series 1 day / 1 h, time-weighted",
+                f"/api/measurements/{room}/series?bucket=1h&method=time_weighted"
+                f"&from={(now - timedelta(days=1)):%Y-%m-%dT%H:%M:%SZ}&to={now:%Y-%m-%dT%H:%M:%SZ}",
+            ),
+            ("room excursions 7 days", f"/api/measurements/{room}/excursions?{week}"),
+            ("rooms list with status (50 a page)", "/api/rooms?page_size=50"),
         ]
     # Authentication and permission lookups are the same on every route; leave them out.
     skip = re.compile(r'"(authtoken_token|auth_user|auth_permission|auth_group|django_session)"')
@@ -677,6 +726,16 @@ def verdict(scenario: Scenario, result: dict) -> str:
             (
                 result["p50_us"] / 1000 <= scenario.target_p50_ms,
                 f"p50 ≤ {scenario.target_p50_ms:g} ms",
+            )
+        )
+    if scenario.target_p50_vs is not None:
+        other, factor = scenario.target_p50_vs
+        reference = result.get("p50_reference_us")
+        checks.append(
+            (
+                reference is not None and result["p50_us"] <= factor * reference,
+                f"p50 ≤ {factor:g}× {other}'s"
+                + (f" ({factor * reference / 1000:.1f} ms)" if reference else " (not run)"),
             )
         )
     if not checks:
@@ -859,15 +918,26 @@ def main() -> None:
     runs: dict[int | None, list[tuple[Scenario, dict, dict[str, dict] | None]]] = {}
     skipped: list[str] = []
     summaries = []
+    snapshot_lines: list[str] = []
     counts_wanted = [int(n) for n in args.workers.split(",") if n.strip()] or [None]
-    for workers in counts_wanted:
+    for index, workers in enumerate(counts_wanted):
         tuned = argparse.Namespace(**vars(args))
         if workers:
             tuned.gunicorn_env = [*args.gunicorn_env, f"WEB_CONCURRENCY={workers}"]
         log_file = data_dir / f"gunicorn-{workers or 'default'}.log"
-        runs[workers] = run_scenarios(tuned, env, picked, token, session, log_file, skipped)
+        # The snapshot's streamed file has its own client and ceiling (bench/snapshot.py): run
+        # once, with the first worker count.
+        snapshot = None if index else (database, snapshot_lines)
+        runs[workers] = run_scenarios(
+            tuned, env, picked, token, session, log_file, skipped, snapshot
+        )
         summaries.append(gunicorn_summary(tuned, log_file))
     cleanup(database)
+    for rows in runs.values():
+        p50s = {scenario.name: result["p50_us"] for scenario, result, _ in rows}
+        for scenario, result, _ in rows:
+            if scenario.target_p50_vs is not None:
+                result["p50_reference_us"] = p50s.get(scenario.target_p50_vs[0])
 
     log("measuring the ceilings")
     ceilings = {
@@ -893,6 +963,7 @@ def main() -> None:
         "data": counts,
     }
     text = report(args, runs, ceilings, timings, sorted(set(skipped)), context)
+    text += "\n".join(snapshot_lines)
     print("\n" + text)
     RESULTS.mkdir(parents=True, exist_ok=True)
     suffix = f"-{args.label}" if args.label else ""
@@ -911,8 +982,10 @@ def run_scenarios(
     session: str,
     log_file: Path,
     skipped: list[str],
+    snapshot: tuple[str, list[str]] | None = None,
 ) -> list[tuple[Scenario, dict, dict[str, dict] | None]]:
-    """Start gunicorn, run every scenario (in turns with its floors), stop gunicorn."""
+    """Start gunicorn, run every scenario (in turns with its floors), and the snapshot's when
+    `snapshot` (the database, and the list its report lines go to) is given; stop gunicorn."""
     server = start_gunicorn(args, env, log_file)
     rows: list[tuple[Scenario, dict, dict[str, dict] | None]] = []
     try:
@@ -959,6 +1032,18 @@ def run_scenarios(
                     log(f"  share of {prefix}: {results['']['rps'] / result['rps']:.0%}")
             route = results.pop("")
             rows.append((scenario, route, results or None))
+        if snapshot is not None and (not args.only or args.only in "snapshot"):
+            database, lines = snapshot
+            log("running the snapshot scenarios")
+            lines += bench_snapshot.run(
+                port=args.port,
+                token=token,
+                server_pid=server.pid,
+                database=database,
+                database_url=f"{SERVER}/{database}",
+                psql=psql,
+                log=log,
+            )
     finally:
         stop(server)
     return rows

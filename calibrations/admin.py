@@ -7,12 +7,16 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ActionForm
 from django.contrib.admin.views.main import ChangeList
-from django.core.exceptions import ValidationError
+from django.contrib.admin.widgets import AdminSplitDateTime
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q, QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse, HttpResponseBase, HttpResponseRedirect
 from django.template.response import TemplateResponse
+from django.urls import URLPattern, path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
+from import_export.admin import ImportMixin
+from import_export.formats.base_formats import CSV
 
 from config.admin import (
     DateRangeListFilter,
@@ -20,12 +24,15 @@ from config.admin import (
     InputListFilter,
     confirm_action,
 )
+from config.api.timestamps import TimestampError, parse_timestamp
 from config.users import acting_user
+from tagging.imports import CalibrationImportResource
 from tagging.models import Tag, TagAssignment, normalize_tag_name
-from tagging.selectors import calibrations_carrying, tag_names_by_calibration
+from tagging.selectors import calibrations_carrying, snapshot_rows, tag_names_by_calibration
 from tagging.services import TagNotActiveError, tag_remove, tags_add
 
-from .models import Calibration, CalibrationType
+from .api.exports import SNAPSHOT_FORMATS, calibrations_csv_response, snapshot_response
+from .models import Calibration, CalibrationType, CalibrationVersion
 from .services import RECORDED_FIELDS, calibration_correct, calibration_create
 
 
@@ -41,8 +48,53 @@ class TagActionForm(ActionForm):
     tag = forms.CharField(required=False, max_length=100, label="Tag")
 
 
+class PreciseSplitDateTime(AdminSplitDateTime):
+    """The admin's date and time inputs, with the time to the microsecond.
+
+    Django drops the microseconds of a widget's initial value unless the widget supports
+    them; a timestamp shown without them would come back changed from an untouched form.
+    """
+
+    supports_microseconds = True
+
+    def __init__(self, attrs: dict[str, Any] | None = None) -> None:
+        super().__init__(attrs)
+        time = self.widgets[1]
+        assert isinstance(time, forms.TimeInput)
+        time.format = "%H:%M:%S.%f"
+        time.attrs["size"] = "15"
+
+
+def recorded_changes(stored: dict[str, Any], cleaned: dict[str, Any]) -> dict[str, Any]:
+    """The recorded fields whose submitted value differs from the stored record.
+
+    Not `form.changed_data`: that compares with the form's initial values, which a widget may
+    have rounded; the stored record is what a correction must not alter unasked.
+    """
+    changes = {}
+    for name in RECORDED_FIELDS:
+        if name not in cleaned:
+            continue
+        new, old = cleaned[name], stored[name]
+        differs = new is not None and new.pk != old if name == "calibration_type" else new != old
+        if differs:
+            changes[name] = new
+    return changes
+
+
 class CalibrationForm(forms.ModelForm[Calibration]):
-    """The calibration's fields, plus tags to add and tags to remove (through the services)."""
+    """The calibration's fields, plus tags to add and tags to remove (through the services),
+    and the reason a correction needs."""
+
+    change_reason = forms.CharField(
+        required=False,
+        label="Reason for the correction",
+        widget=forms.Textarea(attrs={"rows": 2, "cols": 60}),
+        help_text=(
+            "Required when you change the type, value, timestamp or username: it is kept with "
+            "the new version of this record."
+        ),
+    )
 
     add_tags = forms.CharField(
         required=False,
@@ -60,9 +112,27 @@ class CalibrationForm(forms.ModelForm[Calibration]):
     class Meta:
         model = Calibration
         fields = ["calibration_type", "value", "timestamp", "username"]
+        widgets = {"timestamp": PreciseSplitDateTime}
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        # What is stored now, before the form copies its values onto the instance.
+        self.stored = {
+            "calibration_type": self.instance.calibration_type_id,
+            "value": self.instance.value,
+            "timestamp": self.instance.timestamp,
+            "username": self.instance.username,
+        }
+        self.recorded_changes: dict[str, Any] = {}
+        if "username" in self.fields:
+            # Kept as typed: trimming a stored name would be a change nobody asked for.
+            username = self.fields["username"]
+            assert isinstance(username, forms.CharField)
+            username.strip = False
+        # The id has a default, so a new instance has a pk already: ask its state instead.
+        self.is_correction = not self.instance._state.adding
+        if not self.is_correction:
+            del self.fields["change_reason"]
         if self.instance.pk:
             field = self.fields["remove_tags"]
             assert isinstance(field, forms.ModelMultipleChoiceField)
@@ -71,6 +141,23 @@ class CalibrationForm(forms.ModelForm[Calibration]):
             )
         else:
             del self.fields["remove_tags"]
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        if self.is_correction:
+            self.recorded_changes = recorded_changes(self.stored, cleaned)
+            reason = (cleaned.get("change_reason") or "").strip()
+            if self.recorded_changes and not reason:
+                labels = ", ".join(
+                    str(self.fields[name].label or name) for name in self.recorded_changes
+                )
+                self.add_error(
+                    "change_reason",
+                    f"You changed {labels}: say why. A correction needs a reason, kept with "
+                    "the record's new version.",
+                )
+            cleaned["change_reason"] = reason
+        return cleaned
 
     def clean_add_tags(self) -> list[str]:
         raw = self.cleaned_data.get("add_tags") or ""
@@ -148,9 +235,51 @@ class TaggedChangeList(ChangeList):
         self.result_list = page
 
 
+class SnapshotForm(forms.Form):
+    """The admin's "snapshot as of…" download: the options of `GET /api/snapshot`."""
+
+    timestamp = forms.CharField(
+        required=False,
+        label="As of",
+        help_text="ISO 8601, e.g. 2025-04-01T10:00:00Z (no offset means UTC). Blank: now.",
+        widget=forms.TextInput(attrs={"size": 32, "placeholder": "2025-04-01T10:00:00Z"}),
+    )
+    tag = forms.CharField(required=False, label="Carrying the tag", max_length=100)
+    calibration_type = forms.ModelChoiceField(
+        queryset=CalibrationType.objects.all(),
+        required=False,
+        to_field_name="name",
+        empty_label="any type",
+    )
+    username = forms.CharField(required=False, max_length=150, label="Done by")
+    format = forms.ChoiceField(choices=[("csv", "CSV"), ("jsonl", "JSON Lines")], initial="csv")
+
+    def clean_timestamp(self) -> Any:
+        raw = (self.cleaned_data.get("timestamp") or "").strip()
+        if not raw:
+            return None
+        try:
+            return parse_timestamp(raw)
+        except TimestampError as exc:
+            raise ValidationError(str(exc)) from None
+
+    def clean_tag(self) -> str | None:
+        raw = self.cleaned_data.get("tag") or ""
+        if not raw.strip():
+            return None
+        try:
+            return normalize_tag_name(raw)
+        except ValidationError as exc:
+            raise ValidationError(exc.messages[0]) from None
+
+
 @admin.register(Calibration)
-class CalibrationAdmin(admin.ModelAdmin[Calibration]):
+class CalibrationAdmin(ImportMixin, admin.ModelAdmin[Calibration]):
     form = CalibrationForm
+    # CSV import (django-import-export): a preview that lists every bad row, then all or none.
+    resource_classes = [CalibrationImportResource]
+    import_formats = [CSV]
+    import_export_change_list_template = "admin/calibrations/calibration/change_list.html"
     # Fits 1280 × 800: the id's first 8 characters link to the record (issue 12).
     list_display = ["short_id", "calibration_type", "value", "timestamp", "username", "tags_now"]
     list_display_links = ["short_id"]
@@ -171,16 +300,29 @@ class CalibrationAdmin(admin.ModelAdmin[Calibration]):
     ordering = ["-timestamp", "-id"]
     autocomplete_fields = ["calibration_type"]
     raw_id_fields = ["created_by"]
-    readonly_fields = ["id", "created_at", "created_by"]
+    readonly_fields = ["id", "created_at", "created_by", "versions_table"]
     inlines = [TagHistoryInline]
     actions = ["add_tag", "remove_tag"]
     action_form = TagActionForm
     show_full_result_count = False
     paginator = EstimatedCountPaginator
     fieldsets = [
-        (None, {"fields": ["id", "calibration_type", "value", "timestamp", "username"]}),
+        (
+            None,
+            {
+                "fields": [
+                    "id",
+                    "calibration_type",
+                    "value",
+                    "timestamp",
+                    "username",
+                    "change_reason",
+                ]
+            },
+        ),
         ("Tags", {"fields": ["add_tags", "remove_tags"]}),
         ("Record", {"fields": ["created_at", "created_by"]}),
+        ("Versions (read-only)", {"fields": ["versions_table"]}),
     ]
 
     def get_fieldsets(self, request: HttpRequest, obj: Calibration | None = None) -> Any:
@@ -260,6 +402,19 @@ class CalibrationAdmin(admin.ModelAdmin[Calibration]):
                 for pk in ids
                 if pk in with_history
             ]
+        # h-audit (issue 13): every calibration has versions (PROTECT), so none is deleted;
+        # say why in words rather than listing "calibration version" rows.
+        if protected or perms_needed:
+            perms_needed = set()
+            protected = [
+                *(line for line in protected if isinstance(line, str)),
+                *(
+                    f"Calibration {pk}: a lab record, kept with its versions (the audit "
+                    "trail). Correct it on its page, with a reason."
+                    for pk in ids
+                    if pk not in with_history
+                ),
+            ]
         return deleted, counts, perms_needed, protected
 
     # --- end h-consoles -----------------------------------------------------------------
@@ -272,11 +427,7 @@ class CalibrationAdmin(admin.ModelAdmin[Calibration]):
 
     def save_model(self, request: HttpRequest, obj: Calibration, form: Any, change: bool) -> None:
         if change:
-            calibration_correct(
-                calibration=obj,
-                user=acting_user(request),
-                **{name: form.cleaned_data[name] for name in RECORDED_FIELDS},
-            )
+            self.save_correction(request, obj, form)
             return
         created = calibration_create(
             calibration_type=obj.calibration_type,
@@ -287,6 +438,138 @@ class CalibrationAdmin(admin.ModelAdmin[Calibration]):
         )
         obj.pk, obj.created_at, obj.created_by = created.pk, created.created_at, created.created_by
         obj._state.adding = False
+
+    # --- h-audit (issue 13): corrections with a reason, the versions of the record -----------
+
+    def save_correction(self, request: HttpRequest, obj: Calibration, form: Any) -> None:
+        """Apply only the recorded fields the person changed (compared with the stored record),
+        with their reason; an unchanged save writes nothing and adds no version."""
+        changes = form.recorded_changes
+        if not changes:
+            # The form copied its values onto `obj`; keep the response's view of it exact.
+            obj.refresh_from_db(fields=list(RECORDED_FIELDS))
+            return
+        calibration_correct(
+            calibration=obj,
+            user=acting_user(request),
+            reason=form.cleaned_data["change_reason"],
+            **changes,
+        )
+
+    @admin.display(description="Versions")
+    def versions_table(self, calibration: Calibration) -> str:
+        """Every version, oldest first, with what changed from the one before, who, when, why."""
+        if calibration.pk is None:
+            return "-"
+        rows = []
+        previous: CalibrationVersion | None = None
+        for version in CalibrationVersion.objects.filter(calibration=calibration).for_history():
+            rows.append(
+                (
+                    version.version,
+                    version.change,
+                    _utc_us(version.changed_at),
+                    version.changed_by or "-",
+                    version_diff(previous, version),
+                    version.reason or "-",
+                )
+            )
+            previous = version
+        body = format_html_join(
+            "",
+            '<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class="version-diff">{}</td>'
+            "<td>{}</td></tr>",
+            rows,
+        )
+        return format_html(
+            '<table class="calibration-versions"><thead><tr><th>Version</th><th>Change</th>'
+            "<th>When (UTC)</th><th>By</th><th>What changed</th><th>Why</th></tr></thead>"
+            "<tbody>{}</tbody></table>",
+            body,
+        )
+
+    # Export, snapshot and import: URLs beside the changelist.
+
+    def get_urls(self) -> list[URLPattern]:
+        info = self.opts.app_label, self.opts.model_name
+        return [
+            path(
+                "export/",
+                self.admin_site.admin_view(self.export_view),
+                name="{}_{}_export".format(*info),
+            ),
+            path(
+                "snapshot/",
+                self.admin_site.admin_view(self.snapshot_view),
+                name="{}_{}_snapshot".format(*info),
+            ),
+            *super().get_urls(),
+        ]
+
+    def export_view(self, request: HttpRequest) -> HttpResponseBase:
+        """The calibrations of the changelist as filtered (its query string), as CSV."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        changelist = self.get_changelist_instance(request)
+        rows = changelist.get_queryset(request).values_list(
+            "id", "calibration_type__name", "value", "timestamp", "username"
+        )
+        now = timezone.now()
+        return calibrations_csv_response(
+            rows,
+            tags_of=lambda ids: tag_names_by_calibration(ids, as_of=now),
+            filename=f"calibrations-{now.astimezone(UTC):%Y%m%dT%H%M%SZ}.csv",
+        )
+
+    def snapshot_view(self, request: HttpRequest) -> HttpResponseBase:
+        """A form for "the records as of T"; submitted, the same file as `GET /api/snapshot`."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        form = SnapshotForm(
+            request.GET if "download" in request.GET else None,
+            initial={
+                "tag": request.GET.get("tag", ""),
+                "timestamp": request.GET.get("timestamp", ""),
+            },
+        )
+        if form.is_bound and form.is_valid():
+            options = form.cleaned_data
+            as_of = options["timestamp"] or timezone.now()
+            ctype = options["calibration_type"]
+            rows = snapshot_rows(
+                as_of=as_of,
+                tag=options["tag"],
+                calibration_type=ctype.name if ctype else None,
+                username=options["username"] or None,
+            )
+            return snapshot_response(rows, as_of=as_of, fmt=options["format"])
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Snapshot: the records as of an instant",
+            "opts": self.opts,
+            "form": form,
+            "formats": SNAPSHOT_FORMATS,
+        }
+        return TemplateResponse(request, "admin/calibrations/calibration/snapshot.html", context)
+
+    def has_import_permission(self, request: HttpRequest) -> bool:
+        return bool(request.user.has_perm("calibrations.add_calibration"))
+
+    def process_result(self, result: Any, request: HttpRequest) -> HttpResponse:
+        # The import rolled back (a row went bad between the preview and the confirmation):
+        # nothing was stored, and the message must not say otherwise.
+        if result.has_errors() or result.has_validation_errors():
+            self.message_user(
+                request,
+                "Nothing was imported: a row was refused. Import the file again to see which.",
+                messages.ERROR,
+            )
+            info = self.opts.app_label, self.opts.model_name
+            return HttpResponseRedirect(reverse("admin:{}_{}_import".format(*info)))
+        response: HttpResponse = super().process_result(result, request)
+        return response
+
+    # --- end h-audit --------------------------------------------------------------------
 
     def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
         super().save_related(request, form, formsets, change)
@@ -379,6 +662,26 @@ class CalibrationAdmin(admin.ModelAdmin[Calibration]):
         except ValidationError as exc:
             self.message_user(request, f"Tag: {exc.messages[0]}", messages.ERROR)
             return None
+
+
+def version_diff(previous: CalibrationVersion | None, version: CalibrationVersion) -> str:
+    """What a version changed from the one before ("value: 1.5 → 1.25"); for version 1, what
+    it recorded."""
+
+    def shown(v: CalibrationVersion, name: str) -> str:
+        if name == "calibration_type":
+            return v.calibration_type.name
+        if name == "timestamp":
+            return _utc_us(v.timestamp)
+        return str(getattr(v, name))
+
+    if previous is None:
+        return "; ".join(f"{name}: {shown(version, name)}" for name in RECORDED_FIELDS)
+    return "; ".join(
+        f"{name}: {shown(previous, name)} → {shown(version, name)}"
+        for name in RECORDED_FIELDS
+        if shown(previous, name) != shown(version, name)
+    )
 
 
 def _could_be_tag(term: str) -> bool:

@@ -82,3 +82,73 @@ class Calibration(models.Model):
         return (
             f"{self.calibration_type} = {self.value} ({self.username}, {self.timestamp:%Y-%m-%d})"
         )
+
+
+class CalibrationVersionQuerySet(models.QuerySet["CalibrationVersion"]):
+    def for_history(self) -> "CalibrationVersionQuerySet":
+        """Versions oldest first, with their type, as the history route and the admin show them."""
+        return self.select_related("calibration_type").order_by("version")
+
+
+class CalibrationVersion(models.Model):
+    """One recorded state of a calibration: its fields after a change, who made it, when, why.
+
+    Written only by `calibrations.services` in the transaction of the change; never updated or
+    deleted (no code path does, the admin has no change or delete permission on it, and the
+    calibration it belongs to cannot be deleted while it exists: PROTECT).
+    """
+
+    class Change(models.TextChoices):
+        CREATED = "created", "created"
+        CHANGED = "changed", "changed"
+
+    calibration = models.ForeignKey(
+        Calibration, on_delete=models.PROTECT, related_name="versions", editable=False
+    )
+    version = models.PositiveIntegerField(editable=False)
+    change = models.CharField(max_length=7, choices=Change.choices, editable=False)
+    changed_at = models.DateTimeField(editable=False)
+    # The username as text, like a signature on paper: it stays if the account is renamed or
+    # deleted. Null when no signed-in user made the change (a migration, a command).
+    changed_by = models.CharField(  # noqa: DJ001 (DESIGN §3: null when there is none)
+        max_length=150, null=True, blank=True, editable=False
+    )
+    reason = models.TextField(blank=True, editable=False)
+    calibration_type = models.ForeignKey(
+        CalibrationType, on_delete=models.PROTECT, related_name="+", editable=False
+    )
+    value = models.FloatField(editable=False)
+    timestamp = models.DateTimeField(editable=False)
+    username = models.CharField(max_length=150, editable=False)
+
+    objects = CalibrationVersionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["calibration", "version"]
+        constraints = [
+            # Also the index of "the latest version of C at or before T" (backwards scan).
+            models.UniqueConstraint(
+                fields=["calibration", "version"],
+                name="calibrations_calibrationversion_unique_version",
+                violation_error_message="This version of the calibration already exists.",
+            ),
+            models.CheckConstraint(
+                condition=(Q(version=1) & Q(change="created"))
+                | (Q(version__gt=1) & Q(change="changed")),
+                name="calibrations_calibrationversion_created_first",
+                violation_error_message="Version 1 is the creation; every later one a change.",
+            ),
+            models.CheckConstraint(
+                condition=Q(change="created") | ~Q(reason=""),
+                name="calibrations_calibrationversion_reason_required",
+                violation_error_message="A correction needs a reason.",
+            ),
+            models.CheckConstraint(
+                condition=Q(value__gte=-MAX_FINITE) & Q(value__lte=MAX_FINITE),
+                name="calibrations_calibrationversion_value_finite",
+                violation_error_message="The value must be a finite number.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"version {self.version} of {self.calibration_id}"

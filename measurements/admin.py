@@ -3,17 +3,25 @@
 from datetime import timedelta
 from typing import Any
 
+from django import forms
+from django.conf import settings
 from django.contrib import admin
+from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.html import format_html
+from django.utils.timesince import timesince
 
 from config.admin import DateRangeListFilter, EstimatedCountPaginator, PageContextAdmin
 
 from . import clock
 from .charts import temperature_chart
-from .models import ArchivedMeasurement, Measurement, Room
+from .durations import format_span
+from .models import ArchivedMeasurement, Measurement, Room, RoomStatus
+from .selectors import excursions
+from .services import UNSET, room_create, room_update, validate_room_range
 
 # The room page's chart: the period shown and the width of each point.
 CHART_PERIODS = {
@@ -28,26 +36,144 @@ AVERAGES = [
 ]
 
 
+# The room page lists the excursions of this period, and marks them on the chart.
+EXCURSIONS_PERIOD = timedelta(days=7)
+
+
+class RoomForm(forms.ModelForm[Room]):
+    """A room's name and acceptable range, checked by the rule the API follows."""
+
+    class Meta:
+        model = Room
+        fields = ["room_id", "name", "min_c", "max_c"]
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        if "min_c" in cleaned and "max_c" in cleaned:
+            try:
+                validate_room_range(cleaned["min_c"], cleaned["max_c"])
+            except ValidationError as exc:
+                for field, messages in exc.message_dict.items():
+                    self.add_error(field, messages)
+        return cleaned
+
+
+class StatusFilter(admin.SimpleListFilter):
+    """Rooms by status: a filter on the status the rooms query computes."""
+
+    title = "status"
+    parameter_name = "status"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return list(RoomStatus.choices)
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        value = self.value()
+        return queryset.filter(status=value) if value in RoomStatus.values else queryset
+
+
+def _age(instant: Any, now: Any) -> str:
+    """How long ago, in words: `just now`, `9 minutes ago`, `2 days ago`."""
+    if now - instant < timedelta(minutes=1):
+        return "just now"
+    return f"{timesince(instant, now, depth=1)} ago"
+
+
+def timezone_label(instant: Any) -> str:
+    """An instant in the console's time zone, with the zone named."""
+    return str(timezone.localtime(instant).strftime("%Y-%m-%d %H:%M:%S %Z"))
+
+
+def _status_badge(status: str) -> str:
+    return format_html(
+        '<span class="room-status room-status-{}">{}</span>', status, RoomStatus(status).label
+    )
+
+
 @admin.register(Room)
 class RoomAdmin(PageContextAdmin[Room]):
-    list_display = ["room_id", "name", "last_reading_at", "last_value", "created_at"]
+    form = RoomForm
+    list_display = [
+        "room_id",
+        "name",
+        "status_badge",
+        "range_column",
+        "last_value",
+        "last_reading_at",
+    ]
+    list_filter = [StatusFilter]
     search_fields = ["room_id", "name"]
     search_help_text = "Part of a room id or name."
     readonly_fields = ["created_at"]
     ordering = ["room_id"]
     change_form_template = "admin/measurements/room/change_form.html"
 
+    class Media:
+        css = {"all": ["measurements/chart.css"]}
+
     def get_queryset(self, request: HttpRequest) -> QuerySet[Room]:
-        # Each room's latest reading: one index probe per row of the page, in the same query.
-        return Room.objects.with_last_reading()
+        # Each room's latest reading and status: index probes per row of the page, in the
+        # same query (no query per room).
+        return Room.objects.with_status(now=clock.now(), stale_after=settings.ROOM_STALE_AFTER)
+
+    def get_fieldsets(self, request: HttpRequest, obj: Room | None = None) -> Any:
+        return [
+            (None, {"fields": ["room_id", "name", "created_at"] if obj else ["room_id", "name"]}),
+            (
+                "Acceptable range",
+                {
+                    "fields": [("min_c", "max_c")],
+                    "description": "The band the lab's procedure allows, in °C: set both "
+                    "bounds (minimum below maximum) or leave both empty. A reading exactly on "
+                    "a bound is inside.",
+                },
+            ),
+        ]
 
     def get_readonly_fields(self, request: HttpRequest, obj: Room | None = None) -> list[str]:
         # A room's id is how its sensors address it: fixed once readings exist.
         return ["room_id", "created_at"] if obj else ["created_at"]
 
+    def save_model(self, request: HttpRequest, obj: Room, form: Any, change: bool) -> None:
+        # Through the services, as the API writes: the same checks, in one place.
+        if change:
+            changed = set(form.changed_data)
+            room_update(
+                room=obj,
+                name=obj.name if "name" in changed else UNSET,
+                min_c=obj.min_c if changed & {"min_c", "max_c"} else UNSET,
+                max_c=obj.max_c if changed & {"min_c", "max_c"} else UNSET,
+            )
+        else:
+            created = room_create(
+                room_id=obj.room_id, name=obj.name, min_c=obj.min_c, max_c=obj.max_c
+            )
+            obj.created_at = created.created_at
+
+    @admin.display(description="Status", ordering="status")
+    def status_badge(self, room: Room) -> str:
+        return _status_badge(room.status)  # type: ignore[attr-defined]
+
+    @admin.display(description="Range")
+    def range_column(self, room: Room) -> str:
+        # Kept on one line: it reads as one item in a narrow column.
+        return format_html('<span class="nowrap">{}</span>', self.range_text(room))
+
+    def range_text(self, room: Room) -> str:
+        if room.min_c is None or room.max_c is None:
+            return "-"
+        return f"{room.min_c:g} – {room.max_c:g} °C"
+
     @admin.display(description="Last reading", ordering="last_timestamp")
-    def last_reading_at(self, room: Room) -> Any:
-        return room.last_timestamp  # type: ignore[attr-defined]
+    def last_reading_at(self, room: Room) -> str:
+        last = room.last_timestamp  # type: ignore[attr-defined]
+        if last is None:
+            return "-"
+        return format_html(
+            '<span class="nowrap" title="{}">{}</span>',
+            timezone_label(last),
+            _age(last, clock.now()),
+        )
 
     @admin.display(description="Last value")
     def last_value(self, room: Room) -> str:
@@ -61,6 +187,7 @@ class RoomAdmin(PageContextAdmin[Room]):
             key = DEFAULT_CHART
         label, period, bucket, bucket_label = CHART_PERIODS[key]
         buckets = Measurement.objects.window(room, now - period, now).buckets(bucket)
+        week = excursions(room, now - EXCURSIONS_PERIOD, now, room.min_c, room.max_c)
         averages = [
             {
                 "key": k,
@@ -69,10 +196,31 @@ class RoomAdmin(PageContextAdmin[Room]):
             }
             for k, name, span in AVERAGES
         ]
+        last = getattr(room, "last_timestamp", None)
         return {
             "chart": temperature_chart(
-                buckets, now - period, now, title=f"{room.room_id}: {label.lower()}"
+                buckets,
+                now - period,
+                now,
+                title=f"{room.room_id}: {label.lower()}",
+                min_c=room.min_c,
+                max_c=room.max_c,
+                excursions=week,
             ),
+            "status": _status_badge(getattr(room, "status", RoomStatus.NO_DATA)),
+            "last_reading_age": _age(last, now) if last else None,
+            "has_range": room.min_c is not None,
+            "range_label": self.range_text(room),
+            "excursions": [
+                {
+                    "excursion": e,
+                    "duration": format_span(e.duration(now)),
+                    "ongoing": e.end is None,
+                }
+                for e in reversed(week)
+            ],
+            "excursions_since": now - EXCURSIONS_PERIOD,
+            "excursions_total": format_span(sum((e.duration(now) for e in week), timedelta(0))),
             "chart_period": key,
             "chart_periods": [{"key": k, "label": v[0]} for k, v in CHART_PERIODS.items()],
             "chart_bucket_label": bucket_label,

@@ -9,6 +9,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
 from .models import Bucket
+from .selectors import Excursion
 
 WIDTH, HEIGHT = 760, 260
 LEFT, RIGHT, TOP, BOTTOM = 48, 12, 12, 28  # margins for the axes' labels
@@ -43,9 +44,17 @@ def _time_ticks(start: datetime, end: datetime) -> list[datetime]:
 
 
 def temperature_chart(
-    buckets: Sequence[Bucket], start: datetime, end: datetime, *, title: str
+    buckets: Sequence[Bucket],
+    start: datetime,
+    end: datetime,
+    *,
+    title: str,
+    min_c: float | None = None,
+    max_c: float | None = None,
+    excursions: Sequence[Excursion] = (),
 ) -> SafeString:
-    """Averages as a line, each bucket's min–max as a band, between `start` and `end`."""
+    """Averages as a line, each bucket's min–max as a band, between `start` and `end`; the
+    acceptable range `[min_c, max_c]` shaded, and each excursion marked over its time."""
     if not buckets:
         return format_html(
             '<svg class="temperature-chart empty" viewBox="0 0 {} {}" role="img" aria-label="{}">'
@@ -60,6 +69,10 @@ def temperature_chart(
         )
     low = min(b.min for b in buckets)
     high = max(b.max for b in buckets)
+    has_range = min_c is not None and max_c is not None
+    if min_c is not None and max_c is not None:
+        # The range is always in view, so a room well inside it still shows how far inside.
+        low, high = min(low, min_c), max(high, max_c)
     step = _nice_step(high - low)
     low, high = floor(low / step) * step, ceil(high / step) * step
     if high - low < step:
@@ -117,17 +130,64 @@ def temperature_chart(
             for b in buckets
         ),
     )
+    acceptable = (
+        format_html(
+            '<rect class="acceptable" x="{}" y="{}" width="{}" height="{}">'
+            "<title>Acceptable range: {} to {} °C</title></rect>",
+            LEFT,
+            y(max_c),
+            plot_w,
+            round(y(min_c) - y(max_c), 1),
+            f"{min_c:g}",
+            f"{max_c:g}",
+        )
+        if has_range and min_c is not None and max_c is not None
+        else ""
+    )
+    marks = format_html_join(
+        "",
+        '<rect class="excursion excursion-{}" x="{}" y="{}" width="{}" height="{}">'
+        "<title>{}</title></rect>",
+        (
+            (
+                e.kind,
+                x(max(e.start, start)),
+                TOP,
+                max(round(x(min(e.end or end, end)) - x(max(e.start, start)), 1), 2.0),
+                plot_h,
+                _excursion_label(e),
+            )
+            for e in excursions
+            if e.start <= end and (e.end is None or e.end >= start)
+        ),
+    )
     return format_html(
         '<svg class="temperature-chart" viewBox="0 0 {w} {h}" role="img" aria-label="{title}">'
-        "<title>{title}</title>{grid}{axis}"
+        "<title>{title}</title>{acceptable}{marks}{grid}{axis}"
         '<polygon class="range" points="{band}"/>'
         '<polyline class="average" points="{average}"/>{points}</svg>',
         w=WIDTH,
         h=HEIGHT,
         title=title,
+        acceptable=acceptable,
+        marks=marks,
         grid=grid,
         axis=axis,
         band=band,
         average=average,
         points=points,
+    )
+
+
+def _excursion_label(excursion: Excursion) -> str:
+    when = timezone.localtime(excursion.start).strftime("%Y-%m-%d %H:%M %Z")
+    until = (
+        timezone.localtime(excursion.end).strftime("%Y-%m-%d %H:%M %Z")
+        if excursion.end
+        else "still outside"
+    )
+    side = "Above" if excursion.kind == "high" else "Below"
+    return (
+        f"{side} the range from {when} to {until}: peak {excursion.peak:.2f} °C, "
+        f"{excursion.readings} reading{'s' if excursion.readings != 1 else ''}"
     )

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from . import clock
 from .models import Measurement, Room
-from .services import BATCH_SIZE, Reading, readings_ingest
+from .services import BATCH_SIZE, Reading, readings_ingest, room_update
 
 DEMO_ROOMS = {
     "lab-1": ("Calibration lab", 21.0),
@@ -15,6 +15,14 @@ DEMO_ROOMS = {
     "clean-room": ("Clean room", 19.5),
     "server-room": ("Server room", 24.0),
     "cold-store": ("Cold store", 4.0),
+}
+# Acceptable ranges (°C) a lab might set: tight enough that the daily swing leaves some of them,
+# so the console shows excursions; the cold store has none (status `no_range`).
+DEMO_RANGES = {
+    "lab-1": (19.0, 22.6),
+    "lab-2": (18.0, 22.0),
+    "clean-room": (18.0, 20.8),
+    "server-room": (18.0, 27.0),
 }
 INTERVAL = timedelta(minutes=10)
 # One reading every 10 minutes over a week.
@@ -56,4 +64,12 @@ def seed_readings(per_room: int, progress: Callable[[int], None] | None = None) 
             done += len(batch)
             if progress:
                 progress(done)
+    seed_ranges()
     return created
+
+
+def seed_ranges() -> None:
+    """The demo rooms' acceptable ranges, where staff have not set one."""
+    for room_id, (low, high) in DEMO_RANGES.items():
+        if Room.objects.filter(pk=room_id, min_c__isnull=True).exists():
+            room_update(room=room_id, min_c=low, max_c=high)

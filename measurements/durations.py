@@ -102,3 +102,18 @@ def format_duration(duration: timedelta) -> str:
     if time:
         text += "T" + time
     return text if text != "P" else "PT0S"
+
+
+def format_span(duration: timedelta) -> str:
+    """A span for people, to the second: `2 d 3 h`, `2 h 05 min`, `4 min 07 s`, `45 s`."""
+    seconds = int(duration.total_seconds())
+    days, rest = divmod(seconds, 86_400)
+    hours, rest = divmod(rest, 3600)
+    minutes, seconds = divmod(rest, 60)
+    if days:
+        return f"{days} d {hours} h"
+    if hours:
+        return f"{hours} h {minutes:02d} min"
+    if minutes:
+        return f"{minutes} min {seconds:02d} s"
+    return f"{seconds} s"

@@ -7,10 +7,12 @@ from typing import Any, TypedDict
 
 from django.core.validators import RegexValidator
 from django.db import connection, models
-from django.db.models import Avg, Count, Max, Min, Q
+from django.db.models import Avg, Count, F, Max, Min, Q
+from django.db.models.functions import Coalesce
+from django.db.models.lookups import IsNull
 from django.utils import timezone
 
-from .units import ABSOLUTE_ZERO_C
+from .units import ABSOLUTE_ZERO_C, MAX_CELSIUS
 
 ROOM_ID_MAX_LENGTH = 64
 # `\A…\Z` in Python (where `$` would also match before a trailing newline), `^…$` in SQL.
@@ -22,6 +24,11 @@ SENSOR_MAX_LENGTH = 64
 MAX_FINITE = 1.7976931348623157e308
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
+ROOM_RANGE_MESSAGE = (
+    "A range needs both bounds (or neither), the minimum below the maximum, both finite, "
+    "from −273.15 °C to 1,000,000 °C."
+)
+
 validate_room_id = RegexValidator(
     ROOM_ID_PATTERN,
     message="A room id is 1–64 letters, digits, '.', '_' or '-'.",
@@ -29,7 +36,47 @@ validate_room_id = RegexValidator(
 )
 
 
+class RoomStatus(models.TextChoices):
+    """Where a room stands, by its last reading (DESIGN §4.5)."""
+
+    NO_DATA = "no_data", "No data"
+    STALE = "stale", "Stale"
+    NO_RANGE = "no_range", "No range"
+    LOW = "low", "Low"
+    HIGH = "high", "High"
+    OK = "ok", "OK"
+
+
 class RoomQuerySet(models.QuerySet["Room"]):
+    def with_status(self, *, now: datetime, stale_after: timedelta) -> "RoomQuerySet":
+        """Rooms with their latest reading (`last_timestamp`, `last_value`) and `status`, a
+        RoomStatus value computed by the database, so a page of rooms is one query."""
+        latest = Measurement.objects.filter(room=models.OuterRef("pk")).order_by(
+            "-timestamp", "-sensor"
+        )
+        # The status is its own subquery (one more probe of the index per room) rather than a
+        # CASE over the two annotations: Django inlines an annotation's subquery every time an
+        # expression refers to it, which would probe the index once per WHEN.
+        status = latest.annotate(
+            status=models.Case(
+                models.When(timestamp__lt=now - stale_after, then=models.Value(RoomStatus.STALE)),
+                models.When(
+                    IsNull(models.OuterRef("min_c"), True), then=models.Value(RoomStatus.NO_RANGE)
+                ),
+                models.When(value__lt=models.OuterRef("min_c"), then=models.Value(RoomStatus.LOW)),
+                models.When(value__gt=models.OuterRef("max_c"), then=models.Value(RoomStatus.HIGH)),
+                default=models.Value(RoomStatus.OK),
+                output_field=models.CharField(),
+            )
+        ).values("status")[:1]
+        return self.with_last_reading().annotate(
+            status=Coalesce(
+                models.Subquery(status),
+                models.Value(RoomStatus.NO_DATA),
+                output_field=models.CharField(),
+            )
+        )
+
     def with_last_reading(self) -> "RoomQuerySet":
         """Rooms annotated with `last_timestamp` and `last_value` (°C) of their latest reading."""
         # Ordered like the unique index read backwards, so each subquery is one index probe;
@@ -54,6 +101,18 @@ class Room(models.Model):
     )
     name = models.CharField(max_length=200, blank=True, default="")
     created_at = models.DateTimeField(default=timezone.now, editable=False)
+    min_c = models.FloatField(
+        null=True,
+        blank=True,
+        verbose_name="minimum (°C)",
+        help_text="Lowest acceptable temperature, °C; set both bounds or neither.",
+    )
+    max_c = models.FloatField(
+        null=True,
+        blank=True,
+        verbose_name="maximum (°C)",
+        help_text="Highest acceptable temperature, °C; above the minimum.",
+    )
 
     objects = RoomQuerySet.as_manager()
 
@@ -64,6 +123,22 @@ class Room(models.Model):
                 condition=Q(room_id__regex=ROOM_ID_SQL_PATTERN),
                 name="measurements_room_id_valid",
                 violation_error_message="A room id is 1–64 letters, digits, '.', '_' or '-'.",
+            ),
+            # Both bounds or neither; min below max; both between absolute zero and the
+            # plausibility bound of readings, which also makes them finite (NaN sorts above
+            # every number on PostgreSQL, so `max_c <= …` refuses it, and `min_c < max_c` then
+            # refuses a NaN minimum).
+            models.CheckConstraint(
+                condition=Q(min_c__isnull=True, max_c__isnull=True)
+                | Q(
+                    min_c__isnull=False,
+                    max_c__isnull=False,
+                    min_c__lt=F("max_c"),
+                    min_c__gte=ABSOLUTE_ZERO_C,
+                    max_c__lte=MAX_CELSIUS,
+                ),
+                name="measurements_room_range_valid",
+                violation_error_message=ROOM_RANGE_MESSAGE,
             ),
         ]
 

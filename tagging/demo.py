@@ -10,6 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from calibrations.models import Calibration, CalibrationType
+from calibrations.services import NewCalibration, calibrations_create_many
 
 from .models import Tag, TagAssignment
 
@@ -60,7 +61,18 @@ def seed_calibrations(count: int, progress: Callable[[int], None] | None = None)
             if calibration.pk not in existing:
                 calibrations.append(calibration)
         with transaction.atomic():
-            Calibration.objects.bulk_create(calibrations)
+            # Through the service, so each demo calibration has its version 1 (bulk INSERTs).
+            calibrations_create_many(
+                NewCalibration(
+                    calibration_type=c.calibration_type,
+                    value=c.value,
+                    username=c.username,
+                    timestamp=c.timestamp,
+                    calibration_id=c.pk,
+                    created_at=c.created_at,
+                )
+                for c in calibrations
+            )
             new_ids = {c.pk for c in calibrations}
             TagAssignment.objects.bulk_create(
                 [a for a in assignments if a.calibration_id in new_ids]

@@ -1,5 +1,6 @@
 """Every write to tags and their history: the API, the admin and the commands call these."""
 
+import uuid
 from collections.abc import Iterable, Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass
@@ -151,9 +152,10 @@ def calibration_create_tagged(
     timestamp: datetime | None = None,
     created_by: User | None = None,
     tags: Sequence[str] = (),
+    calibration_id: uuid.UUID | None = None,
 ) -> TaggedCalibration:
     """Record a calibration (`calibration_create`) and add its first tags, in one transaction."""
-    # Without tags the single INSERT is atomic by itself: no BEGIN and COMMIT round trips.
+    # Without tags `calibration_create` is the only transaction: no savepoint inside another.
     with transaction.atomic() if tags else nullcontext():
         calibration = calibration_create(
             calibration_type=calibration_type,
@@ -161,6 +163,7 @@ def calibration_create_tagged(
             username=username,
             timestamp=timestamp,
             created_by=created_by,
+            calibration_id=calibration_id,
         )
         results = tags_add(calibration=calibration, names=tags, user=created_by) if tags else []
     names = {result.assignment.tag.name for result in results}

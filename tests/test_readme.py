@@ -142,7 +142,13 @@ def run(command: str, env: dict[str, str]) -> tuple[int, Any]:
     )
     body, _, status = done.stdout.rpartition("\n")
     assert status.isdigit(), f"curl failed: {done.stderr or done.stdout}"
-    return int(status), json.loads(body) if body.strip() else None
+    if not body.strip():
+        return int(status), None
+    try:
+        return int(status), json.loads(body)
+    except json.JSONDecodeError:
+        # A file, not a JSON document (the snapshot's CSV or JSON Lines): kept as text.
+        return int(status), body
 
 
 def test_readme_sets_up_the_accounts_and_the_url_its_examples_use() -> None:

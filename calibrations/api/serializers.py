@@ -13,7 +13,7 @@ from config.api.fields import FiniteFloatField, StrictCharField, TimestampField
 from tagging.api.serializers import TagNameField
 from tagging.selectors import tag_names_by_calibration
 
-from ..models import Calibration, CalibrationType
+from ..models import Calibration, CalibrationType, CalibrationVersion
 
 
 def tags_as_of(context: dict[str, Any]) -> datetime:
@@ -134,3 +134,51 @@ class CalibrationCreateSerializer(serializers.Serializer[Any]):
             user: User = self.context["request"].user
             attrs["username"] = user.get_username()
         return attrs
+
+
+class CalibrationVersionSerializer(serializers.ModelSerializer[CalibrationVersion]):
+    """One recorded state of a calibration: what it said after a change, who, when and why."""
+
+    calibration_type = serializers.CharField(source="calibration_type.name", read_only=True)
+    changed_at = TimestampField(read_only=True)
+    changed_by = serializers.CharField(
+        read_only=True, allow_null=True, help_text="Username of who made the change."
+    )
+    timestamp = TimestampField(read_only=True)
+
+    class Meta:
+        model = CalibrationVersion
+        fields = [
+            "version",
+            "change",
+            "changed_at",
+            "changed_by",
+            "reason",
+            "calibration_type",
+            "value",
+            "timestamp",
+            "username",
+        ]
+        read_only_fields = fields
+
+
+class SnapshotQuerySerializer(serializers.Serializer[Any]):
+    """The query parameters of `GET /api/snapshot`."""
+
+    timestamp = TimestampField(
+        required=False,
+        help_text="The instant to answer for (ISO 8601; no offset means UTC). Default: now.",
+    )
+    tag = TagNameField(required=False, help_text="Only calibrations carrying this tag at T.")
+    calibration_type = serializers.CharField(
+        required=False, max_length=50, help_text="Only calibrations of this type at T."
+    )
+    username = serializers.CharField(
+        required=False, max_length=150, help_text="Only calibrations done by this user (as of T)."
+    )
+    format = serializers.ChoiceField(
+        choices=["jsonl", "csv"],
+        required=False,
+        default="jsonl",
+        help_text="`jsonl` (default, one calibration per line) or `csv`. Picks the output alone.",
+    )

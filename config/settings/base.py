@@ -6,6 +6,9 @@ from typing import Any
 
 import django_stubs_ext
 import environ
+from django.core.exceptions import ImproperlyConfigured
+
+from measurements.durations import DurationError, parse_duration
 
 # Lets `admin.ModelAdmin[Model]` and friends be subscripted at run time, for mypy.
 django_stubs_ext.monkeypatch()
@@ -57,6 +60,7 @@ INSTALLED_APPS = [
     "axes",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "import_export",
     "config.apps.ConfigConfig",
     "calibrations.apps.CalibrationsConfig",
     "tagging.apps.TaggingConfig",
@@ -200,6 +204,13 @@ _throttle_rate = env("API_THROTTLE_RATE", default="2000/second").strip()
 API_THROTTLE_RATE: str | None = (
     None if _throttle_rate.lower() in ("off", "none", "") else _throttle_rate
 )
+
+# A room whose last reading is older than this is `stale` (DESIGN §4.5): `15m`, `PT15M`, `1h`, …
+# Parsed here so a bad value stops the server at start-up rather than failing requests.
+try:
+    ROOM_STALE_AFTER: timedelta = parse_duration(env("ROOM_STALE_AFTER", default="PT15M"))
+except DurationError as exc:
+    raise ImproperlyConfigured(f"ROOM_STALE_AFTER: {exc}") from None
 
 # Headers on every response (Django's defaults, stated so they are not lost by accident).
 SECURE_CONTENT_TYPE_NOSNIFF = True

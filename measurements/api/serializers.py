@@ -7,17 +7,29 @@ from typing import Any
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from config.api.fields import TimestampField, utc_iso
+from config.api.fields import FiniteFloatField, StrictCharField, TimestampField, utc_iso
 from config.api.timestamps import TIMESTAMP_HELP, TimestampError, parse_timestamp
 
 from ..durations import DURATION_HELP
-from ..models import ROOM_ID_HELP, SENSOR_MAX_LENGTH, Measurement, Room
+from ..models import ROOM_ID_HELP, SENSOR_MAX_LENGTH, Measurement, Room, RoomStatus
 from ..services import Reading, validate_sensor
 from ..units import STORED_UNIT, UNITS, UNITS_HELP, from_celsius, to_celsius
 
 MAX_READINGS = 10_000
 # A tuple built once: `int | float` written in the check would build a union per reading.
 _NUMBER_TYPES = (int, float)
+METHODS = ("mean", "time_weighted")
+METHOD_HELP = (
+    "`mean` (default): the arithmetic mean of the readings in the window. `time_weighted`: "
+    "each instant's reading (the mean of the sensors that read at that instant) holds until "
+    "the next one, the last until the window's end, and the last reading before the window "
+    "covers its start; `min`, `max` and `count` are those of the readings in the window."
+)
+STATUS_HELP = (
+    "`no_data` (no reading), `stale` (the last reading is older than `ROOM_STALE_AFTER`, "
+    "15 minutes by default), else by the last reading: `no_range` (no range set), `low`, "
+    "`high` or `ok` (a reading exactly on a bound is `ok`)."
+)
 
 
 class ReadingInputError(Exception):
@@ -191,24 +203,45 @@ class AverageSerializer(serializers.Serializer[Any]):
     from_ = TimestampField(help_text="Start of the window (inclusive): `to` minus `duration`.")
     to = TimestampField(help_text="End of the window (inclusive): when the request was answered.")
     unit = serializers.ChoiceField(choices=list(UNITS), help_text=UNITS_HELP)
-    average = serializers.FloatField(allow_null=True, help_text="Null when `count` is 0.")
+    average = serializers.FloatField(
+        allow_null=True,
+        help_text="Null when `count` is 0 (`time_weighted`: and no reading before the window).",
+    )
     min = serializers.FloatField(allow_null=True, help_text="Null when `count` is 0.")
     max = serializers.FloatField(allow_null=True, help_text="Null when `count` is 0.")
     count = serializers.IntegerField(help_text="Readings in the window.")
+    method = serializers.ChoiceField(choices=list(METHODS), help_text=METHOD_HELP)
 
     def get_fields(self) -> dict[str, Any]:
         fields = super().get_fields()
         # `from` is a Python keyword; the field is declared as `from_` and renamed here.
         fields["from"] = fields.pop("from_")
-        ordered = ["room_id", "duration", "from", "to", "unit", "average", "min", "max", "count"]
+        ordered = [
+            "room_id",
+            "duration",
+            "from",
+            "to",
+            "unit",
+            "average",
+            "min",
+            "max",
+            "count",
+            "method",
+        ]
         return {name: fields[name] for name in ordered}
 
 
-class AverageQuerySerializer(UnitQuerySerializer):
+class MethodQuerySerializer(UnitQuerySerializer):
+    """`unit`, and `method`: how the average is taken."""
+
+    method = serializers.ChoiceField(choices=list(METHODS), default="mean", help_text=METHOD_HELP)
+
+
+class AverageQuerySerializer(MethodQuerySerializer):
     """The query of the average route (the duration is in the path: see `DURATION_HELP`)."""
 
 
-class SeriesQuerySerializer(UnitQuerySerializer):
+class SeriesQuerySerializer(MethodQuerySerializer):
     """The query of the series route."""
 
     bucket = serializers.CharField(
@@ -263,14 +296,22 @@ class LastReadingSerializer(serializers.Serializer[Any]):
 
 
 class RoomSerializer(serializers.ModelSerializer[Room]):
-    """A room and its latest reading (null when it has none)."""
+    """A room, its acceptable range, its status and its latest reading (null when none)."""
 
     created_at = TimestampField(read_only=True)
+    min_c = serializers.FloatField(
+        allow_null=True, help_text="Lowest acceptable temperature (°C, whatever `unit`); or null."
+    )
+    max_c = serializers.FloatField(
+        allow_null=True, help_text="Highest acceptable temperature (°C, whatever `unit`); or null."
+    )
+    # Annotated by `Room.objects.with_status()`.
+    status = serializers.ChoiceField(choices=RoomStatus.choices, help_text=STATUS_HELP)
     last_reading = serializers.SerializerMethodField()
 
     class Meta:
         model = Room
-        fields = ["room_id", "name", "created_at", "last_reading"]
+        fields = ["room_id", "name", "created_at", "min_c", "max_c", "status", "last_reading"]
         read_only_fields = fields
 
     @extend_schema_field(LastReadingSerializer(allow_null=True))
@@ -282,3 +323,74 @@ class RoomSerializer(serializers.ModelSerializer[Room]):
         unit = self.context.get("unit", STORED_UNIT)
         value = _value_in(room.last_value, self.context)  # type: ignore[attr-defined]
         return LastReadingSerializer({"timestamp": timestamp, "value": value, "unit": unit}).data
+
+
+class RoomUpdateSerializer(serializers.Serializer[Any]):
+    """What `PATCH /api/rooms/{room_id}` accepts: any subset of these."""
+
+    name = StrictCharField(
+        required=False, allow_blank=True, trim_whitespace=False, help_text="At most 200 characters."
+    )
+    min_c = FiniteFloatField(
+        required=False,
+        allow_null=True,
+        help_text="Lowest acceptable temperature, °C (a JSON number), or null to clear the range.",
+    )
+    max_c = FiniteFloatField(
+        required=False,
+        allow_null=True,
+        help_text="Highest acceptable temperature, °C, above `min_c`; or null to clear the range.",
+    )
+
+
+class ExcursionsQuerySerializer(UnitQuerySerializer):
+    """The query of the excursions route."""
+
+    from_ = TimestampField(
+        required=False, help_text=f"Start (inclusive). {TIMESTAMP_HELP} Default: `to` − 7 days."
+    )
+    to = TimestampField(
+        required=False, help_text=f"End (inclusive). {TIMESTAMP_HELP} Default: now."
+    )
+
+    def get_fields(self) -> dict[str, Any]:
+        fields = super().get_fields()
+        fields["from"] = fields.pop("from_")
+        return fields
+
+
+class ExcursionSerializer(serializers.Serializer[Any]):
+    """One run of consecutive readings outside the room's range, on one side."""
+
+    kind = serializers.ChoiceField(choices=["high", "low"], help_text="Above `max` or below `min`.")
+    start = TimestampField(help_text="The run's first reading.")
+    end = TimestampField(
+        allow_null=True,
+        help_text="The first reading after the run; null when no reading after it falls inside "
+        "`[from, to]` (still going on as far as the answer looks).",
+    )
+    peak = serializers.FloatField(help_text="The run's highest (`high`) or lowest (`low`) value.")
+    readings = serializers.IntegerField(help_text="Readings in the run.")
+
+    def to_representation(self, instance: Any) -> dict[str, Any]:
+        data = super().to_representation(instance)
+        data["peak"] = _value_in(data["peak"], self.context)
+        return data
+
+
+class ExcursionsSerializer(serializers.Serializer[Any]):
+    """A room's excursions outside its acceptable range over `[from, to]`, oldest first."""
+
+    room_id = serializers.CharField(help_text=ROOM_ID_HELP)
+    from_ = TimestampField(help_text="Start of the window (inclusive).")
+    to = TimestampField(help_text="End of the window (inclusive).")
+    unit = serializers.ChoiceField(choices=list(UNITS), help_text=UNITS_HELP)
+    min = serializers.FloatField(allow_null=True, help_text="The range's minimum in `unit`.")
+    max = serializers.FloatField(allow_null=True, help_text="The range's maximum in `unit`.")
+    excursions = ExcursionSerializer(many=True, help_text="Empty when the room has no range.")
+
+    def get_fields(self) -> dict[str, Any]:
+        fields = super().get_fields()
+        fields["from"] = fields.pop("from_")
+        ordered = ["room_id", "from", "to", "unit", "min", "max", "excursions"]
+        return {name: fields[name] for name in ordered}

@@ -27,5 +27,10 @@ urlpatterns = [
         RoomStatisticsViewSet.as_view({"get": "series"}),
         name="room-series",
     ),
+    re_path(
+        _ROOM + r"/excursions/?$",
+        RoomStatisticsViewSet.as_view({"get": "excursions"}),
+        name="room-excursions",
+    ),
     *router.urls,
 ]

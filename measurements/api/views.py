@@ -1,8 +1,9 @@
-"""`/api/measurements/{room_id}` (post, list, average, series) and `/api/rooms`."""
+"""`/api/measurements/{room_id}` (post, list, average, series, excursions) and `/api/rooms`."""
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import QuerySet
 from django_filters.rest_framework import DjangoFilterBackend
@@ -25,19 +26,23 @@ from .. import clock
 from ..durations import DURATION_HELP, DurationError, format_duration, parse_duration
 from ..filtersets import MeasurementFilterSet
 from ..models import EPOCH, ROOM_ID_HELP, Measurement, Room, validate_room_id
-from ..services import ReadingError, reading_record, readings_ingest
+from ..selectors import excursions, time_weighted_buckets, time_weighted_summary
+from ..services import UNSET, ReadingError, reading_record, readings_ingest, room_update
 from ..units import from_celsius_or_none
 from .serializers import (
     MAX_READINGS,
     AverageQuerySerializer,
     AverageSerializer,
     BucketSerializer,
+    ExcursionsQuerySerializer,
+    ExcursionsSerializer,
     IngestResultSerializer,
     ReadingErrorSerializer,
     ReadingInputError,
     ReadingInSerializer,
     ReadingSerializer,
     RoomSerializer,
+    RoomUpdateSerializer,
     SeriesQuerySerializer,
     UnitQuerySerializer,
     parse_reading,
@@ -45,6 +50,7 @@ from .serializers import (
 
 MAX_BUCKETS = 10_000
 SERIES_DEFAULT_SPAN = timedelta(days=7)
+EXCURSIONS_DEFAULT_SPAN = timedelta(days=7)
 
 ROOM_ID = OpenApiParameter(
     "room_id", OpenApiTypes.STR, OpenApiParameter.PATH, description=f"The room's id: {ROOM_ID_HELP}"
@@ -72,6 +78,19 @@ def room_or_404(room_id: str) -> Room:
         return Room.objects.get(pk=room_id)
     except (DjangoValidationError, Room.DoesNotExist):
         raise NotFound(f"Room '{room_id}' has no readings.") from None
+
+
+def window_from(params: dict[str, Any], default_span: timedelta) -> tuple[datetime, datetime]:
+    """`[from, to]` of a validated query: `to` defaults to now, `from` to `to` − the span;
+    400 when `from` is after `to` or the default start is not a representable instant."""
+    end: datetime = params.get("to") or clock.now()
+    try:
+        start: datetime = params.get("from") or end - default_span
+    except OverflowError:
+        raise ValidationError({"to": ["Too early to start a default window before it."]}) from None
+    if start > end:
+        raise ValidationError({"from": ["`from` must not be after `to`."]})
+    return start, end
 
 
 def unit_from(request: Request) -> str:
@@ -242,7 +261,8 @@ class MeasurementViewSet(viewsets.GenericViewSet[Measurement]):
 
 
 class RoomStatisticsViewSet(viewsets.GenericViewSet[Measurement]):
-    """Statistics of a room's readings: over the last duration, and in buckets."""
+    """Statistics of a room's readings: over the last duration, in buckets, and its excursions
+    outside its acceptable range."""
 
     queryset = Measurement.objects.all()
     serializer_class = AverageSerializer
@@ -254,7 +274,9 @@ class RoomStatisticsViewSet(viewsets.GenericViewSet[Measurement]):
         summary="Average, min, max and count of a room's readings over the last duration",
         description=(
             "The window is `[now − duration, now]`, both ends inclusive. A room with no "
-            "reading in the window → 200 with `count` 0 and `average`, `min`, `max` null."
+            "reading in the window → 200 with `count` 0 and `average`, `min`, `max` null "
+            "(`time_weighted`: `average` is then the last reading before the window, if any). "
+            "`method` picks the arithmetic mean (default) or the time-weighted average."
         ),
         parameters=[ROOM_ID, DURATION, AverageQuerySerializer],
         responses={
@@ -269,11 +291,16 @@ class RoomStatisticsViewSet(viewsets.GenericViewSet[Measurement]):
             width = parse_duration(duration)
         except DurationError as exc:
             raise ValidationError({"duration": [str(exc)]}) from None
-        unit = unit_from(request)
+        query = AverageQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        unit, method = query.validated_data["unit"], query.validated_data["method"]
         room = room_or_404(room_id)
         end = clock.now()
         start = end - width
-        summary = Measurement.objects.window(room, start, end).summary()
+        if method == "time_weighted":
+            summary = time_weighted_summary(room, start, end)
+        else:
+            summary = Measurement.objects.window(room, start, end).summary()
         body = AverageSerializer(
             {
                 "room_id": room.room_id,
@@ -283,6 +310,7 @@ class RoomStatisticsViewSet(viewsets.GenericViewSet[Measurement]):
                 "unit": unit,
                 **{k: from_celsius_or_none(summary[k], unit) for k in ("average", "min", "max")},  # type: ignore[literal-required]
                 "count": summary["count"],
+                "method": method,
             }
         )
         return Response(body.data)
@@ -291,7 +319,9 @@ class RoomStatisticsViewSet(viewsets.GenericViewSet[Measurement]):
         summary="A room's readings in buckets aligned to the UTC epoch, oldest first",
         description=(
             "Each bucket is `[start, start + bucket)`; empty buckets are left out. At most "
-            f"{MAX_BUCKETS:,} buckets between `from` and `to`, else 400."
+            f"{MAX_BUCKETS:,} buckets between `from` and `to`, else 400. With "
+            "`method=time_weighted` each bucket is a window of its own (its part of "
+            "`[from, to]`), whose start is covered by the last reading before it."
         ),
         parameters=[ROOM_ID, SeriesQuerySerializer],
         responses={
@@ -309,15 +339,7 @@ class RoomStatisticsViewSet(viewsets.GenericViewSet[Measurement]):
             width = parse_duration(params["bucket"])
         except DurationError as exc:
             raise ValidationError({"bucket": [str(exc)]}) from None
-        end = params.get("to") or clock.now()
-        try:
-            start = params.get("from") or end - SERIES_DEFAULT_SPAN
-        except OverflowError:
-            raise ValidationError(
-                {"to": ["Too early to start a default window before it."]}
-            ) from None
-        if start > end:
-            raise ValidationError({"from": ["`from` must not be after `to`."]})
+        start, end = window_from(params, SERIES_DEFAULT_SPAN)
         try:
             # The first bucket starts at or before `from`; it must be a representable instant.
             EPOCH + (start - EPOCH) // width * width
@@ -336,8 +358,50 @@ class RoomStatisticsViewSet(viewsets.GenericViewSet[Measurement]):
                 }
             )
         room = room_or_404(room_id)
-        buckets = Measurement.objects.window(room, start, end).buckets(width)
+        if params["method"] == "time_weighted":
+            buckets = time_weighted_buckets(room, start, end, width)
+        else:
+            buckets = Measurement.objects.window(room, start, end).buckets(width)
         return Response(BucketSerializer(buckets, many=True, context={"unit": params["unit"]}).data)
+
+    @extend_schema(
+        summary="A room's excursions outside its acceptable range, oldest first",
+        description=(
+            "An excursion is a maximal run of consecutive readings (in time order, every "
+            "sensor of the room merged; readings of one instant by sensor name) outside the "
+            "room's range on the same side. A reading exactly on a bound is inside. `min` and "
+            "`max` are the range in `unit`; a room without a range has `min`/`max` null and no "
+            "excursions. `to` defaults to now, `from` to `to` − 7 days; both are inclusive."
+        ),
+        parameters=[ROOM_ID, ExcursionsQuerySerializer],
+        responses={
+            200: ExcursionsSerializer,
+            400: BAD_INPUT,
+            403: SENSOR_FORBIDDEN,
+            404: UNKNOWN_ROOM,
+        },
+    )
+    def excursions(self, request: Request, room_id: str) -> Response:
+        query = ExcursionsQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        params = query.validated_data
+        start, end = window_from(params, EXCURSIONS_DEFAULT_SPAN)
+        room = room_or_404(room_id)
+        unit = params["unit"]
+        found = excursions(room, start, end, room.min_c, room.max_c)
+        body = ExcursionsSerializer(
+            {
+                "room_id": room.room_id,
+                "from": start,
+                "to": end,
+                "unit": unit,
+                "min": from_celsius_or_none(room.min_c, unit),
+                "max": from_celsius_or_none(room.max_c, unit),
+                "excursions": found,
+            },
+            context={"unit": unit},
+        )
+        return Response(body.data)
 
 
 class RoomPagination(CursorPagination):
@@ -345,7 +409,14 @@ class RoomPagination(CursorPagination):
 
 
 class RoomViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet[Room]):
-    """Rooms, each with its latest reading."""
+    """Rooms, each with its acceptable range, status and latest reading.
+
+    PATCH changes a room's name and range (needs `measurements.change_room`); there is no PUT:
+    a room is changed field by field.
+    """
+
+    # No `update` method, so the router gives PUT a 405; PATCH's permission is the default
+    # class's change_<model> of the queryset's model, `measurements.change_room`.
 
     queryset = Room.objects.all()
     serializer_class = RoomSerializer
@@ -356,10 +427,16 @@ class RoomViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
     lookup_value_regex = "[^/]+"
 
     def get_queryset(self) -> QuerySet[Room]:
-        return Room.objects.with_last_reading()
+        return Room.objects.with_status(now=clock.now(), stale_after=settings.ROOM_STALE_AFTER)
 
     def get_serializer_context(self) -> dict[str, Any]:
         return {**super().get_serializer_context(), "unit": unit_from(self.request)}
+
+    def get_serializer_class(self) -> Any:
+        # The browsable API draws the PATCH form from this: name and range, nothing read-only.
+        if self.request is not None and self.request.method == "PATCH":
+            return RoomUpdateSerializer
+        return RoomSerializer
 
     def get_object(self) -> Room:
         raw = self.kwargs["room_id"]
@@ -373,7 +450,47 @@ class RoomViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
         return room
 
     @extend_schema(
-        summary="Rooms by id, each with its latest reading",
+        summary="Change a room's name and acceptable range",
+        description=(
+            "Any subset of `name`, `min_c`, `max_c` (°C, JSON numbers; null clears). The checks "
+            "apply to the range that would result: both bounds or neither, `min_c < max_c`, "
+            "finite numbers from −273.15 to 1,000,000 °C; otherwise 400 and nothing changes."
+        ),
+        parameters=[ROOM_ID, UnitQuerySerializer],
+        request=RoomUpdateSerializer,
+        responses={
+            200: RoomSerializer,
+            400: BAD_INPUT,
+            403: OpenApiResponse(description="The user lacks `measurements.change_room`."),
+            404: UNKNOWN_ROOM,
+        },
+        examples=[
+            OpenApiExample(
+                "A balance room at 20 ± 2 °C", value={"min_c": 18, "max_c": 22}, request_only=True
+            )
+        ],
+    )
+    def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        unit_from(request)
+        room = self.get_object()
+        changes = RoomUpdateSerializer(data=request.data)
+        changes.is_valid(raise_exception=True)
+        fields = changes.validated_data
+        try:
+            room_update(
+                room=room,
+                name=fields.get("name", UNSET),
+                min_c=fields.get("min_c", UNSET),
+                max_c=fields.get("max_c", UNSET),
+            )
+        except DjangoValidationError as exc:
+            raise ValidationError(exc.message_dict) from None
+        return Response(
+            RoomSerializer(self.get_object(), context=self.get_serializer_context()).data
+        )
+
+    @extend_schema(
+        summary="Rooms by id, each with its range, status and latest reading",
         parameters=[UnitQuerySerializer],
         responses={200: RoomSerializer(many=True), 400: BAD_INPUT, 403: SENSOR_FORBIDDEN},
     )
@@ -381,7 +498,7 @@ class RoomViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
         return super().list(request, *args, **kwargs)
 
     @extend_schema(
-        summary="One room with its latest reading",
+        summary="One room with its range, status and latest reading",
         parameters=[ROOM_ID, UnitQuerySerializer],
         responses={200: RoomSerializer, 403: SENSOR_FORBIDDEN, 404: UNKNOWN_ROOM},
     )

@@ -120,3 +120,51 @@ def test_staff_open_a_room_and_see_its_chart_drawn(staff_page: Page, live_server
     expect(page.locator(".chart-periods strong")).to_have_text("Last 7 days")
     # An hourly point for each hour of the week (both partial end hours included).
     assert chart.locator("circle.point").count() in (168, 169)
+
+
+def test_staff_see_a_rooms_status_set_its_range_and_see_its_excursions(
+    staff_page: Page, live_server
+) -> None:  # type: ignore[no-untyped-def]
+    now = timezone.now()
+    room = RoomFactory(room_id="balance", name="Balance room")
+    for step in range(6 * 24):  # every 10 minutes for a day, 20 °C but 24 °C 3 to 4 hours ago
+        age = timedelta(minutes=10 * step)
+        value = 24.0 if timedelta(hours=3) <= age <= timedelta(hours=4) else 20.0
+        MeasurementFactory(room=room, timestamp=now - age, value=value)
+
+    page = staff_page
+    page.set_viewport_size({"width": 1280, "height": 800})
+    page.goto(f"{live_server.url}/admin/measurements/room/")
+    expect(page.locator("#result_list .room-status")).to_have_text("No range")
+    # The rooms list fits the screen: no horizontal scrolling.
+    assert page.evaluate("document.documentElement.scrollWidth") <= 1280
+
+    page.click("#result_list >> text=balance")
+    expect(page.locator("#room-excursions-title, #excursions-title")).to_contain_text("7 days")
+    expect(page.locator(".excursions-none")).to_contain_text("No acceptable range")
+    page.fill("#id_min_c", "22")
+    page.fill("#id_max_c", "18")
+    page.click("input[name=_continue]")
+    expect(page.locator(".errorlist")).to_contain_text("must be below the maximum")
+    page.fill("#id_min_c", "18")
+    page.fill("#id_max_c", "22")
+    page.click("input[name=_continue]")
+    expect(page.locator(".messagelist")).to_contain_text("was changed successfully")
+
+    chart = page.locator("svg.temperature-chart")
+    expect(chart.locator("rect.acceptable")).to_be_visible()
+    mark = chart.locator("rect.excursion-high")
+    expect(mark).to_have_count(1)
+    box = mark.bounding_box()
+    assert box is not None
+    assert box["width"] > 10  # an hour of a 24-hour chart, not a sliver
+    rows = page.locator("#room-excursions tbody tr")
+    expect(rows).to_have_count(1)
+    expect(rows.first).to_contain_text("24.00 °C")
+    expect(rows.first).to_contain_text("1 h 10 min")  # the first reading back inside ends it
+    expect(page.locator("#room-status")).to_contain_text("OK")
+
+    page.goto(f"{live_server.url}/admin/measurements/room/?status=ok")
+    expect(page.locator("#result_list tbody tr")).to_have_count(1)
+    page.goto(f"{live_server.url}/admin/measurements/room/?status=high")
+    expect(page.locator("#result_list tbody tr")).to_have_count(0)

@@ -33,6 +33,7 @@ def test_average_min_max_and_count_over_the_last_hour(
         "min": 20.0,
         "max": 24.0,
         "count": 3,
+        "method": "mean",
     }
 
 

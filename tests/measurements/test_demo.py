@@ -50,3 +50,14 @@ def test_seed_demo_refuses_a_bad_readings_count() -> None:
     with pytest.raises(CommandError, match="at most"):
         call_command("seed_demo", "--calibrations", "0", "--readings", "1000001")
     assert not Measurement.objects.exists()
+
+
+def test_seed_demo_gives_rooms_a_range_and_keeps_one_staff_changed(now: datetime) -> None:
+    call_command("seed_demo", "--calibrations", "0", "--readings", "3")
+    ranges = dict(Room.objects.values_list("room_id", "min_c"))
+    assert ranges["lab-1"] is not None
+    assert ranges["cold-store"] is None  # one room without a range: status `no_range`
+    Room.objects.filter(pk="lab-1").update(min_c=10.0, max_c=30.0)
+    call_command("seed_demo", "--calibrations", "0", "--readings", "3")
+    lab = Room.objects.get(pk="lab-1")
+    assert (lab.min_c, lab.max_c) == (10.0, 30.0)

@@ -49,6 +49,7 @@ class Route:
     schema_path: str
     reads: bool = True
     writes: dict[str, Write] = field(default_factory=dict)
+    read_type: str = "application/json"  # the Content-Type of a successful read
 
 
 C = f"/api/calibrations/{CALIBRATION_ID}"
@@ -76,6 +77,9 @@ ROUTES = [
         writes={"delete": Write("tagging.change_tagassignment", 200)},
     ),
     Route(f"{C}/tag-history", "/api/calibrations/{calibration_id}/tag-history/"),
+    Route(f"{C}/history", "/api/calibrations/{calibration_id}/history/"),
+    # A file: JSON Lines on success, JSON for every refusal.
+    Route("/api/snapshot", "/api/snapshot/", read_type="application/x-ndjson"),
     Route("/api/tags", "/api/tags/"),
     Route("/api/tags/t", "/api/tags/{tag}/"),
     Route("/api/tags/t/calibrations", "/api/tags/{tag}/calibrations/"),
@@ -101,8 +105,13 @@ ROUTES = [
         "/api/measurements/lab-1/average/PT1H", "/api/measurements/{room_id}/average/{duration}/"
     ),
     Route("/api/measurements/lab-1/series", "/api/measurements/{room_id}/series/"),
+    Route("/api/measurements/lab-1/excursions", "/api/measurements/{room_id}/excursions/"),
     Route("/api/rooms", "/api/rooms/"),
-    Route("/api/rooms/lab-1", "/api/rooms/{room_id}/"),
+    Route(
+        "/api/rooms/lab-1",
+        "/api/rooms/{room_id}/",
+        writes={"patch": Write("measurements.change_room", 200, {"min_c": 18, "max_c": 22})},
+    ),
 ]
 
 
@@ -150,7 +159,7 @@ def snapshot() -> tuple[object, ...]:
         Calibration.objects.count(),
         Tag.objects.count(),
         sorted(TagAssignment.objects.values_list("id", "removed_at")),
-        Room.objects.count(),
+        sorted(Room.objects.values_list("room_id", "name", "min_c", "max_c")),
         Measurement.objects.count(),
     )
 
@@ -175,7 +184,10 @@ def test_each_role_gets_exactly_what_it_may_on_every_route_and_method(
 
     expected = expected_status(role, user, route, method)
     assert response.status_code == expected, (role, method, route.path + slash, response.content)
-    assert response["Content-Type"].startswith("application/json")
+    success_read = method == "get" and expected == 200
+    assert response["Content-Type"].startswith(
+        route.read_type if success_read else "application/json"
+    )
     if expected in (401, 403, 405):
         assert "detail" in response.json()
         assert snapshot() == before, "a refused request changed something"

@@ -47,7 +47,9 @@ def test_correcting_a_calibrations_timestamp_updates_the_copy_on_its_tag_periods
     for target in (calibration, other):
         tags_add(calibration=target, names=["a", "b"], user=None)
     corrected = datetime(2023, 1, 1, 0, 0, 0, 1, tzinfo=UTC)
-    changed = calibration_correct(calibration=calibration, user=None, timestamp=corrected)
+    changed = calibration_correct(
+        calibration=calibration, user=None, reason="Wrong day entered.", timestamp=corrected
+    )
     assert changed == {"timestamp"}
     copies = set(
         TagAssignment.objects.filter(calibration=calibration).values_list(
@@ -80,6 +82,7 @@ def test_a_timestamp_corrected_in_the_admin_moves_the_calibration_in_its_tags_pa
             "timestamp_0": "2025-03-01",
             "timestamp_1": "00:00:00",
             "username": "alice",
+            "change_reason": "The month was wrong.",
             "add_tags": "",
             "tag_assignments-TOTAL_FORMS": "1",
             "tag_assignments-INITIAL_FORMS": "1",

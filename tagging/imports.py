@@ -1,0 +1,230 @@
+"""Calibrations from a CSV file (the admin's import), with django-import-export.
+
+The file has the columns of the admin's export and of the snapshot:
+`calibration_id` (optional: blank makes a new id), `calibration_type`, `value`, `timestamp`,
+`username`, `tags` (optional, names joined with `|`). Import only creates: an id that already
+exists is a bad row; corrections go through the change form with a reason (DESIGN §5).
+
+It lives in tagging because it creates tagged calibrations: every row goes through
+`calibration_create_tagged`, so each calibration gets its version 1 and its tag periods as
+through the API. The preview (a dry run) reports every bad row; the import stores all rows or
+none (`import_data` always rolls back on any bad row).
+"""
+
+import math
+import uuid
+from datetime import UTC
+from typing import Any
+
+from django.contrib.auth.models import User
+from django.core.exceptions import ValidationError
+from import_export import fields, resources, widgets
+
+from calibrations.models import Calibration, CalibrationType
+from config.api.timestamps import TimestampError, parse_timestamp
+
+from .models import normalize_tag_name
+from .services import calibration_create_tagged
+
+REQUIRED_COLUMNS = ("calibration_type", "value", "timestamp", "username")
+TAG_SEPARATOR = "|"
+
+
+class CalibrationTypeNameWidget(widgets.Widget):
+    """A calibration type by its name; an unknown name says which names exist."""
+
+    def clean(self, value: Any, row: Any = None, **kwargs: Any) -> CalibrationType:
+        name = str(value or "").strip()
+        found = CalibrationType.objects.filter(name=name).first()
+        if found is None:
+            allowed = ", ".join(CalibrationType.objects.values_list("name", flat=True))
+            raise ValueError(f"Unknown calibration type '{name}'. Allowed: {allowed}.")
+        return found
+
+    def render(self, value: Any, obj: Any = None, **kwargs: Any) -> str:
+        return value.name if value is not None else ""
+
+
+class FiniteFloatWidget(widgets.Widget):
+    """A finite number: NaN and ±Infinity are refused, as by the API."""
+
+    def clean(self, value: Any, row: Any = None, **kwargs: Any) -> float:
+        text = str(value if value is not None else "").strip()
+        try:
+            number = float(text)
+        except ValueError:
+            raise ValueError(f"'{text}' is not a number.") from None
+        if not math.isfinite(number):
+            raise ValueError(f"'{text}' is not a finite number.")
+        return number
+
+    def render(self, value: Any, obj: Any = None, **kwargs: Any) -> str:
+        return repr(value) if value is not None else ""
+
+
+class TimestampWidget(widgets.Widget):
+    """An ISO 8601 instant, read as the API reads one (no offset means UTC)."""
+
+    def clean(self, value: Any, row: Any = None, **kwargs: Any) -> Any:
+        try:
+            return parse_timestamp(str(value if value is not None else ""))
+        except TimestampError as exc:
+            raise ValueError(str(exc)) from None
+
+    def render(self, value: Any, obj: Any = None, **kwargs: Any) -> str:
+        return value.astimezone(UTC).isoformat().replace("+00:00", "Z") if value else ""
+
+
+class UsernameWidget(widgets.Widget):
+    """Who did the calibration: 1–150 characters, kept as written."""
+
+    def clean(self, value: Any, row: Any = None, **kwargs: Any) -> str:
+        text = str(value if value is not None else "")
+        if not text.strip():
+            raise ValueError("The username must not be blank.")
+        if len(text) > 150:
+            raise ValueError("A username has at most 150 characters.")
+        return text
+
+
+class CalibrationIdWidget(widgets.Widget):
+    """An optional UUID; blank means a new id."""
+
+    def clean(self, value: Any, row: Any = None, **kwargs: Any) -> uuid.UUID | None:
+        text = str(value if value is not None else "").strip()
+        if not text:
+            return None
+        try:
+            return uuid.UUID(text)
+        except ValueError:
+            raise ValueError(f"'{text}' is not a calibration id (a UUID).") from None
+
+    def render(self, value: Any, obj: Any = None, **kwargs: Any) -> str:
+        return str(value) if value is not None else "(new)"
+
+
+class TagNamesWidget(widgets.Widget):
+    """Tag names joined with `|` (blank: none), each a valid tag name."""
+
+    def clean(self, value: Any, row: Any = None, **kwargs: Any) -> list[str]:
+        text = str(value if value is not None else "")
+        names = []
+        for part in text.split(TAG_SEPARATOR):
+            if not part.strip():
+                continue
+            try:
+                names.append(normalize_tag_name(part))
+            except ValidationError as exc:
+                raise ValueError(f"Tag '{part.strip()}': {exc.messages[0]}") from None
+        return names
+
+    def render(self, value: Any, obj: Any = None, **kwargs: Any) -> str:
+        return TAG_SEPARATOR.join(value or [])
+
+
+class CalibrationImportResource(resources.ModelResource):
+    """One calibration per CSV row, created through the service; never an update."""
+
+    calibration_id = fields.Field(
+        attribute="calibration_id", column_name="calibration_id", widget=CalibrationIdWidget()
+    )
+    calibration_type = fields.Field(
+        attribute="calibration_type",
+        column_name="calibration_type",
+        widget=CalibrationTypeNameWidget(),
+    )
+    value = fields.Field(attribute="value", column_name="value", widget=FiniteFloatWidget())
+    timestamp = fields.Field(
+        attribute="timestamp", column_name="timestamp", widget=TimestampWidget()
+    )
+    username = fields.Field(attribute="username", column_name="username", widget=UsernameWidget())
+    tags = fields.Field(attribute="tags", column_name="tags", widget=TagNamesWidget())
+
+    class Meta:
+        model = Calibration
+        fields = ("calibration_id", "calibration_type", "value", "timestamp", "username", "tags")
+        import_id_fields: tuple[str, ...] = ()
+        # Every row is a new calibration: never look one up to update it.
+        force_init_instance = True
+        use_transactions = True
+        # The preview shows each row as it will be stored.
+        skip_diff = False
+        clean_model_instances = True
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.seen_ids: set[uuid.UUID] = set()
+        self.existing_ids: set[uuid.UUID] = set()
+
+    def import_data(self, dataset: Any, *args: Any, **kwargs: Any) -> Any:
+        """All or nothing: any bad row rolls the whole file back, in the preview and after."""
+        kwargs["use_transactions"] = True
+        kwargs["rollback_on_validation_errors"] = True
+        return super().import_data(dataset, *args, **kwargs)
+
+    def before_import(self, dataset: Any, **kwargs: Any) -> None:
+        missing = [name for name in REQUIRED_COLUMNS if name not in (dataset.headers or [])]
+        if missing:
+            raise ValueError(f"The file has no column {', '.join(missing)}.")
+        if "tags" not in dataset.headers:
+            dataset.append_col([""] * dataset.height, header="tags")
+        if "calibration_id" not in dataset.headers:
+            dataset.append_col([""] * dataset.height, header="calibration_id")
+        # Which ids exist already, in one query for the whole file.
+        wanted = []
+        for text in dataset["calibration_id"]:
+            try:
+                wanted.append(uuid.UUID(str(text).strip()))
+            except ValueError:
+                continue
+        self.existing_ids = set(
+            Calibration.objects.filter(pk__in=wanted).values_list("pk", flat=True)
+        )
+        self.seen_ids = set()
+
+    def import_instance(self, instance: Calibration, row: Any, **kwargs: Any) -> None:
+        errors: dict[str, Any] = {}
+        try:
+            super().import_instance(instance, row, **kwargs)
+        except ValidationError as exc:
+            errors = exc.error_dict
+        wanted: uuid.UUID | None = getattr(instance, "calibration_id", None)
+        if wanted is not None:
+            if wanted in self.existing_ids:
+                errors["calibration_id"] = [
+                    ValidationError(
+                        f"Calibration {wanted} already exists; import only creates "
+                        "(correct it on its page, with a reason)."
+                    )
+                ]
+            elif wanted in self.seen_ids:
+                errors["calibration_id"] = [ValidationError(f"Id {wanted} is twice in the file.")]
+            self.seen_ids.add(wanted)
+            instance.id = wanted
+        if errors:
+            raise ValidationError(errors)
+
+    def validate_instance(
+        self,
+        instance: Calibration,
+        import_validation_errors: Any = None,
+        validate_unique: bool = True,
+    ) -> None:
+        # The id's uniqueness is checked above, against the whole file and in one query.
+        super().validate_instance(instance, import_validation_errors, validate_unique=False)
+
+    def save_instance(
+        self, instance: Calibration, is_create: bool, row: Any, **kwargs: Any
+    ) -> None:
+        user = kwargs.get("user")
+        created = calibration_create_tagged(
+            calibration_type=instance.calibration_type,
+            value=instance.value,
+            username=instance.username,
+            timestamp=instance.timestamp,
+            created_by=user if isinstance(user, User) else None,
+            tags=getattr(instance, "tags", None) or [],
+            calibration_id=instance.id,
+        )
+        instance.created_at = created.calibration.created_at
+        instance._state.adding = False
