@@ -256,8 +256,8 @@ def calibration_create(request: HttpRequest, user: User) -> HttpResponse:
         timestamp=timezone.now(),
         created_by=AuthUser(id=user.id, username=user.username),
     )
-    row = (created.pk, type_row[0], created.value, created.timestamp, created.username)
-    row += (created.created_at,)
+    row: tuple[Any, ...] = (created.pk, type_row[0], created.value, created.timestamp)
+    row += (created.username, created.created_at)
     response = json_response(calibration_json(row, type_row[1], []), 201)
     response["Location"] = request.build_absolute_uri(f"/api/calibrations/{created.pk}")
     return response
