@@ -25,6 +25,13 @@ def _nice_step(span: float) -> float:
     return 10 * magnitude
 
 
+def _tick_label(tick: datetime, hourly: bool) -> str:
+    """An hour on a day's chart, the date where a day begins (and on a week's chart)."""
+    if hourly and (tick.hour, tick.minute) != (0, 0):
+        return tick.strftime("%H:%M")
+    return tick.strftime("%d %b")
+
+
 def _time_ticks(start: datetime, end: datetime) -> list[datetime]:
     span = end - start
     step = timedelta(hours=4) if span <= timedelta(days=2) else timedelta(days=1)
@@ -106,13 +113,13 @@ def temperature_chart(
             for v in levels
         ),
     )
-    time_format = "%H:%M" if end - start <= timedelta(days=2) else "%d %b"
+    hourly = end - start <= timedelta(days=2)
     axis = format_html_join(
         "",
         '<line class="tick" x1="{}" x2="{}" y1="{}" y2="{}"/>'
         '<text class="x-label" x="{}" y="{}" text-anchor="middle">{}</text>',
         (
-            (x(t), x(t), TOP + plot_h, TOP + plot_h + 4, x(t), HEIGHT - 8, t.strftime(time_format))
+            (x(t), x(t), TOP + plot_h, TOP + plot_h + 4, x(t), HEIGHT - 8, _tick_label(t, hourly))
             for t in _time_ticks(start, end)
         ),
     )

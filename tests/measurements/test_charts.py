@@ -55,6 +55,18 @@ def test_axis_labels_cover_the_readings_in_degrees_and_the_period_in_hours() -> 
     assert "12:00" in svg
 
 
+def test_the_time_axis_shows_the_date_where_a_day_begins() -> None:
+    start = datetime(2025, 3, 1, 18, tzinfo=UTC)
+    buckets = [
+        Bucket(start + timedelta(hours=h), average=20, min=19, max=21, count=1) for h in range(24)
+    ]
+    svg = str(temperature_chart(buckets, start, start + timedelta(hours=24), title="lab-1"))
+    labels = re.findall(r'class="x-label"[^>]*>([^<]+)<', svg)
+    assert "02 Mar" in labels
+    assert "00:00" not in labels
+    assert "20:00" in labels
+
+
 def test_an_empty_period_says_so_instead_of_drawing() -> None:
     svg = str(temperature_chart([], START, END, title="lab-1"))
     assert "No readings in this period." in svg
