@@ -241,12 +241,9 @@ class AverageQuerySerializer(MethodQuerySerializer):
     """The query of the average route (the duration is in the path: see `DURATION_HELP`)."""
 
 
-class SeriesQuerySerializer(MethodQuerySerializer):
-    """The query of the series route."""
+class ExcursionsQuerySerializer(UnitQuerySerializer):
+    """The query of the excursions route: a `from`/`to` window (the series route's too)."""
 
-    bucket = serializers.CharField(
-        required=False, default="1h", help_text=f"Width of each bucket. {DURATION_HELP}"
-    )
     from_ = TimestampField(
         required=False, help_text=f"Start (inclusive). {TIMESTAMP_HELP} Default: `to` − 7 days."
     )
@@ -256,8 +253,17 @@ class SeriesQuerySerializer(MethodQuerySerializer):
 
     def get_fields(self) -> dict[str, Any]:
         fields = super().get_fields()
+        # `from` is a Python keyword; the field is declared as `from_` and renamed here.
         fields["from"] = fields.pop("from_")
         return fields
+
+
+class SeriesQuerySerializer(MethodQuerySerializer, ExcursionsQuerySerializer):
+    """The query of the series route: the window, and the width of its buckets."""
+
+    bucket = serializers.CharField(
+        required=False, default="1h", help_text=f"Width of each bucket. {DURATION_HELP}"
+    )
 
 
 class BucketSerializer(serializers.Serializer[Any]):
@@ -341,22 +347,6 @@ class RoomUpdateSerializer(serializers.Serializer[Any]):
         allow_null=True,
         help_text="Highest acceptable temperature, °C, above `min_c`; or null to clear the range.",
     )
-
-
-class ExcursionsQuerySerializer(UnitQuerySerializer):
-    """The query of the excursions route."""
-
-    from_ = TimestampField(
-        required=False, help_text=f"Start (inclusive). {TIMESTAMP_HELP} Default: `to` − 7 days."
-    )
-    to = TimestampField(
-        required=False, help_text=f"End (inclusive). {TIMESTAMP_HELP} Default: now."
-    )
-
-    def get_fields(self) -> dict[str, Any]:
-        fields = super().get_fields()
-        fields["from"] = fields.pop("from_")
-        return fields
 
 
 class ExcursionSerializer(serializers.Serializer[Any]):
