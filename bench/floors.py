@@ -34,10 +34,10 @@ from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from django.utils.dateparse import parse_duration
 from django.views.decorators.csrf import csrf_exempt
-from rest_framework.authtoken.models import Token  # the model only: its table holds the tokens
 
 from calibrations import services
 from calibrations.models import Calibration, CalibrationType
+from config.credentials import find_token
 from measurements.models import Measurement, Room
 from tagging.models import Tag, TagAssignment
 
@@ -55,17 +55,16 @@ def json_response(data: Any, status: int = 200) -> HttpResponse:
 def authenticated(
     permission: str | None = None, sensor_allowed: bool = False
 ) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
-    """The token lookup, the sensor-account rule (`user.get_all_permissions()`), then for a
-    write `user.has_perm` (answered from Django's per-request permission cache)."""
+    """The token lookup (through the credentials cache, as the route's), the sensor-account
+    rule (`user.get_all_permissions()`), then for a write `user.has_perm`."""
 
     def wrap(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
         def floor(request: HttpRequest, **kwargs: Any) -> HttpResponse:
             scheme, _, key = request.META.get("HTTP_AUTHORIZATION", "").partition(" ")
             if scheme != "Token" or not key:
                 return json_response({"detail": "Not authenticated."}, 401)
-            try:
-                token = Token.objects.select_related("user").get(key=key)
-            except Token.DoesNotExist:
+            token = find_token(key)
+            if token is None:
                 return json_response({"detail": "Invalid token."}, 401)
             user = token.user
             if not user.is_active:

@@ -21,7 +21,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
-from django.contrib.auth.models import User as AuthUser
+from django.contrib.auth.models import User
 from django.db import connection, transaction
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
@@ -30,48 +30,13 @@ from django.views.decorators.csrf import csrf_exempt
 
 from calibrations import services
 from calibrations.models import CalibrationType
+from config.credentials import ATTRIBUTE, Credentials, find_token
 
 PREFIX = "/floor-sql"
 
-# --- What every route runs first: the token lookup and, for writes, the permission lookups.
-
-TOKEN_SQL = (
-    'SELECT "authtoken_token"."key", "authtoken_token"."user_id", "authtoken_token"."created", '
-    '"auth_user"."id", "auth_user"."password", "auth_user"."last_login", '
-    '"auth_user"."is_superuser", "auth_user"."username", "auth_user"."first_name", '
-    '"auth_user"."last_name", "auth_user"."email", "auth_user"."is_staff", '
-    '"auth_user"."is_active", "auth_user"."date_joined" FROM "authtoken_token" INNER JOIN '
-    '"auth_user" ON ("authtoken_token"."user_id" = "auth_user"."id") WHERE '
-    '"authtoken_token"."key" = %s LIMIT 21'
-)
-USER_PERMISSIONS_SQL = (
-    'SELECT "django_content_type"."app_label" AS "content_type__app_label", '
-    '"auth_permission"."codename" AS "codename" FROM "auth_permission" INNER JOIN '
-    '"auth_user_user_permissions" ON ("auth_permission"."id" = '
-    '"auth_user_user_permissions"."permission_id") INNER JOIN "django_content_type" ON '
-    '("auth_permission"."content_type_id" = "django_content_type"."id") WHERE '
-    '"auth_user_user_permissions"."user_id" = %s'
-)
-GROUP_PERMISSIONS_SQL = (
-    'SELECT "django_content_type"."app_label" AS "content_type__app_label", '
-    '"auth_permission"."codename" AS "codename" FROM "auth_permission" INNER JOIN '
-    '"auth_group_permissions" ON ("auth_permission"."id" = '
-    '"auth_group_permissions"."permission_id") INNER JOIN "django_content_type" ON '
-    '("auth_permission"."content_type_id" = "django_content_type"."id") WHERE '
-    '"auth_group_permissions"."group_id" IN (SELECT U0."id" FROM "auth_group" U0 INNER JOIN '
-    '"auth_user_groups" U1 ON (U0."id" = U1."group_id") WHERE U1."user_id" = %s)'
-)
+# What every route does first: the token, its user and their permissions, from the credentials
+# cache as the route reads them (config/credentials.py): no SQL while the cache holds them.
 SENSOR_PERMISSION = "measurements.add_measurement"
-
-
-class User:
-    """The token's user: what the routes read of it."""
-
-    __slots__ = ("id", "is_active", "is_superuser", "username")
-
-    def __init__(self, row: Sequence[Any]) -> None:
-        self.id, self.is_superuser, self.username = row[3], row[6], row[7]
-        self.is_active = row[12]
 
 
 def json_response(data: Any, status: int = 200) -> HttpResponse:
@@ -83,26 +48,21 @@ def json_response(data: Any, status: int = 200) -> HttpResponse:
 def authenticated(
     permission: str | None = None, sensor_allowed: bool = False
 ) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
-    """The token lookup, then the user's permissions (the sensor rule reads them on every
-    request; a write's check then finds them in Django's per-request cache)."""
+    """The token and its user's permissions from the credentials cache, then the sensor rule
+    and, for a write, the permission."""
 
     def wrap(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
         def floor(request: HttpRequest, **kwargs: Any) -> HttpResponse:
             scheme, _, key = request.META.get("HTTP_AUTHORIZATION", "").partition(" ")
             if scheme != "Token" or not key:
                 return json_response({"detail": "Not authenticated."}, 401)
-            with connection.cursor() as cursor:
-                cursor.execute(TOKEN_SQL, [key])
-                row = cursor.fetchone()
-            if row is None or not row[12]:
+            token = find_token(key)
+            if token is None or not token.user.is_active:
                 return json_response({"detail": "Invalid token."}, 401)
-            user = User(row)
+            user = token.user
             if not user.is_superuser:
-                held: set[str] = set()
-                with connection.cursor() as cursor:
-                    for sql in (USER_PERMISSIONS_SQL, GROUP_PERMISSIONS_SQL):
-                        cursor.execute(sql, [user.id])
-                        held.update(f"{app}.{codename}" for app, codename in cursor.fetchall())
+                found: Credentials = getattr(user, ATTRIBUTE)
+                held = found.user_permissions | found.group_permissions
                 if held == {SENSOR_PERMISSION} and not sensor_allowed:
                     return json_response({"detail": "Sensor account."}, 403)
                 if permission and permission not in held:
@@ -254,7 +214,7 @@ def calibration_create(request: HttpRequest, user: User) -> HttpResponse:
         value=float(body["value"]),
         username=body.get("username") or user.username,
         timestamp=timezone.now(),
-        created_by=AuthUser(id=user.id, username=user.username),
+        created_by=user,
     )
     row: tuple[Any, ...] = (created.pk, type_row[0], created.value, created.timestamp)
     row += (created.username, created.created_at)

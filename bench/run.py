@@ -280,6 +280,24 @@ def recreate_database(name: str) -> None:
     psql("postgres", f'CREATE DATABASE "{name}"')
 
 
+def shared_cache_url() -> str:
+    """The shared cache as compose deploys it: `REDIS_URL` if set, else this machine's Redis
+    (its database 2, apart from the test suites') when it answers, else none (the database
+    cache, which the report then names)."""
+    if "REDIS_URL" in os.environ:
+        return os.environ["REDIS_URL"]
+    try:
+        answer = subprocess.run(
+            ["redis-cli", "-h", "127.0.0.1", "-p", "6379", "ping"],
+            capture_output=True,
+            text=True,
+            timeout=5,
+        ).stdout
+    except (OSError, subprocess.TimeoutExpired):
+        return ""
+    return "redis://127.0.0.1:6379/2" if "PONG" in answer else ""
+
+
 def setup_django(database: str) -> None:
     """Production settings for this process and the server it starts (same SECRET_KEY)."""
     os.environ.update(
@@ -291,6 +309,8 @@ def setup_django(database: str) -> None:
             "DEBUG": "false",
             "SECURE_SSL_REDIRECT": "false",
             "CONN_MAX_AGE": os.environ.get("CONN_MAX_AGE", "600"),
+            # The throttle is off, but the credentials cache reads it on every request.
+            "REDIS_URL": shared_cache_url(),
             "LOG_LEVEL": os.environ.get("LOG_LEVEL", "WARNING"),
             # The admin's pages need the collected, hashed static files (whitenoise).
             "STATIC_ROOT": str(Path(tempfile.gettempdir()) / "cs-bench-static"),
@@ -431,7 +451,7 @@ def credentials() -> tuple[str, str]:
     session = SessionStore()
     session[SESSION_KEY] = str(admin.pk)
     # The backend that loads the user back (django-axes, listed first, only authenticates).
-    session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+    session[BACKEND_SESSION_KEY] = "config.credentials.ModelBackend"
     session[HASH_SESSION_KEY] = admin.get_session_auth_hash()
     session.create()
     return token, str(session.session_key)
@@ -771,7 +791,9 @@ def report(
         f"- Machine: {context['machine']}; load average at start {context['load']}"
         f"{' (**busy machine**: other work was running)' if context['busy'] else ''}.",
         f"- Server: gunicorn -c config/gunicorn.py (as deployed: {context['gunicorn']}), "
-        f"settings `bench.settings` (production, throttling off); commit `{context['commit']}`.",
+        f"settings `bench.settings` (production, throttling off), shared cache "
+        f"{'Redis' if os.environ.get('REDIS_URL') else 'the database (no Redis answered)'}; "
+        f"commit `{context['commit']}`.",
         "- Floors (DESIGN §8; bench/README.md): each API route's plain-Django twins, no DRF, the "
         "same SQL statements and the same JSON, served by the same gunicorn processes and "
         "measured in turns with the route. *Django floor*: the ORM and `user.has_perm` doing the "

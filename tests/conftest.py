@@ -1,12 +1,14 @@
 """Fixtures shared by every test: API clients signed in as users with specific permissions, and
-the race harness of the concurrency tests."""
+the race harness of the concurrency tests, and the Redis that CI provides."""
 
+import os
 import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
+import redis
 from django.contrib.auth.models import User
 from django.db import connection
 from rest_framework.authtoken.models import Token
@@ -104,3 +106,15 @@ def run_together(
 def race() -> Race:
     """`run_together`: the one race harness of the concurrency tests."""
     return run_together
+
+
+@pytest.fixture
+def redis_url() -> str:
+    """The Redis that `REDIS_URL` names, answering; a skip without one, a failure in CI."""
+    url = os.environ.get("REDIS_URL", "")
+    if not url:
+        if os.environ.get("CI"):
+            pytest.fail("CI runs the Redis tests: .ci/run must set REDIS_URL")
+        pytest.skip("needs Redis: set REDIS_URL, e.g. redis://127.0.0.1:6379/0 (CI does)")
+    redis.Redis.from_url(url, socket_connect_timeout=2).ping()
+    return url

@@ -82,6 +82,13 @@ class CalibrationViewSet(
     def get_queryset(self) -> QuerySet[Calibration]:
         return Calibration.objects.for_api()
 
+    def filter_queryset(self, queryset: QuerySet[Calibration, Any]) -> QuerySet[Calibration, Any]:
+        # Filters and ordering are the list's: one calibration is found by its id alone
+        # (DRF would otherwise build the list's filter set for every read of one).
+        if self.action != "list":
+            return queryset
+        return super().filter_queryset(queryset)
+
     def get_serializer_class(self) -> Any:
         # The browsable API draws the POST form from this (issue 12).
         return CalibrationCreateSerializer if self.action == "create" else CalibrationSerializer

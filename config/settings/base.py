@@ -141,7 +141,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # django-axes first: it refuses a locked-out username/address before checking any password.
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    # Django's ModelBackend, answering an API token's user from the credentials cache.
+    "config.credentials.ModelBackend",
 ]
 # Password guessing on the admin login: after this many failures for one username from one
 # address, that pair is locked out for the cool-off time (a success resets the count).
@@ -205,6 +206,11 @@ API_THROTTLE_RATE: str | None = (
     None if _throttle_rate.lower() in ("off", "none", "") else _throttle_rate
 )
 
+# How long an API token, its user and their permissions are kept on the shared cache
+# (config/credentials.py); any change made through Django ends them at once, so this bounds
+# only changes made around it (raw SQL). 0 reads them from the database on every request.
+API_CREDENTIALS_CACHE_SECONDS = env.int("API_CREDENTIALS_CACHE_SECONDS", default=60)
+
 # A room whose last reading is older than this is `stale` (DESIGN §4.5): `15m`, `PT15M`, `1h`, …
 # Parsed here so a bad value stops the server at start-up rather than failing requests.
 try:
@@ -221,7 +227,7 @@ X_FRAME_OPTIONS = "DENY"
 REST_FRAMEWORK = {
     # Token first, so an anonymous request gets 401 with `WWW-Authenticate: Token`.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "config.api.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     # The sensor rule first, so a sensor account learns why it is refused.

@@ -152,6 +152,19 @@ def test_one_calibration_by_id_and_unknown_or_malformed_ids_are_404(
     assert "detail" in malformed.json()
 
 
+def test_one_calibration_is_found_by_its_id_alone_whatever_the_lists_filters_say(
+    reader_client: APIClient,
+) -> None:
+    calibration = CalibrationFactory(username="alice")
+    # The list's filters and ordering belong to the list: they neither hide nor refuse one.
+    for query in ("username=bob", "timestamp_after=garbage", "ordering=value"):
+        response = reader_client.get(f"{URL}/{calibration.pk}?{query}")
+        assert response.status_code == 200, query
+        assert response.json()["username"] == "alice"
+    assert reader_client.get(f"{URL}?username=bob").json()["results"] == []
+    assert reader_client.get(f"{URL}?ordering=value").status_code == 400
+
+
 @pytest.mark.parametrize("method", ["put", "patch", "delete"])
 def test_calibrations_cannot_be_changed_or_deleted_through_the_api(
     client_for,

@@ -8,11 +8,7 @@ when the proxy forwards again the same process answers 200 without a restart.
 
 import contextlib
 import json
-import os
-import signal
 import socket
-import subprocess
-import sys
 import threading
 import time
 import urllib.error
@@ -28,6 +24,7 @@ from rest_framework.authtoken.models import Token
 from calibrations.models import Calibration
 from measurements.models import Measurement
 from tests.factories import CalibrationFactory, CalibrationTypeFactory, UserFactory
+from tests.servers import database_url, gunicorn
 
 pytestmark = [pytest.mark.postgresql, pytest.mark.django_db(transaction=True)]
 
@@ -102,12 +99,6 @@ class FaultyProxy:
         self.listener.close()
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture
 def proxy() -> Iterator[FaultyProxy]:
     settings = connection.settings_dict
@@ -119,47 +110,15 @@ def proxy() -> Iterator[FaultyProxy]:
 @pytest.fixture
 def server(proxy: FaultyProxy, tmp_path: Path) -> Iterator[str]:
     """gunicorn on the test database, reached only through the proxy."""
-    settings = connection.settings_dict
-    user = settings["USER"] or "postgres"
-    password = f":{settings['PASSWORD']}" if settings["PASSWORD"] else ""
-    port = free_port()
     env = {
-        **os.environ,
         "DJANGO_SETTINGS_MODULE": "config.settings.test",
-        "DATABASE_URL": f"postgres://{user}{password}@127.0.0.1:{proxy.port}/{settings['NAME']}",
+        "DATABASE_URL": database_url(port=proxy.port),
         "DATABASE_CONNECT_TIMEOUT": str(CONNECT_TIMEOUT),
         "CONN_MAX_AGE": "60",  # persistent connections: the hard case for recovery
         "API_THROTTLE_RATE": "off",
     }
-    log = (tmp_path / "server.log").open("w")
-    process = subprocess.Popen(
-        [
-            *(sys.executable, "-m", "gunicorn", "config.wsgi"),
-            *("--bind", f"127.0.0.1:{port}", "--workers", "1", "--timeout", "30"),
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(150):
-            with contextlib.suppress(OSError):
-                if call(base, "GET", "/healthz")[0] == 200:
-                    break
-            time.sleep(0.1)
-        else:
-            pytest.fail("the server did not start: " + (tmp_path / "server.log").read_text())
+    with gunicorn(env, tmp_path) as base:
         yield base
-    finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-        log.close()
 
 
 def call(

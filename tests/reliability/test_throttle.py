@@ -5,7 +5,6 @@ need Redis skip on a machine without `REDIS_URL` and fail in CI, which always se
 """
 
 import os
-import signal
 import socket
 import subprocess
 import sys
@@ -29,24 +28,13 @@ from rest_framework.test import APIClient
 from calibrations.models import Calibration
 from config.api.throttling import UserRateThrottle
 from tests.factories import CalibrationTypeFactory, UserFactory
+from tests.servers import PRODUCTION, database_url, free_port, gunicorn
 
 ROOT = Path(__file__).resolve().parents[2]
 DATABASE_CACHE = {
     "BACKEND": "django.core.cache.backends.db.DatabaseCache",
     "LOCATION": "django_cache",
 }
-
-
-@pytest.fixture
-def redis_url() -> str:
-    """The Redis that `REDIS_URL` names, answering; a skip without one, a failure in CI."""
-    url = os.environ.get("REDIS_URL", "")
-    if not url:
-        if os.environ.get("CI"):
-            pytest.fail("CI runs the Redis tests: .ci/run must set REDIS_URL")
-        pytest.skip("needs Redis: set REDIS_URL, e.g. redis://127.0.0.1:6379/0 (CI does)")
-    redis.Redis.from_url(url, socket_connect_timeout=2).ping()
-    return url
 
 
 @pytest.fixture(params=["database", "redis"])
@@ -61,12 +49,6 @@ def shared_cache(request: pytest.FixtureRequest) -> Iterator[str]:
         config = DATABASE_CACHE
     with override_settings(CACHES={"default": {**config, "KEY_PREFIX": uuid.uuid4().hex}}):
         yield request.param
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 class Clock:
@@ -159,15 +141,6 @@ def test_throttling_can_be_switched_off(
     assert {client.get("/api/tags").status_code for _ in range(30)} == {200}
 
 
-# Production settings, as a deployment runs them: only what they require, and plain HTTP.
-PRODUCTION = {
-    "DJANGO_SETTINGS_MODULE": "config.settings.production",
-    "SECRET_KEY": "test-only-not-secret",
-    "ALLOWED_HOSTS": "127.0.0.1,localhost",
-    "SECURE_SSL_REDIRECT": "false",
-}
-
-
 def settings_in_a_new_process(code: str, **environ: str) -> str:
     """What `code` prints in a fresh process with `environ` (`<unset>` removes a variable)."""
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.test", **environ}
@@ -231,51 +204,17 @@ LIMIT = 5
 @pytest.fixture
 def two_workers(shared_cache: str, tmp_path: Path) -> Iterator[tuple[str, Path]]:
     """gunicorn with two sync workers, production settings, the test database, `LIMIT`/minute."""
-    db = connection.settings_dict
-    password = f":{db['PASSWORD']}" if db["PASSWORD"] else ""
-    port = free_port()
     env = {
-        **os.environ,
         **PRODUCTION,
-        "DATABASE_URL": f"postgres://{db['USER'] or 'postgres'}{password}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}",
+        "DATABASE_URL": database_url(),
         "API_THROTTLE_RATE": f"{LIMIT}/minute",
+        "REDIS_URL": os.environ["REDIS_URL"] if shared_cache == "redis" else "",
     }
-    env["REDIS_URL"] = os.environ["REDIS_URL"] if shared_cache == "redis" else ""
     access_log = tmp_path / "access.log"
-    log = (tmp_path / "server.log").open("w")
-    process = subprocess.Popen(
-        [
-            *(sys.executable, "-m", "gunicorn", "config.wsgi"),
-            *("--bind", f"127.0.0.1:{port}", "--workers", "2", "--timeout", "30"),
-            # The worker's pid beside each status: which process answered, without a header.
-            *("--access-logfile", str(access_log), "--access-logformat", "%(p)s %(s)s"),
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(150):
-            try:
-                with urllib.request.urlopen(base + "/healthz", timeout=2) as response:
-                    if response.status == 200:
-                        break
-            except OSError:
-                pass
-            time.sleep(0.1)
-        else:
-            pytest.fail("the server did not start: " + (tmp_path / "server.log").read_text())
+    # The worker's pid beside each status: which process answered, without a header.
+    options = ("--access-logfile", str(access_log), "--access-logformat", "%(p)s %(s)s")
+    with gunicorn(env, tmp_path, workers=2, options=options) as base:
         yield base, access_log
-    finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-        log.close()
 
 
 def get(base: str, token: str) -> tuple[int, str | None]:

@@ -1,0 +1,235 @@
+"""The credentials cache (config/credentials.py, docs/OPERATIONS.md): an API token, its user
+and their permissions are read from the database once, then from the shared cache, until any
+change to an account ends them — at once, and in every worker."""
+
+import os
+import subprocess
+import sys
+import urllib.error
+import urllib.request
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from django.contrib.auth.models import Group, Permission, User
+from django.core.management import call_command
+from django.db import connection
+from django.test import override_settings
+from django.test.utils import CaptureQueriesContext
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
+
+from calibrations.models import Calibration
+from config.credentials import new_generation
+from tests.factories import CalibrationTypeFactory, UserFactory
+from tests.servers import PRODUCTION, ROOT, database_url, free_port, gunicorn
+
+CALIBRATION = {"calibration_type": "gain", "value": 1.5}
+
+
+def account_queries(client: APIClient) -> list[str]:
+    """The statements one `GET /api/tags` runs on the tables that say who a token is."""
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get("/api/tags").status_code == 200
+    return [
+        q["sql"]
+        for q in queries.captured_queries
+        if "authtoken_token" in q["sql"] or "auth_permission" in q["sql"]
+    ]
+
+
+@pytest.mark.django_db
+def test_a_token_is_read_once_then_answered_from_the_cache(
+    client_for: Callable[[User], APIClient],
+) -> None:
+    client = client_for(UserFactory(username="alice"))
+    # The token with its user, the user's permissions, their groups' permissions.
+    assert len(account_queries(client)) == 3
+    assert account_queries(client) == []
+    assert account_queries(client) == []
+
+
+@pytest.mark.django_db
+def test_with_no_cache_time_every_request_reads_the_token(
+    client_for: Callable[[User], APIClient],
+) -> None:
+    client = client_for(UserFactory(username="alice"))
+    with override_settings(API_CREDENTIALS_CACHE_SECONDS=0):
+        # The sensor rule needs the permissions on every request, reads included.
+        assert len(account_queries(client)) == 3
+        assert len(account_queries(client)) == 3
+
+
+@pytest.mark.django_db
+def test_a_deleted_or_rotated_token_is_refused_on_the_next_request(
+    client_for: Callable[[User], APIClient],
+) -> None:
+    alice = UserFactory(username="alice")
+    client = client_for(alice)
+    old_key = Token.objects.get(user=alice).key
+    assert client.get("/api/tags").status_code == 200
+
+    call_command("drf_create_token", "-r", "alice", stdout=open(os.devnull, "w"))  # noqa: SIM115
+    assert client.get("/api/tags").status_code == 401
+    renewed = APIClient()
+    renewed.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.get(user=alice).key}")
+    assert renewed.get("/api/tags").status_code == 200
+
+    Token.objects.filter(user=alice).delete()
+    assert renewed.get("/api/tags").status_code == 401
+    assert not Token.objects.filter(key=old_key).exists()
+
+
+@pytest.mark.django_db
+def test_a_deactivated_user_is_refused_on_the_next_request(
+    client_for: Callable[[User], APIClient],
+) -> None:
+    alice = UserFactory(username="alice")
+    client = client_for(alice)
+    assert client.get("/api/tags").status_code == 200
+    alice.is_active = False
+    alice.save()
+    response = client.get("/api/tags")
+    assert response.status_code == 401
+    assert response.json()["detail"] == "User inactive or deleted."
+
+
+@pytest.mark.django_db
+def test_permissions_follow_group_and_user_changes_on_the_next_request(
+    client_for: Callable[[User], APIClient],
+) -> None:
+    CalibrationTypeFactory(name="gain")
+    add = Permission.objects.get(content_type__app_label="calibrations", codename="add_calibration")
+    recorders = Group.objects.create(name="recorders")
+    alice = UserFactory(username="alice")
+    client = client_for(alice)
+
+    def create() -> int:
+        return client.post("/api/calibrations", CALIBRATION, format="json").status_code
+
+    assert create() == 403
+    recorders.permissions.add(add)
+    assert create() == 403  # the group has it; alice is not in the group yet
+    alice.groups.add(recorders)
+    assert create() == 201
+    recorders.permissions.remove(add)
+    assert create() == 403
+    alice.user_permissions.add(add)
+    assert create() == 201
+    alice.user_permissions.clear()
+    assert create() == 403
+    recorders.permissions.add(add)
+    assert create() == 201
+    recorders.delete()
+    assert create() == 403
+    assert Calibration.objects.count() == 3
+
+
+@pytest.mark.django_db
+def test_a_sensor_account_turned_into_a_writer_may_read_at_once(
+    client_for: Callable[[User], APIClient],
+) -> None:
+    gateway = UserFactory(username="gateway", permissions=["measurements.add_measurement"])
+    client = client_for(gateway)
+    assert client.get("/api/tags").status_code == 403  # a sensor account reads nothing
+    gateway.user_permissions.add(
+        Permission.objects.get(content_type__app_label="calibrations", codename="add_calibration")
+    )
+    assert client.get("/api/tags").status_code == 200
+
+
+@pytest.mark.django_db
+def test_a_change_around_django_waits_for_the_entry_or_a_new_generation(
+    client_for: Callable[[User], APIClient],
+) -> None:
+    alice = UserFactory(username="alice")
+    client = client_for(alice)
+    assert client.get("/api/tags").status_code == 200
+    # QuerySet.update() sends no signal: the cached entry still answers (the documented bound:
+    # API_CREDENTIALS_CACHE_SECONDS) until an operator starts a new generation.
+    User.objects.filter(pk=alice.pk).update(is_active=False)
+    assert client.get("/api/tags").status_code == 200
+    new_generation()
+    assert client.get("/api/tags").status_code == 401
+
+
+@pytest.mark.django_db
+def test_while_redis_is_unreachable_tokens_are_read_from_the_database(
+    client_for: Callable[[User], APIClient], caplog: pytest.LogCaptureFixture
+) -> None:
+    nobody_listens = {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": f"redis://127.0.0.1:{free_port()}/0",
+        "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+    }
+    with override_settings(CACHES={"default": nobody_listens}, API_THROTTLE_RATE=None):
+        alice = UserFactory(username="alice")  # its signal cannot reach Redis either
+        client = client_for(alice)
+        assert [client.get("/api/tags").status_code for _ in range(2)] == [200, 200]
+        Token.objects.filter(user=alice).delete()
+        assert client.get("/api/tags").status_code == 401
+    assert "credentials: Redis unreachable, read from the database" in caplog.text
+    assert "credentials: Redis unreachable, cached credentials not ended" in caplog.text
+
+
+# --- every worker sees a change made by another process ----------------------------------------
+
+
+@pytest.fixture(params=["database", "redis"])
+def server_env(request: pytest.FixtureRequest) -> dict[str, str]:
+    """Production settings on the test database, the shared cache being each kind in turn."""
+    redis_url = request.getfixturevalue("redis_url") if request.param == "redis" else ""
+    return {
+        **PRODUCTION,
+        "DATABASE_URL": database_url(),
+        "API_THROTTLE_RATE": "off",
+        "REDIS_URL": redis_url,
+    }
+
+
+@pytest.fixture
+def two_workers(server_env: dict[str, str], tmp_path: Path) -> Iterator[tuple[str, Path]]:
+    access_log = tmp_path / "access.log"
+    options = ("--access-logfile", str(access_log), "--access-logformat", "%(p)s %(s)s")
+    with gunicorn(server_env, tmp_path, workers=2, options=options) as base:
+        yield base, access_log
+
+
+def status_of(base: str, key: str) -> int:
+    request = urllib.request.Request(base + "/api/tags", headers={"Authorization": f"Token {key}"})
+    try:
+        with urllib.request.urlopen(request, timeout=60) as response:
+            return int(response.status)
+    except urllib.error.HTTPError as error:
+        return error.code
+
+
+@pytest.mark.postgresql
+@pytest.mark.django_db(transaction=True)
+def test_a_token_rotated_by_a_command_is_refused_by_every_worker_at_once(
+    two_workers: tuple[str, Path], server_env: dict[str, str]
+) -> None:
+    base, access_log = two_workers
+    username = f"gateway-{uuid.uuid4().hex[:8]}"
+    old_key = Token.objects.create(user=UserFactory(username=username)).key
+    # Both workers answer, and so cache the token (each new connection may go to either).
+    for _ in range(200):
+        assert status_of(base, old_key) == 200
+        if len({line.split()[0] for line in access_log.read_text().splitlines()}) == 2:
+            break
+    else:
+        pytest.fail("one worker answered every request")
+
+    # Another process — an operator's command — rotates the token.
+    subprocess.run(
+        [sys.executable, "manage.py", "drf_create_token", "-r", username],
+        cwd=ROOT,
+        env={**os.environ, **server_env},
+        check=True,
+        capture_output=True,
+    )
+    new_key = Token.objects.get(user__username=username).key
+    answers = {status_of(base, old_key) for _ in range(20)}
+    assert answers == {401}
+    assert {status_of(base, new_key) for _ in range(20)} == {200}
