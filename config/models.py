@@ -9,7 +9,7 @@ from typing import Any
 from django.contrib.auth.models import Group, Permission, User
 from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.dispatch import receiver
-from rest_framework.authtoken.models import Token
+from rest_framework.authtoken.models import Token, TokenProxy
 
 from config.credentials import credentials_changed
 
@@ -18,6 +18,9 @@ from config.credentials import credentials_changed
 @receiver(post_save, sender=Group)
 @receiver(post_save, sender=Permission)
 @receiver(post_save, sender=Token)
+@receiver(
+    post_save, sender=TokenProxy
+)  # a save through a proxy names the proxy (a delete does not)
 @receiver(post_delete, sender=User)
 @receiver(post_delete, sender=Group)
 @receiver(post_delete, sender=Permission)

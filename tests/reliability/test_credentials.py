@@ -15,9 +15,10 @@ import pytest
 from django.contrib.auth.models import Group, Permission, User
 from django.core.management import call_command
 from django.db import connection
-from django.test import override_settings
+from django.test import Client, override_settings
 from django.test.utils import CaptureQueriesContext
-from rest_framework.authtoken.models import Token
+from django.urls import reverse
+from rest_framework.authtoken.models import Token, TokenProxy
 from rest_framework.test import APIClient
 
 from calibrations.models import Calibration
@@ -79,6 +80,39 @@ def test_a_deleted_or_rotated_token_is_refused_on_the_next_request(
     Token.objects.filter(user=alice).delete()
     assert renewed.get("/api/tags").status_code == 401
     assert not Token.objects.filter(key=old_key).exists()
+
+
+@pytest.mark.django_db
+def test_a_token_deleted_on_the_admins_tokens_page_is_refused_on_the_next_request(
+    client_for: Callable[[User], APIClient], superuser: User
+) -> None:
+    admin = Client()
+    admin.force_login(superuser)  # signing in saves the user: before the token is cached
+    alice = UserFactory(username="alice")
+    client = client_for(alice)
+    assert client.get("/api/tags").status_code == 200
+    token = TokenProxy.objects.get(user=alice)
+    response = admin.post(
+        reverse("admin:authtoken_tokenproxy_delete", args=[token.pk]), {"post": "yes"}
+    )
+    assert response.status_code == 302
+    assert not Token.objects.filter(user=alice).exists()
+    assert client.get("/api/tags").status_code == 401
+
+
+@pytest.mark.django_db
+def test_a_token_given_to_another_user_through_the_admins_model_acts_as_that_user(
+    client_for: Callable[[User], APIClient],
+) -> None:
+    alice = UserFactory(username="alice", permissions=["calibrations.add_calibration"])
+    bob = UserFactory(username="bob")
+    CalibrationTypeFactory(name="gain")
+    client = client_for(alice)
+    assert client.post("/api/calibrations", CALIBRATION, format="json").status_code == 201
+    token = TokenProxy.objects.get(user=alice)  # the model of Auth Token → Tokens
+    token.user = bob
+    token.save()
+    assert client.post("/api/calibrations", CALIBRATION, format="json").status_code == 403
 
 
 @pytest.mark.django_db
