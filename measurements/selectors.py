@@ -183,38 +183,47 @@ def _time_weighted_summary_sql(room_id: str, start: datetime, end: datetime) -> 
     table = _table()
     # Seconds as date_part('epoch', interval), a double: EXTRACT returns numeric since
     # PostgreSQL 14, and numeric arithmetic on every row was most of the query's time.
-    # `steps`: one row per instant in the window (k = 1), and the last instant before it placed
-    # at the window's start (k = 0, sorting first, so a reading exactly at the start holds from
-    # there). Each step's value holds until the next step, the last until the window's end.
+    # `steps`: one row per instant in the window, in the unique index's order, so the window
+    # function needs no sort. Each holds until the next one, the last until the window's end.
+    # The last instant before the window is not a row of `steps` (a UNION ALL of it cost a sort
+    # of the whole day): its mean comes as a scalar, with the seconds from the window's start
+    # to the first instant (all of them when there is none), which it covers. ROWS, not the
+    # default RANGE frame, spares PostgreSQL looking for peers of each row.
     sql = f"""
         WITH steps AS (
-            SELECT "timestamp" AS t, 1 AS k, avg(value) AS v, count(*) AS n,
+            SELECT "timestamp" AS t, avg(value) AS v, count(*) AS n,
                    min(value) AS lo, max(value) AS hi
             FROM {table}
             WHERE room_id = %(room)s AND "timestamp" >= %(start)s AND "timestamp" <= %(end)s
             GROUP BY "timestamp"
-            UNION ALL
-            SELECT %(start)s::timestamptz, 0, avg(value), 0, NULL, NULL
-            FROM {table}
-            WHERE room_id = %(room)s AND "timestamp" = (
-                SELECT max("timestamp") FROM {table}
-                WHERE room_id = %(room)s AND "timestamp" < %(start)s
-            )
-            HAVING count(*) > 0
         ), segments AS (
-            SELECT v, n, lo, hi,
-                   date_part('epoch', COALESCE(lead(t) OVER (ORDER BY t, k), %(end)s) - t)
-                       AS seconds
+            SELECT t, v, n, lo, hi,
+                   date_part(
+                       'epoch',
+                       COALESCE(lead(t) OVER (ORDER BY t ROWS UNBOUNDED PRECEDING), %(end)s) - t
+                   ) AS seconds
             FROM steps
         )
-        SELECT sum(v * seconds), sum(seconds), sum(n)::bigint, min(lo), max(hi),
-               sum(v * n) / NULLIF(sum(n), 0), max(v)
+        SELECT (
+                   SELECT avg(value) FROM {table}
+                   WHERE room_id = %(room)s AND "timestamp" = (
+                       SELECT max("timestamp") FROM {table}
+                       WHERE room_id = %(room)s AND "timestamp" < %(start)s
+                   )
+               ),
+               date_part('epoch', COALESCE(min(t), %(end)s) - %(start)s),
+               sum(v * seconds), sum(seconds), sum(n)::bigint, min(lo), max(hi),
+               sum(v * n) / NULLIF(sum(n), 0)
         FROM segments
     """
     with connection.cursor() as cursor:
         cursor.execute(sql, {"room": room_id, "start": start, "end": end})
-        integral, covered, count, low, high, mean, held = cursor.fetchone()
+        held, head, integral, covered, count, low, high, mean = cursor.fetchone()
     count = int(count or 0)
+    integral, covered = integral or 0.0, covered or 0.0
+    if held is not None:
+        # As the definition adds it: the time before the first instant comes first.
+        integral, covered = held * head + integral, head + covered
     if covered:
         average = integral / covered
     elif count:
