@@ -12,6 +12,7 @@ from config.api.timestamps import TIMESTAMP_HELP, TimestampError, parse_timestam
 
 from ..durations import DURATION_HELP
 from ..models import ROOM_ID_HELP, SENSOR_MAX_LENGTH, Measurement, Room, RoomStatus
+from ..selectors import Excursion
 from ..services import Reading, validate_sensor
 from ..units import STORED_UNIT, UNITS, UNITS_HELP, from_celsius, to_celsius
 
@@ -326,9 +327,25 @@ class RoomSerializer(serializers.ModelSerializer[Room]):
         timestamp = getattr(room, "last_timestamp", None)
         if timestamp is None:
             return None
-        unit = self.context.get("unit", STORED_UNIT)
-        value = _value_in(room.last_value, self.context)  # type: ignore[attr-defined]
-        return LastReadingSerializer({"timestamp": timestamp, "value": value, "unit": unit}).data
+        return {
+            "timestamp": utc_iso(timestamp),
+            "value": _value_in(_float(room.last_value), self.context),  # type: ignore[attr-defined]
+            "unit": self.context.get("unit", STORED_UNIT),
+        }
+
+    def to_representation(self, instance: Room) -> dict[str, Any]:
+        # As the fields above write it, built directly: a page is 50 rooms, and DRF's field
+        # walk per room (and a LastReadingSerializer built per room) was most of the list's
+        # time in our layer. `test_lean_representations` keeps the two equal.
+        return {
+            "room_id": instance.room_id,
+            "name": instance.name,
+            "created_at": utc_iso(instance.created_at),
+            "min_c": _float(instance.min_c),
+            "max_c": _float(instance.max_c),
+            "status": instance.status,  # type: ignore[attr-defined]
+            "last_reading": self.get_last_reading(instance),
+        }
 
 
 class RoomUpdateSerializer(serializers.Serializer[Any]):
@@ -362,10 +379,18 @@ class ExcursionSerializer(serializers.Serializer[Any]):
     peak = serializers.FloatField(help_text="The run's highest (`high`) or lowest (`low`) value.")
     readings = serializers.IntegerField(help_text="Readings in the run.")
 
-    def to_representation(self, instance: Any) -> dict[str, Any]:
-        data = super().to_representation(instance)
-        data["peak"] = _value_in(data["peak"], self.context)
-        return data
+    def to_representation(self, instance: Excursion) -> dict[str, Any]:
+        # As the fields above write it (the peak then converted to `unit`), built directly: a
+        # week of a room that swings across its range is over a hundred excursions, and DRF's
+        # field walk per excursion was half the route's time in our layer.
+        # `test_lean_representations` keeps the two equal.
+        return {
+            "kind": instance.kind,
+            "start": utc_iso(instance.start),
+            "end": None if instance.end is None else utc_iso(instance.end),
+            "peak": _value_in(float(instance.peak), self.context),
+            "readings": int(instance.readings),
+        }
 
 
 class ExcursionsSerializer(serializers.Serializer[Any]):
@@ -384,3 +409,18 @@ class ExcursionsSerializer(serializers.Serializer[Any]):
         fields["from"] = fields.pop("from_")
         ordered = ["room_id", "from", "to", "unit", "min", "max", "excursions"]
         return {name: fields[name] for name in ordered}
+
+    def to_representation(self, instance: dict[str, Any]) -> dict[str, Any]:
+        # As the fields above write it, built directly: the field walk copies every declared
+        # field (the nested list's too) on each request. `test_lean_representations` keeps
+        # the two equal.
+        excursion = ExcursionSerializer(context=self.context)
+        return {
+            "room_id": instance["room_id"],
+            "from": utc_iso(instance["from"]),
+            "to": utc_iso(instance["to"]),
+            "unit": instance["unit"],
+            "min": _float(instance["min"]),
+            "max": _float(instance["max"]),
+            "excursions": [excursion.to_representation(e) for e in instance["excursions"]],
+        }

@@ -95,6 +95,32 @@ def test_readings_of_every_sensor_are_merged_in_time_order(reader_client: APICli
     ]
 
 
+def test_readings_of_one_instant_on_both_sides_are_two_excursions_in_sensor_order(
+    reader_client: APIClient,
+) -> None:
+    room = RoomFactory(room_id="lab-1", min_c=18.0, max_c=22.0)
+    for seconds, sensor, value in [
+        (0, "b-north", 23.0),
+        (60, "a-south", 25.0),  # one instant: a-south (high) is read before b-north (low)
+        (60, "b-north", 16.0),
+        (120, "a-south", 17.0),
+        (180, "b-north", 20.0),
+        (240, "a-south", 24.0),
+        (240, "b-north", 17.5),
+    ]:
+        MeasurementFactory(
+            room=room, timestamp=T0 + timedelta(seconds=seconds), sensor=sensor, value=value
+        )
+    body = _get(reader_client, **{"from": _at(0), "to": _at(10)})
+    assert body["excursions"] == [
+        {"kind": "high", "start": _at(0), "end": _at(1), "peak": 25.0, "readings": 2},
+        # Starts at the instant the high run ends, read after it.
+        {"kind": "low", "start": _at(1), "end": _at(3), "peak": 16.0, "readings": 2},
+        {"kind": "high", "start": _at(4), "end": _at(4), "peak": 24.0, "readings": 1},
+        {"kind": "low", "start": _at(4), "end": None, "peak": 17.5, "readings": 1},
+    ]
+
+
 def test_the_range_and_peaks_are_given_in_the_asked_unit(
     reader_client: APIClient, lab: Room
 ) -> None:
