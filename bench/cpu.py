@@ -16,7 +16,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench.run import credentials, log, samples, setup_django
+from bench.run import credentials, log, remove_posted_readings, samples, setup_django
 
 
 def routes(picked: dict[str, list[str]]) -> dict[str, tuple[str, str, str | None]]:
@@ -76,13 +76,14 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=100, help="per route and per floor")
     parser.add_argument("names", nargs="*", help="routes whose name contains one of these")
     args = parser.parse_args()
-    setup_django("cs_bench_small" if args.small else "cs_bench")
+    database = "cs_bench_small" if args.small else "cs_bench"
+    setup_django(database)
     from django.test import Client
 
     from bench import floors, floors_sql
 
     token, _ = credentials()
-    picked = samples("cs_bench_small" if args.small else "cs_bench", Path(tempfile.mkdtemp()))
+    picked = samples(database, Path(tempfile.mkdtemp()))
     client = Client(
         HTTP_AUTHORIZATION=f"Token {token}", HTTP_HOST="127.0.0.1", HTTP_ACCEPT="application/json"
     )
@@ -121,6 +122,7 @@ def main() -> None:
             f"| {sql * 1000:.2f} | {sql / route:.0%} |",
             flush=True,
         )
+    remove_posted_readings(database, picked["rooms"])
     log("done")
 
 
