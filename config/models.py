@@ -18,9 +18,9 @@ from config.credentials import credentials_changed
 @receiver(post_save, sender=Group)
 @receiver(post_save, sender=Permission)
 @receiver(post_save, sender=Token)
-@receiver(
-    post_save, sender=TokenProxy
-)  # a save through a proxy names the proxy (a delete does not)
+# The admin's Tokens page saves through this proxy, and Django names the proxy as the sender of
+# a save (of a delete, the concrete model).
+@receiver(post_save, sender=TokenProxy)
 @receiver(post_delete, sender=User)
 @receiver(post_delete, sender=Group)
 @receiver(post_delete, sender=Permission)
