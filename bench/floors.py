@@ -37,13 +37,13 @@ from django.views.decorators.csrf import csrf_exempt
 
 from calibrations import services
 from calibrations.models import Calibration, CalibrationType
+from config.api.fields import utc_iso
 from config.credentials import find_token
 from measurements.models import Measurement, Room
-from tagging.models import Tag, TagAssignment
+from measurements.permissions import SENSOR_PERMISSION
+from tagging.models import Tag, TagAssignment, tag_sort_key
 
 PREFIX = "/floor"
-# An account holding only this permission is a sensor account (DESIGN §4.1).
-SENSOR_PERMISSION = "measurements.add_measurement"
 
 
 def json_response(data: Any, status: int = 200) -> HttpResponse:
@@ -81,11 +81,6 @@ def authenticated(
     return wrap
 
 
-def utc_iso(moment: datetime) -> str:
-    text = moment.astimezone(UTC).isoformat()
-    return text[:-6] + "Z" if text.endswith("+00:00") else text
-
-
 def first_page_next(
     request: HttpRequest, rows: list[Any], page_size: int, position: Callable[[Any], str]
 ) -> str | None:
@@ -106,10 +101,6 @@ def first_page_next(
 
 
 # --- Calibrations.
-
-
-def tag_sort_key(name: str) -> tuple[str, str]:
-    return (name.casefold(), name)
 
 
 def as_of(instant: datetime) -> Q:

@@ -14,10 +14,9 @@ from __future__ import annotations
 
 import base64
 import json
-import re
 import uuid
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
@@ -25,24 +24,26 @@ from django.contrib.auth.models import User
 from django.db import connection, transaction
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
-from django.utils.dateparse import parse_duration
 from django.views.decorators.csrf import csrf_exempt
 
+from bench.floors import (
+    EPOCH,
+    STAGE_COPY_SQL,
+    STAGE_SQL,
+    STAGED_INSERT_SQL,
+    duration,
+    instant_param,
+    json_response,
+    reading_time,
+)
 from calibrations import services
 from calibrations.models import CalibrationType
+from config.api.fields import utc_iso
 from config.credentials import ATTRIBUTE, Credentials, find_token
+from measurements.permissions import SENSOR_PERMISSION
+from tagging.models import tag_sort_key
 
 PREFIX = "/floor-sql"
-
-# What every route does first: the token, its user and their permissions, from the credentials
-# cache as the route reads them (config/credentials.py): no SQL while the cache holds them.
-SENSOR_PERMISSION = "measurements.add_measurement"
-
-
-def json_response(data: Any, status: int = 200) -> HttpResponse:
-    """Compact JSON, non-ASCII as UTF-8, never NaN: the bytes DRF's JSONRenderer writes."""
-    body = json.dumps(data, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
-    return HttpResponse(body.encode(), status=status, content_type="application/json")
 
 
 def authenticated(
@@ -72,11 +73,6 @@ def authenticated(
         return csrf_exempt(floor)
 
     return wrap
-
-
-def utc_iso(moment: datetime) -> str:
-    text = moment.astimezone(UTC).isoformat()
-    return text[:-6] + "Z" if text.endswith("+00:00") else text
 
 
 def absolute(request: HttpRequest, path: str, query: dict[str, str]) -> str:
@@ -163,10 +159,6 @@ TAGGED_CALIBRATIONS_SQL = (
 )
 
 
-def tag_sort_key(name: str) -> tuple[str, str]:
-    return (name.casefold(), name)
-
-
 def tag_names(ids: list[uuid.UUID], as_of: datetime) -> dict[uuid.UUID, list[str]]:
     names: dict[uuid.UUID, list[str]] = {pk: [] for pk in ids}
     if ids:
@@ -188,11 +180,6 @@ def calibration_json(row: Sequence[Any], type_name: str, tags: list[str]) -> dic
         "tags": tags,
         "created_at": utc_iso(row[5]),
     }
-
-
-def instant_param(request: HttpRequest, name: str) -> datetime | None:
-    raw = request.GET.get(name)
-    return datetime.fromisoformat(raw).astimezone(UTC) if raw else None
 
 
 def as_of_param(request: HttpRequest) -> datetime:
@@ -297,17 +284,6 @@ READING_INSERT_SQL = """
             INSERT INTO "measurements_measurement" (room_id, "timestamp", sensor, value) VALUES (%s, %s, %s, %s)
             ON CONFLICT (room_id, "timestamp", sensor) DO NOTHING RETURNING id
             """
-STAGE_SQL = (
-    "CREATE TEMPORARY TABLE IF NOT EXISTS measurements_ingest_stage "
-    "(ts timestamptz NOT NULL, sensor text NOT NULL, value float8 NOT NULL)"
-)
-STAGE_COPY_SQL = "COPY measurements_ingest_stage (ts, sensor, value) FROM STDIN (FORMAT BINARY)"
-STAGED_INSERT_SQL = """
-            WITH staged AS (DELETE FROM measurements_ingest_stage RETURNING ts, sensor, value)
-            INSERT INTO "measurements_measurement" (room_id, "timestamp", sensor, value)
-            SELECT %s, ts, sensor, value FROM staged
-            ON CONFLICT (room_id, "timestamp", sensor) DO NOTHING
-            """
 AVERAGE_SQL = (
     'SELECT AVG("measurements_measurement"."value") AS "average", '
     'MIN("measurements_measurement"."value") AS "min", '
@@ -325,9 +301,6 @@ SERIES_SQL = (
     '"measurements_measurement"."timestamp" >= %s AND '
     '"measurements_measurement"."timestamp" <= %s) GROUP BY 1 ORDER BY 1 ASC'
 )
-EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-SHORTHAND = re.compile(r"(\d+)([smhdw])")
-SHORTHAND_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 
 
 def room_get_or_create(cursor: Any, room_id: str) -> None:
@@ -336,10 +309,6 @@ def room_get_or_create(cursor: Any, room_id: str) -> None:
     if cursor.fetchone() is None:
         with transaction.atomic():
             cursor.execute(ROOM_INSERT_SQL, [room_id, "", timezone.now(), None, None])
-
-
-def reading_time(text: str) -> datetime:
-    return datetime.fromisoformat(text).astimezone(UTC)
 
 
 def room_exists(room_id: str) -> bool:
@@ -380,15 +349,6 @@ def readings_post_many(room_id: str, data: list[dict[str, Any]]) -> HttpResponse
         created = cursor.rowcount
     body = {"room_id": room_id, "created": created, "duplicates": len(data) - created}
     return json_response(body, 201)
-
-
-def duration(text: str) -> timedelta:
-    shorthand = SHORTHAND.fullmatch(text)
-    if shorthand:
-        return timedelta(**{SHORTHAND_UNITS[shorthand[2]]: int(shorthand[1])})
-    parsed = parse_duration(text)
-    assert parsed is not None
-    return parsed
 
 
 @authenticated()

@@ -17,9 +17,8 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.http import StreamingHttpResponse
 
+from config.api.fields import utc_iso
 from tagging.selectors import snapshot_text_instant, split_tag_names
-
-from .serializers import utc_iso
 
 SNAPSHOT_FORMATS = {"jsonl": "application/x-ndjson", "csv": "text/csv"}
 CSV_HEADER = ["calibration_id", "calibration_type", "value", "timestamp", "username", "tags"]

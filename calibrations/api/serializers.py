@@ -1,6 +1,6 @@
 """Shapes of calibrations in the API: one for reading, one for creating."""
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from django.contrib.auth.models import User
@@ -9,7 +9,7 @@ from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from config.api.fields import FiniteFloatField, StrictCharField, TimestampField
+from config.api.fields import FiniteFloatField, StrictCharField, TimestampField, utc_iso
 from tagging.api.serializers import TagNameField
 from tagging.selectors import tag_names_by_calibration
 
@@ -94,12 +94,6 @@ class CalibrationSerializer(serializers.ModelSerializer[Calibration]):
             "tags": tag_names,
             "created_at": utc_iso(instance.created_at),
         }
-
-
-def utc_iso(moment: datetime) -> str:
-    """A timestamp as `TimestampField` writes it: ISO 8601 in UTC, `Z`, microseconds kept."""
-    text = moment.astimezone(UTC).isoformat()
-    return text[:-6] + "Z" if text.endswith("+00:00") else text
 
 
 class CalibrationCreateSerializer(serializers.Serializer[Any]):
