@@ -28,7 +28,7 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -468,10 +468,32 @@ def gunicorn_env(args: argparse.Namespace) -> dict[str, str]:
     return {"BIND_ADDRESS": "127.0.0.1", "PORT": str(args.port), "LOG_LEVEL": "INFO", **tuned}
 
 
+def compile_bytecode() -> None:
+    """Compile the project and its packages to bytecode first, as the image does at build time
+    (`UV_COMPILE_BYTECODE=1` in the Dockerfile).
+
+    Where Python may not write `.pyc` files (`PYTHONDONTWRITEBYTECODE`, set on some machines),
+    every gunicorn worker otherwise compiles every module from source when it first imports
+    it, modules that Django imports lazily (the URLconf, the admin's templates and template
+    tags) included, during the measured run (40 % of the workers' CPU in an admin changelist
+    run, by py-spy). `compileall` skips what is already up to date.
+    """
+    packages = [str(Path(p)) for p in sys.path if p.endswith("site-packages")]
+    apps = [
+        str(ROOT / name) for name in ("bench", "calibrations", "config", "measurements", "tagging")
+    ]
+    subprocess.run(
+        [sys.executable, "-m", "compileall", "-q", "-j", "0", *packages, *apps],
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
+
+
 def start_gunicorn(
     args: argparse.Namespace, env: dict[str, str], log_file: Path
 ) -> subprocess.Popen:
     # The deployment's own gunicorn configuration, tuned only through its environment variables.
+    compile_bytecode()
     command = [str(VENV_BIN / "gunicorn"), "-c", "config/gunicorn.py", "config.wsgi:application"]
     server_env = {**env, **gunicorn_env(args)}
     log(
@@ -905,6 +927,12 @@ def main() -> None:
         help="a route and its floor alternate in this many runs of duration/rounds seconds",
     )
     parser.add_argument("--only", help="run only scenarios whose name contains this text")
+    parser.add_argument(
+        "--connections",
+        type=int,
+        help="wrk connections for every scenario instead of its own (1: each route's latency "
+        "with no other request in the server)",
+    )
     parser.add_argument("--no-explain", action="store_true")
     parser.add_argument("--label", default="", help="suffix of the results file name")
     args = parser.parse_args()
@@ -1018,6 +1046,8 @@ def run_scenarios(
         for scenario in scenarios(picked):
             if args.only and args.only not in scenario.name:
                 continue
+            if args.connections:
+                scenario = replace(scenario, connections=args.connections)
             if scenario.needs == "measurements" and not has_measurements():
                 skipped.append(f"{scenario.name} (no measurements app yet)")
                 continue
