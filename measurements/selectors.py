@@ -377,7 +377,9 @@ def _excursions_sql(
     # `next_t` is the next reading's timestamp (null for
     # the window's last reading, so a run reaching the end of the window has no end). The
     # window's ORDER BY is the unique index's, so no sort; ROWS, not the default RANGE frame,
-    # spares PostgreSQL looking for peers of each row.
+    # spares PostgreSQL looking for peers of each row. The two instants come back as integer
+    # microseconds since the epoch (exact: `extract` gives a numeric): loading a timestamptz
+    # through Django's converter cost more than the rest of the Python per run.
     sql = f"""
         WITH marked AS (
             SELECT "timestamp" AS t, value,
@@ -390,8 +392,9 @@ def _excursions_sql(
             WHERE room_id = %(room)s AND "timestamp" >= %(start)s AND "timestamp" <= %(end)s
             WINDOW w AS (ORDER BY "timestamp", sensor ROWS UNBOUNDED PRECEDING)
         )
-        SELECT side, min(t),
-               CASE WHEN count(next_t) = count(*) THEN max(next_t) END,
+        SELECT side, (extract(epoch FROM min(t)) * 1000000)::bigint,
+               (extract(epoch FROM CASE WHEN count(next_t) = count(*) THEN max(next_t) END)
+                   * 1000000)::bigint,
                CASE WHEN side > 0 THEN max(value) ELSE min(value) END,
                count(*)
         FROM marked
@@ -410,7 +413,13 @@ def _excursions_sql(
         cursor.execute(sql, params)
         rows = cursor.fetchall()
     return [
-        Excursion("high" if side > 0 else "low", first, after, peak, int(count))
+        Excursion(
+            "high" if side > 0 else "low",
+            EPOCH + timedelta(microseconds=first),
+            None if after is None else EPOCH + timedelta(microseconds=after),
+            peak,
+            int(count),
+        )
         for side, first, after, peak, count in rows
     ]
 

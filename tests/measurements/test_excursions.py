@@ -186,3 +186,26 @@ def test_excursions_of_an_unknown_room_are_a_404_and_sensors_may_not_read_them(
     assert reader_client.get("/api/measurements/bad%00id/excursions").status_code == 404
     assert sensor_client.get(URL).status_code == 403
     assert reader_client.post(URL, {}).status_code == 405
+
+
+@pytest.mark.parametrize(
+    "first",
+    [
+        datetime(2025, 4, 1, 10, 0, 0, 123457, tzinfo=UTC),
+        # Before the epoch: the instants travel as microseconds since it, negative here.
+        datetime(1969, 12, 31, 23, 59, 59, 999999, tzinfo=UTC),
+    ],
+)
+def test_start_and_end_keep_every_microsecond(reader_client: APIClient, first: datetime) -> None:
+    room = RoomFactory(room_id="lab-1", min_c=18.0, max_c=22.0)
+    after = first + timedelta(microseconds=1)
+    MeasurementFactory(room=room, timestamp=first, value=30.0)
+    MeasurementFactory(room=room, timestamp=after, value=20.0)
+
+    def iso(moment: datetime) -> str:
+        return moment.isoformat().replace("+00:00", "Z")
+
+    window = {"from": iso(first - timedelta(seconds=1)), "to": iso(after)}
+    assert _get(reader_client, **window)["excursions"] == [
+        {"kind": "high", "start": iso(first), "end": iso(after), "peak": 30.0, "readings": 1}
+    ]
