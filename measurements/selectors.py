@@ -378,8 +378,8 @@ def _excursions_sql(
     # the window's last reading, so a run reaching the end of the window has no end). The
     # window's ORDER BY is the unique index's, so no sort; ROWS, not the default RANGE frame,
     # spares PostgreSQL looking for peers of each row. The two instants come back as integer
-    # microseconds since the epoch (exact: `extract` gives a numeric): loading a timestamptz
-    # through Django's converter cost more than the rest of the Python per run.
+    # microseconds since the epoch (exact: `extract` is a numeric since PostgreSQL 14); a
+    # timestamptz loaded by Django's converter cost more than the rest of the Python per run.
     sql = f"""
         WITH marked AS (
             SELECT "timestamp" AS t, value,
