@@ -800,6 +800,23 @@ def floor_cell(scenario: Scenario, result: dict, floor: dict | None) -> tuple[st
     return f"{floor['rps']:,.0f}", verdict
 
 
+def cpu_busy_share(seconds: float = 2.0) -> float:
+    """The share of the machine's CPU time that was not idle over the next `seconds`: what
+    other work is running now. The load average would also count this bench's previous run,
+    which decays over minutes, and so called a quiet machine busy after two runs in a row."""
+
+    def sample() -> tuple[int, int]:
+        fields = [int(n) for n in Path("/proc/stat").read_text().split("\n")[0].split()[1:]]
+        idle = fields[3] + fields[4]  # idle and iowait
+        return sum(fields), idle
+
+    total_before, idle_before = sample()
+    time.sleep(seconds)
+    total_after, idle_after = sample()
+    total = total_after - total_before
+    return 1 - (idle_after - idle_before) / total if total else 0.0
+
+
 def report(
     args: argparse.Namespace,
     runs: dict[int | None, list[tuple[Scenario, dict, dict[str, dict] | None]]],
@@ -811,7 +828,8 @@ def report(
     lines = [
         f"# Benchmark, {context['scale']} scale, {context['when']}",
         "",
-        f"- Machine: {context['machine']}; load average at start {context['load']}"
+        f"- Machine: {context['machine']}; CPU busy {context['busy_share']:.0%} in the 2 s "
+        f"before the run, load average {context['load']}"
         f"{' (**busy machine**: other work was running)' if context['busy'] else ''}.",
         f"- Server: gunicorn -c config/gunicorn.py (as deployed: {context['gunicorn']}), "
         f"settings `bench.settings` (production, throttling off), shared cache "
@@ -941,6 +959,7 @@ def main() -> None:
         raise SystemExit("wrk is missing: apt-get install -y wrk")
     database = "cs_bench" if args.scale == "default" else "cs_bench_small"
     load_before = os.getloadavg()[0]
+    busy_before = cpu_busy_share()
     setup_django(database)
     timings = prepare_database(args, database)
     if args.load_only:
@@ -1011,7 +1030,8 @@ def main() -> None:
         "when": now.strftime("%Y-%m-%d %H:%M UTC"),
         "machine": f"{os.cpu_count()} cores",
         "load": f"{load_before:.1f}",
-        "busy": load_before > 1.0,
+        "busy_share": busy_before,
+        "busy": busy_before > 0.25,
         "commit": git_commit(),
         "gunicorn": "; ".join(summaries),
         "data": counts,
