@@ -989,7 +989,9 @@ def main() -> None:
     skipped: list[str] = []
     summaries = []
     snapshot_lines: list[str] = []
-    counts_wanted = [int(n) for n in args.workers.split(",") if n.strip()] or [None]
+    counts_wanted: list[int | None] = [int(n) for n in args.workers.split(",") if n.strip()] or [
+        None
+    ]
     for index, workers in enumerate(counts_wanted):
         tuned = argparse.Namespace(**vars(args))
         if workers:

@@ -28,7 +28,7 @@ from config.api.timestamps import TimestampError, parse_timestamp
 from config.users import acting_user
 from tagging.imports import CalibrationImportResource
 from tagging.models import Tag, TagAssignment, normalize_tag_name
-from tagging.selectors import calibrations_carrying, snapshot_rows, tag_names_by_calibration
+from tagging.selectors import calibrations_carrying, snapshot_parts, tag_names_by_calibration
 from tagging.services import TagNotActiveError, tag_remove, tags_add
 
 from .api.exports import SNAPSHOT_FORMATS, calibrations_csv_response, snapshot_response
@@ -536,13 +536,13 @@ class CalibrationAdmin(ImportMixin, admin.ModelAdmin[Calibration]):
             options = form.cleaned_data
             as_of = options["timestamp"] or timezone.now()
             ctype = options["calibration_type"]
-            rows = snapshot_rows(
+            parts = snapshot_parts(
                 as_of=as_of,
                 tag=options["tag"],
                 calibration_type=ctype.name if ctype else None,
                 username=options["username"] or None,
             )
-            return snapshot_response(rows, as_of=as_of, fmt=options["format"])
+            return snapshot_response(parts, as_of=as_of, fmt=options["format"])
         context = {
             **self.admin_site.each_context(request),
             "title": "Snapshot: the records as of an instant",

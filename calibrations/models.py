@@ -102,8 +102,13 @@ class CalibrationVersion(models.Model):
         CREATED = "created", "created"
         CHANGED = "changed", "changed"
 
+    # No index of its own: the unique (calibration, version) index leads with it.
     calibration = models.ForeignKey(
-        Calibration, on_delete=models.PROTECT, related_name="versions", editable=False
+        Calibration,
+        on_delete=models.PROTECT,
+        related_name="versions",
+        editable=False,
+        db_index=False,
     )
     version = models.PositiveIntegerField(editable=False)
     change = models.CharField(max_length=7, choices=Change.choices, editable=False)
@@ -125,6 +130,10 @@ class CalibrationVersion(models.Model):
 
     class Meta:
         ordering = ["calibration", "version"]
+        indexes = [
+            # "Corrected since T": a snapshot of one tag reads those calibrations apart.
+            models.Index(fields=["changed_at"], name="calibrationversion_changed_idx"),
+        ]
         constraints = [
             # Also the index of "the latest version of C at or before T" (backwards scan).
             models.UniqueConstraint(

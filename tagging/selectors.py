@@ -130,7 +130,7 @@ def snapshot_text_instant(text: str) -> str:
     return text[:-8] + "Z" if text.endswith(".000000Z") else text
 
 
-# The columns of a snapshot row, in this order (see `snapshot_rows`).
+# The columns of a snapshot row, in this order (see `snapshot_parts`).
 SNAPSHOT_COLUMNS = (
     "calibration_id",
     "calibration_type__name",
@@ -142,53 +142,126 @@ SNAPSHOT_COLUMNS = (
 )
 
 
-def snapshot_rows(
+def snapshot_parts(
     *,
     as_of: datetime,
     tag: str | None = None,
     calibration_type: str | None = None,
     username: str | None = None,
-) -> QuerySet[CalibrationVersion]:
-    """What the records said at `as_of` (DESIGN §4.4a), one SQL query, as value tuples.
+) -> list[QuerySet[Any]]:
+    """What the records said at `as_of` (DESIGN §4.4a), as value tuples of SNAPSHOT_COLUMNS in
+    one or two queries, each ordered by the timestamp as of `as_of`, then id, and no row in
+    two: merged in that order (`snapshot_sort_key`), they are the snapshot.
 
-    A row per calibration that existed at `as_of`: its latest version with `changed_at <=
-    as_of` (no later version at or before it: an anti-join, so a full snapshot is one pass over
-    the versions), the names of the tags it carried then joined by TAG_NAME_SEPARATOR (null
-    when none; unsorted), and its `created_at`; both instants as UTC ISO text (`_UtcIsoText`). Version 1's `changed_at` is the calibration's
-    `created_at`, so "has a version at or before T" is "created at or before T". Filters apply
-    to the values as of `as_of`; `tag` is a name (any case) carried at `as_of`. Ordered by the
-    timestamp as of `as_of`, then id.
+    A row per calibration that existed at `as_of`: its fields as of then, the names of the
+    tags it carried then joined by TAG_NAME_SEPARATOR (null when none; unsorted), and its
+    `created_at`; both instants as UTC ISO text (`_UtcIsoText`). Filters apply to the values as
+    of `as_of`; `tag` is a name (any case) carried at `as_of`, and an unknown one has no parts.
+
+    Without a tag, one query reads every version once (`_versions_as_of`). With one, the
+    calibrations not corrected since `as_of` stand as they were then, so they are read in the
+    tag's index order and stream from the first row (`_tagged_unchanged_since`); only those
+    corrected since (few, unless `as_of` is long ago) need their version then, and a sort.
     """
-    later = CalibrationVersion.objects.filter(
-        calibration_id=OuterRef("calibration_id"),
-        version__gt=OuterRef("version"),
-        changed_at__lte=as_of,
+    if tag is None:
+        return [_versions_as_of(as_of, calibration_type=calibration_type, username=username)]
+    found = Tag.objects.named(tag).first()
+    if found is None:
+        return []
+    changed_since = CalibrationVersion.objects.filter(changed_at__gt=as_of)
+    carried = TagAssignment.objects.as_of(as_of).filter(
+        calibration_id=OuterRef("calibration_id"), tag=found
     )
+    corrected = _versions_as_of(as_of, calibration_type=calibration_type, username=username).filter(
+        Exists(carried),
+        calibration_id__in=changed_since.values("calibration_id"),
+    )
+    unchanged = _tagged_unchanged_since(
+        found,
+        as_of,
+        calibration_type=calibration_type,
+        username=username,
+        changed_since=changed_since,
+    )
+    return [unchanged, corrected]
+
+
+def snapshot_sort_key(row: tuple[Any, ...]) -> tuple[str, Any]:
+    """The snapshot's order on a row of `snapshot_parts`: the timestamp as of T, then id.
+
+    The text without its `Z` sorts as the instant on both databases: PostgreSQL writes six
+    digits of microseconds always, SQLite none for a whole second, a prefix of the others."""
+    return row[3][:-1], row[0]
+
+
+def _tag_names(as_of: datetime, calibration: str) -> Subquery:
     names = (
         TagAssignment.objects.as_of(as_of)
-        .filter(calibration_id=OuterRef("calibration_id"))
+        .filter(calibration_id=OuterRef(calibration))
         .order_by()
         .values("calibration_id")
         .annotate(names=_JoinedNames("tag__name"))
         .values("names")
+    )
+    return Subquery(names, output_field=CharField())
+
+
+def _versions_as_of(
+    as_of: datetime, *, calibration_type: str | None, username: str | None
+) -> QuerySet[CalibrationVersion]:
+    """Each calibration's latest version with `changed_at <= as_of`: no later version at or
+    before it (an anti-join, so a full snapshot is one pass over the versions). Version 1's
+    `changed_at` is the calibration's `created_at`, so "has a version at or before T" is
+    "created at or before T"."""
+    later = CalibrationVersion.objects.filter(
+        calibration_id=OuterRef("calibration_id"),
+        version__gt=OuterRef("version"),
+        changed_at__lte=as_of,
     )
     rows = CalibrationVersion.objects.filter(changed_at__lte=as_of).filter(~Exists(later))
     if calibration_type is not None:
         rows = rows.filter(calibration_type__name=calibration_type)
     if username is not None:
         rows = rows.filter(username=username)
-    if tag is not None:
-        carried = TagAssignment.objects.as_of(as_of).filter(
-            calibration_id=OuterRef("calibration_id"), tag__in=Tag.objects.named(tag)
-        )
-        rows = rows.filter(Exists(carried))
     return (
         rows.annotate(
-            tag_names=Subquery(names, output_field=CharField()),
+            tag_names=_tag_names(as_of, "calibration_id"),
             timestamp_text=_UtcIsoText("timestamp"),
             created_at_text=_UtcIsoText("calibration__created_at"),
         )
         .order_by("timestamp", "calibration_id")
+        .values_list(*SNAPSHOT_COLUMNS)
+    )
+
+
+def _tagged_unchanged_since(
+    tag: Tag,
+    as_of: datetime,
+    *,
+    calibration_type: str | None,
+    username: str | None,
+    changed_since: QuerySet[CalibrationVersion],
+) -> QuerySet[Calibration]:
+    """The calibrations carrying `tag` at `as_of` with no version after it: their fields now
+    are their fields then. Ordered by the period's copy of the timestamp (`calibrations_tagged`),
+    which is the calibration's own, so PostgreSQL reads the rows in the index's order, with no
+    sort before the first."""
+    rows = calibrations_tagged(tag, as_of=as_of).filter(
+        ~Exists(changed_since.filter(calibration_id=OuterRef("pk"))),
+        created_at__lte=as_of,
+    )
+    if calibration_type is not None:
+        rows = rows.filter(calibration_type__name=calibration_type)
+    if username is not None:
+        rows = rows.filter(username=username)
+    return (
+        rows.annotate(
+            calibration_id=F("pk"),
+            tag_names=_tag_names(as_of, "pk"),
+            timestamp_text=_UtcIsoText("timestamp"),
+            created_at_text=_UtcIsoText("created_at"),
+        )
+        .order_by("tagged_timestamp", "pk")
         .values_list(*SNAPSHOT_COLUMNS)
     )
 

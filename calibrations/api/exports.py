@@ -7,6 +7,7 @@ This module sits above calibrations' models and services (it reads tag history t
 """
 
 import csv
+import heapq
 import io
 import json
 from collections.abc import Iterable, Iterator
@@ -18,7 +19,7 @@ from django.db.models import QuerySet
 from django.http import StreamingHttpResponse
 
 from config.api.fields import utc_iso
-from tagging.selectors import snapshot_text_instant, split_tag_names
+from tagging.selectors import snapshot_sort_key, snapshot_text_instant, split_tag_names
 
 SNAPSHOT_FORMATS = {"jsonl": "application/x-ndjson", "csv": "text/csv"}
 CSV_HEADER = ["calibration_id", "calibration_type", "value", "timestamp", "username", "tags"]
@@ -80,17 +81,24 @@ def _blocks(rows: Iterable[Row], fmt: str) -> Iterator[str]:
         yield _jsonl_block(block) if fmt == "jsonl" else _csv_block(block)
 
 
-def _streamed(queryset: QuerySet[Any], convert: Any) -> Iterator[Row]:
+def _streamed(parts: list[QuerySet[Any]], convert: Any) -> Iterator[Row]:
     # Inside a transaction PostgreSQL's server-side cursor streams; in autocommit Django
     # declares it WITH HOLD, which makes PostgreSQL compute the whole result before the first
-    # row. The transaction only reads and ends with the stream (or its abandonment).
-    with transaction.atomic(using=queryset.db):
-        for raw in queryset.iterator(chunk_size=CHUNK):
+    # row. The transaction only reads and ends with the stream (or its abandonment). Two parts
+    # are two cursors open at once, merged as they stream.
+    if not parts:
+        return
+    with transaction.atomic(using=parts[0].db):
+        streams = [part.iterator(chunk_size=CHUNK) for part in parts]
+        merged = streams[0] if len(streams) == 1 else heapq.merge(*streams, key=snapshot_sort_key)
+        for raw in merged:
             yield convert(raw)
 
 
-def snapshot_response(rows: QuerySet[Any], *, as_of: datetime, fmt: str) -> StreamingHttpResponse:
-    """The snapshot file for rows of `tagging.selectors.snapshot_rows`, as an attachment."""
+def snapshot_response(
+    parts: list[QuerySet[Any]], *, as_of: datetime, fmt: str
+) -> StreamingHttpResponse:
+    """The snapshot file for the parts of `tagging.selectors.snapshot_parts`, as an attachment."""
 
     def convert(raw: tuple[Any, ...]) -> Row:
         pk, type_name, value, timestamp, username, joined, created_at = raw
@@ -106,7 +114,7 @@ def snapshot_response(rows: QuerySet[Any], *, as_of: datetime, fmt: str) -> Stre
 
     stamp = utc_iso(as_of)
     response = StreamingHttpResponse(
-        _blocks(_streamed(rows, convert), fmt), content_type=SNAPSHOT_FORMATS[fmt]
+        _blocks(_streamed(parts, convert), fmt), content_type=SNAPSHOT_FORMATS[fmt]
     )
     response["Content-Disposition"] = f'attachment; filename="snapshot-{stamp}.{fmt}"'
     response["X-Snapshot-Timestamp"] = stamp

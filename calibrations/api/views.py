@@ -30,7 +30,7 @@ from rest_framework.response import Response
 from config.api.filters import StrictOrderingFilter
 from config.api.pagination import CursorPagination
 from config.api.permissions import signed_in_user
-from tagging.selectors import snapshot_rows
+from tagging.selectors import snapshot_parts
 from tagging.services import calibration_create_tagged
 
 from ..filtersets import CalibrationFilterSet
@@ -203,10 +203,10 @@ class SnapshotViewSet(viewsets.ViewSet):
         query.is_valid(raise_exception=True)
         options = query.validated_data
         as_of = options.get("timestamp") or timezone.now()
-        rows = snapshot_rows(
+        parts = snapshot_parts(
             as_of=as_of,
             tag=options.get("tag"),
             calibration_type=options.get("calibration_type"),
             username=options.get("username"),
         )
-        return snapshot_response(rows, as_of=as_of, fmt=options["format"])
+        return snapshot_response(parts, as_of=as_of, fmt=options["format"])

@@ -251,3 +251,71 @@ def test_the_tag_calibrations_route_keeps_current_values_with_the_tags_of_t(
         reader_client.get("/api/snapshot", {"timestamp": iso(before), "tag": "reference"})
     )
     assert [row["value"] for row in snapshot] == [1.5]
+
+
+def test_a_tag_snapshot_is_the_full_snapshots_rows_carrying_the_tag_in_its_order(
+    reader_client: APIClient,
+) -> None:
+    # The tag's calibrations are read in two parts, merged: those corrected since T (their
+    # version of T) and those not (their values now). Ties, a whole second beside a fraction of
+    # it, corrections before and after T, and filters on the values of T, against the full
+    # snapshot, which reads every version in one query.
+    whole = DONE.replace(microsecond=0)
+    tied = [make(timestamp=whole + timedelta(seconds=1)) for _ in range(3)]
+    second = make(timestamp=whole)
+    fraction = make(timestamp=whole + timedelta(microseconds=500_000), username="carol")
+    moved = make(timestamp=whole + timedelta(seconds=1))
+    renamed = make(timestamp=whole + timedelta(seconds=2), value=4.0)
+    just_after = make(timestamp=whole + timedelta(seconds=2, microseconds=1))
+    corrected_before = make(timestamp=whole + timedelta(days=1))
+    untagged = make(timestamp=whole + timedelta(seconds=1))
+    carriers = [*tied, second, fraction, moved, renamed, just_after, corrected_before]
+    for calibration in carriers:
+        tags_add(calibration=calibration, names=["batch", "other"], user=None)
+    tags_add(calibration=untagged, names=["other"], user=None)
+    calibration_correct(
+        calibration=corrected_before, user=None, reason="Unit slip.", value=7.0, username="dave"
+    )
+    at = timezone.now()
+    # After T: `moved` goes last now and `renamed` changes hands; neither shows in T's file.
+    calibration_correct(
+        calibration=moved, user=None, reason="Wrong day.", timestamp=whole + timedelta(days=9)
+    )
+    calibration_correct(
+        calibration=renamed, user=None, reason="Wrong name.", username="erin", value=5.0
+    )
+    created_later = make(timestamp=whole)
+    tags_add(calibration=created_later, names=["batch"], user=None)
+
+    def snapshot(**query: str) -> list[dict[str, Any]]:
+        return lines(reader_client.get("/api/snapshot", {"timestamp": iso(at), **query}))
+
+    tagged = snapshot(tag="BATCH")
+    expected_order = [
+        second,
+        fraction,
+        *sorted([*tied, moved], key=lambda c: str(c.pk)),
+        renamed,
+        just_after,
+        corrected_before,
+    ]
+    assert [row["calibration_id"] for row in tagged] == [str(c.pk) for c in expected_order]
+    assert [row for row in snapshot() if "batch" in row["tags"]] == tagged
+    as_of_t = {row["calibration_id"]: row for row in tagged}
+    assert as_of_t[str(moved.pk)]["timestamp"] == iso(whole + timedelta(seconds=1))
+    assert (as_of_t[str(renamed.pk)]["username"], as_of_t[str(renamed.pk)]["value"]) == (
+        "alice",
+        4.0,
+    )
+    assert as_of_t[str(corrected_before.pk)]["value"] == 7.0
+    assert as_of_t[str(fraction.pk)]["timestamp"] == iso(whole + timedelta(microseconds=500_000))
+    # Filters read the values of T in both parts.
+    assert [row["calibration_id"] for row in snapshot(tag="batch", username="alice")] == [
+        row["calibration_id"] for row in tagged if row["username"] == "alice"
+    ]
+    assert str(renamed.pk) in [r["calibration_id"] for r in snapshot(tag="batch", username="alice")]
+    assert snapshot(tag="batch", username="erin") == []
+    assert [r["calibration_id"] for r in snapshot(tag="batch", username="dave")] == [
+        str(corrected_before.pk)
+    ]
+    assert [r["calibration_id"] for r in snapshot(tag="batch", calibration_type="offset")] == []
