@@ -131,8 +131,13 @@ class CalibrationVersion(models.Model):
     class Meta:
         ordering = ["calibration", "version"]
         indexes = [
-            # "Corrected since T": a snapshot of one tag reads those calibrations apart.
-            models.Index(fields=["changed_at"], name="calibrationversion_changed_idx"),
+            # "Corrected since T": a snapshot of one tag reads those calibrations apart. Only
+            # corrections: the creations are most versions, and a create writes no entry here.
+            models.Index(
+                fields=["changed_at"],
+                condition=Q(version__gt=1),
+                name="calversion_corrected_idx",
+            ),
         ]
         constraints = [
             # Also the index of "the latest version of C at or before T" (backwards scan).

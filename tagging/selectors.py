@@ -168,7 +168,9 @@ def snapshot_parts(
     found = Tag.objects.named(tag).first()
     if found is None:
         return []
-    changed_since = CalibrationVersion.objects.filter(changed_at__gt=as_of)
+    # A calibration that existed at `as_of` changed since only by a correction (version 1 is
+    # its creation, at or before then): the partial index of corrections finds them.
+    changed_since = CalibrationVersion.objects.filter(version__gt=1, changed_at__gt=as_of)
     carried = TagAssignment.objects.as_of(as_of).filter(
         calibration_id=OuterRef("calibration_id"), tag=found
     )

@@ -79,3 +79,25 @@ def gunicorn(
                 process.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 os.killpg(process.pid, signal.SIGKILL)
+
+
+class HeldRequest:
+    """`GET path` with a token on a new connection, stopped before its headers end: the sync
+    gunicorn worker that accepted it serves nobody else until `finish()` sends the rest, so
+    meanwhile every other request goes to another worker (the kernel's choice of worker, which
+    the tests cannot steer, no longer matters)."""
+
+    def __init__(self, base: str, path: str, token: str) -> None:
+        host, port = base.removeprefix("http://").split(":")
+        self.socket = socket.create_connection((host, int(port)), timeout=20)
+        self.socket.sendall(
+            f"GET {path} HTTP/1.1\r\nHost: {host}\r\nAuthorization: Token {token}\r\n".encode()
+        )
+        time.sleep(0.5)  # accepted by one worker by now
+
+    def finish(self) -> int:
+        """Send the rest of the request; its response's status."""
+        self.socket.sendall(b"Connection: close\r\n\r\n")
+        status = self.socket.makefile("rb").readline().split()[1]
+        self.socket.close()
+        return int(status)

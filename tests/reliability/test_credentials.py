@@ -6,6 +6,7 @@ import io
 import os
 import subprocess
 import sys
+import time
 import urllib.error
 import urllib.request
 import uuid
@@ -25,7 +26,7 @@ from rest_framework.test import APIClient
 from calibrations.models import Calibration
 from config.credentials import new_generation
 from tests.factories import CalibrationTypeFactory, UserFactory
-from tests.servers import PRODUCTION, ROOT, database_url, free_port, gunicorn
+from tests.servers import PRODUCTION, ROOT, HeldRequest, database_url, free_port, gunicorn
 
 CALIBRATION = {"calibration_type": "gain", "value": 1.5}
 
@@ -248,13 +249,15 @@ def test_a_token_rotated_by_a_command_is_refused_by_every_worker_at_once(
     base, access_log = two_workers
     username = f"gateway-{uuid.uuid4().hex[:8]}"
     old_key = Token.objects.create(user=UserFactory(username=username)).key
-    # Both workers answer, and so cache the token (each new connection may go to either).
-    for _ in range(200):
-        assert status_of(base, old_key) == 200
-        if len({line.split()[0] for line in access_log.read_text().splitlines()}) == 2:
-            break
-    else:
-        pytest.fail("one worker answered every request")
+    # Both workers answer, and so cache the token: one holds a request while the other answers.
+    held = HeldRequest(base, "/api/tags", old_key)
+    assert status_of(base, old_key) == 200
+    assert held.finish() == 200
+    # A worker logs a request just after answering it: wait for the held one's line.
+    deadline = time.monotonic() + 10
+    while len(pids := {line.split()[0] for line in access_log.read_text().splitlines()}) < 2:
+        assert time.monotonic() < deadline, f"one worker answered every request: {pids}"
+        time.sleep(0.05)
 
     # Another process — an operator's command — rotates the token.
     subprocess.run(

@@ -5,7 +5,6 @@ need Redis skip on a machine without `REDIS_URL` and fail in CI, which always se
 """
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -28,7 +27,7 @@ from rest_framework.test import APIClient
 from calibrations.models import Calibration
 from config.api.throttling import UserRateThrottle
 from tests.factories import CalibrationTypeFactory, UserFactory
-from tests.servers import PRODUCTION, database_url, free_port, gunicorn
+from tests.servers import PRODUCTION, HeldRequest, database_url, free_port, gunicorn
 
 ROOT = Path(__file__).resolve().parents[2]
 DATABASE_CACHE = {
@@ -264,23 +263,15 @@ def test_the_limit_holds_across_two_gunicorn_workers(
     token = Token.objects.create(user=user).key
     counts = StoredCounts(shared_cache, user)
     counts.forget()
-    host, port = base.removeprefix("http://").split(":")
 
-    # A sync worker reading a request that has not arrived whole serves nobody else: while
-    # one worker waits on this one, the other worker answers every other request.
-    held = socket.create_connection((host, int(port)), timeout=20)
-    held.sendall(
-        f"GET /api/tags HTTP/1.1\r\nHost: {host}\r\nAuthorization: Token {token}\r\n".encode()
-    )
-    time.sleep(0.5)  # accepted by one worker by now
+    # While one worker waits on the held request, the other answers every other request.
+    held = HeldRequest(base, "/api/tags", token)
     answers = [get(base, token) for _ in range(LIMIT - 2)]
-    held.sendall(b"Connection: close\r\n\r\n")
-    held_status = held.makefile("rb").readline().split()[1]
-    held.close()
+    held_status = held.finish()
     answers += [get(base, token) for _ in range(LIMIT + 3)]
 
     # LIMIT requests allowed in all, whichever worker answered: LIMIT - 2, the held one, one more.
-    assert held_status == b"200"
+    assert held_status == 200
     assert [status for status, _ in answers] == [200] * (LIMIT - 1) + [429] * (LIMIT + 2)
     assert all(0 < int(retry or 0) <= 60 for status, retry in answers if status == 429)
     served = [line.split() for line in access_log.read_text().splitlines()]

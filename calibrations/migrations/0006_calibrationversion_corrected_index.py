@@ -23,6 +23,10 @@ class Migration(migrations.Migration):
         ),
         migrations.AddIndex(
             model_name="calibrationversion",
-            index=models.Index(fields=["changed_at"], name="calibrationversion_changed_idx"),
+            index=models.Index(
+                condition=models.Q(("version__gt", 1)),
+                fields=["changed_at"],
+                name="calversion_corrected_idx",
+            ),
         ),
     ]
