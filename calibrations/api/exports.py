@@ -92,7 +92,7 @@ def _streamed(parts: list[QuerySet[Any]], convert: Any) -> Iterator[Row]:
     with transaction.atomic(using=using):
         if connections[using].vendor == "postgresql":
             # PostgreSQL costs a cursor's plan for every row it could return, so a tag's
-            # streamed part crosses `jit_above_cost` and compiled expressions for 15-30 ms
+            # streamed part crosses `jit_above_cost` and compiled expressions for 13-29 ms
             # before its first row; it did not speed up the full snapshot either.
             with connections[using].cursor() as cursor:
                 cursor.execute("SET LOCAL jit = off")
