@@ -9,7 +9,10 @@ This module sits above calibrations' models and services (it reads tag history t
 import csv
 import heapq
 import io
+import itertools
 import json
+import queue
+import threading
 from collections.abc import Iterable, Iterator
 from datetime import datetime
 from typing import Any
@@ -96,10 +99,74 @@ def _streamed(parts: list[QuerySet[Any]], convert: Any) -> Iterator[Row]:
             # before its first row; it did not speed up the full snapshot either.
             with connections[using].cursor() as cursor:
                 cursor.execute("SET LOCAL jit = off")
-        streams = [part.iterator(chunk_size=CHUNK) for part in parts]
+        # Each cursor is opened here, on this thread's connection inside the transaction.
+        streams = [_opened(part.iterator(chunk_size=CHUNK)) for part in parts]
         merged = streams[0] if len(streams) == 1 else heapq.merge(*streams, key=snapshot_sort_key)
-        for raw in merged:
-            yield convert(raw)
+        if connections[using].vendor != "postgresql":
+            yield from map(convert, merged)
+            return
+        ahead = ReadAhead(merged)
+        try:
+            yield from map(convert, ahead)
+        finally:
+            ahead.close()
+
+
+def _opened(rows: Iterator[Any]) -> Iterator[Any]:
+    """`rows` with its first row read now (a QuerySet iterator opens its cursor on the first)."""
+    first = next(rows, _END)
+    return rows if first is _END else itertools.chain([first], rows)
+
+
+_END = object()
+
+
+class ReadAhead:
+    """The rows of a server-side cursor, fetched by a thread while this one writes the rows
+    before them. A cursor computes rows only when fetched, so without it PostgreSQL idled
+    while Python wrote a block, and Python while PostgreSQL computed the next: the full
+    snapshot took the sum of the two. The connection is used by that thread alone until
+    `close()` returns, which stops it (at the stream's end or when the client has gone) and
+    waits for it."""
+
+    def __init__(self, rows: Iterator[Any], blocks: int = 2) -> None:
+        self._rows = rows
+        self._queue: queue.Queue[list[Any] | BaseException] = queue.Queue(maxsize=blocks)
+        self._stop = threading.Event()
+        # A daemon: a worker that exits does not wait for a reader nobody reads from.
+        self._thread = threading.Thread(target=self._fetch, name="snapshot-read-ahead", daemon=True)
+        self._thread.start()
+
+    def _fetch(self) -> None:
+        try:
+            while not self._stop.is_set():
+                block = list(itertools.islice(self._rows, CHUNK))
+                self._put(block)
+                if not block:
+                    return
+        except BaseException as error:  # handed to the reading thread, raised there
+            self._put(error)
+
+    def _put(self, item: list[Any] | BaseException) -> None:
+        while not self._stop.is_set():
+            try:
+                self._queue.put(item, timeout=0.1)
+                return
+            except queue.Full:
+                continue
+
+    def __iter__(self) -> Iterator[Any]:
+        while True:
+            item = self._queue.get()
+            if isinstance(item, BaseException):
+                raise item
+            if not item:
+                return
+            yield from item
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join()
 
 
 def snapshot_response(

@@ -3,16 +3,19 @@
 import csv
 import io
 import json
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
+from django.db import connection
 from django.http import StreamingHttpResponse
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from calibrations.api import exports
 from calibrations.models import Calibration, CalibrationVersion
 from calibrations.services import calibration_correct, calibration_create
 from tagging.models import TagAssignment
@@ -319,3 +322,51 @@ def test_a_tag_snapshot_is_the_full_snapshots_rows_carrying_the_tag_in_its_order
         str(corrected_before.pk)
     ]
     assert [r["calibration_id"] for r in snapshot(tag="batch", calibration_type="offset")] == []
+
+
+def test_a_file_of_many_blocks_comes_whole_and_in_order(
+    reader_client: APIClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Blocks of two rows: on PostgreSQL a thread fetches the next blocks while this one writes.
+    monkeypatch.setattr(exports, "CHUNK", 2)
+    made = [make(timestamp=DONE + timedelta(seconds=n % 3)) for n in range(9)]
+    expected = [str(c.pk) for c in sorted(made, key=lambda c: (c.timestamp, str(c.pk)))]
+    assert [row["calibration_id"] for row in lines(reader_client.get("/api/snapshot"))] == expected
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_client_gone_mid_file_leaves_no_reader_and_a_usable_connection(
+    reader_client: APIClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Blocks of two rows and thirty rows: the reader has more blocks than it may hold ahead.
+    monkeypatch.setattr(exports, "CHUNK", 2)
+    for n in range(30):
+        make(timestamp=DONE + timedelta(seconds=n))
+    response = reader_client.get("/api/snapshot")
+    assert isinstance(response, StreamingHttpResponse)
+    content = iter(response.streaming_content)
+    assert next(content).count(b"\n") == 2
+    response.close()  # what the server does when the client hangs up
+
+    assert not [t for t in threading.enumerate() if t.name == "snapshot-read-ahead"]
+    assert not connection.in_atomic_block
+    assert Calibration.objects.count() == 30
+
+
+def test_the_read_ahead_stops_when_closed_and_hands_its_errors_to_the_reader() -> None:
+    # The reader thread of a streamed file (PostgreSQL): closed with blocks still to fetch, it
+    # is gone when close() returns, so the transaction can end with nobody on its connection.
+    ahead = exports.ReadAhead(iter(range(10 * exports.CHUNK)))
+    rows = iter(ahead)
+    assert next(rows) == 0
+    ahead.close()
+    assert not [t for t in threading.enumerate() if t.name == "snapshot-read-ahead"]
+
+    def failing() -> Iterator[int]:
+        yield 1
+        raise ValueError("the database went away")
+
+    ahead = exports.ReadAhead(failing())
+    with pytest.raises(ValueError, match="went away"):
+        list(ahead)
+    ahead.close()
