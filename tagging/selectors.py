@@ -3,7 +3,7 @@
 import uuid
 from collections.abc import Iterable
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import (
@@ -208,6 +208,19 @@ def _tag_names(as_of: datetime, calibration: str) -> Subquery:
     return Subquery(names, output_field=CharField())
 
 
+_Rows = TypeVar("_Rows", bound=QuerySet[Any])
+
+
+def _recorded_as(rows: _Rows, *, calibration_type: str | None, username: str | None) -> _Rows:
+    """The snapshot's filters on the recorded fields, which a calibration and each of its
+    versions both carry."""
+    if calibration_type is not None:
+        rows = rows.filter(calibration_type__name=calibration_type)
+    if username is not None:
+        rows = rows.filter(username=username)
+    return rows
+
+
 def _versions_as_of(
     as_of: datetime, *, calibration_type: str | None, username: str | None
 ) -> QuerySet[CalibrationVersion]:
@@ -221,10 +234,7 @@ def _versions_as_of(
         changed_at__lte=as_of,
     )
     rows = CalibrationVersion.objects.filter(changed_at__lte=as_of).filter(~Exists(later))
-    if calibration_type is not None:
-        rows = rows.filter(calibration_type__name=calibration_type)
-    if username is not None:
-        rows = rows.filter(username=username)
+    rows = _recorded_as(rows, calibration_type=calibration_type, username=username)
     return (
         rows.annotate(
             tag_names=_tag_names(as_of, "calibration_id"),
@@ -252,10 +262,7 @@ def _tagged_unchanged_since(
         ~Exists(changed_since.filter(calibration_id=OuterRef("pk"))),
         created_at__lte=as_of,
     )
-    if calibration_type is not None:
-        rows = rows.filter(calibration_type__name=calibration_type)
-    if username is not None:
-        rows = rows.filter(username=username)
+    rows = _recorded_as(rows, calibration_type=calibration_type, username=username)
     return (
         rows.annotate(
             calibration_id=F("pk"),
