@@ -35,12 +35,12 @@ from django.utils import timezone
 from django.utils.dateparse import parse_duration
 from django.views.decorators.csrf import csrf_exempt
 
+from accounts.credentials import find_token
+from accounts.permissions import SENSOR_PERMISSION
 from calibrations import services
 from calibrations.models import Calibration, CalibrationType
 from config.api.fields import utc_iso
-from config.credentials import find_token
 from measurements.models import Measurement, Room
-from measurements.permissions import SENSOR_PERMISSION
 from tagging.models import Tag, TagAssignment, tag_sort_key
 
 PREFIX = "/floor"

@@ -26,6 +26,8 @@ from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 
+from accounts.credentials import ATTRIBUTE, Credentials, find_token
+from accounts.permissions import SENSOR_PERMISSION
 from bench.floors import (
     EPOCH,
     STAGE_COPY_SQL,
@@ -39,8 +41,6 @@ from bench.floors import (
 from calibrations import services
 from calibrations.models import CalibrationType
 from config.api.fields import utc_iso
-from config.credentials import ATTRIBUTE, Credentials, find_token
-from measurements.permissions import SENSOR_PERMISSION
 from tagging.models import tag_sort_key
 
 PREFIX = "/floor-sql"

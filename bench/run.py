@@ -451,7 +451,7 @@ def credentials() -> tuple[str, str]:
     session = SessionStore()
     session[SESSION_KEY] = str(admin.pk)
     # The backend that loads the user back (django-axes, listed first, only authenticates).
-    session[BACKEND_SESSION_KEY] = "config.credentials.ModelBackend"
+    session[BACKEND_SESSION_KEY] = "accounts.credentials.ModelBackend"
     session[HASH_SESSION_KEY] = admin.get_session_auth_hash()
     session.create()
     return token, str(session.session_key)

@@ -6,9 +6,9 @@ from django_filters import rest_framework as filters
 
 from config.api.fields import TimestampFilter
 from tagging.models import Tag
-from tagging.selectors import calibrations_carrying
 
 from .models import Calibration, CalibrationType
+from .selectors import calibrations_carrying
 
 
 class CalibrationFilterSet(filters.FilterSet):

@@ -1,8 +1,10 @@
 """Calibrations of the lab's devices, and the kinds of calibration it does."""
 
+import math
 import uuid
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -12,12 +14,44 @@ from django.utils import timezone
 MAX_FINITE = 1.7976931348623157e308
 
 
+USERNAME_MAX_LENGTH = 150
+
+
+def validate_finite(value: float) -> None:
+    """A calibration's value is a finite number: no NaN, no ±Infinity."""
+    if not math.isfinite(value):
+        raise ValidationError("The value is not a finite number.", code="not_finite")
+
+
+USERNAME_BLANK = "The username must not be blank."
+
+
+def validate_username(value: str) -> None:
+    """Who did a calibration: 1–150 characters, not only spaces (kept as written)."""
+    if not value.strip():
+        raise ValidationError(USERNAME_BLANK, code="blank")
+
+
+class CalibrationTypeQuerySet(models.QuerySet["CalibrationType"]):
+    def by_name(self, name: object) -> "CalibrationType":
+        """The type named `name`; a ValidationError naming every allowed type otherwise."""
+        found = self.filter(name=name).first() if isinstance(name, str) else None
+        if found is None:
+            allowed = ", ".join(self.order_by("name").values_list("name", flat=True))
+            raise ValidationError(
+                f"Unknown calibration type '{name}'. Allowed: {allowed}.", code="unknown"
+            )
+        return found
+
+
 class CalibrationType(models.Model):
     """A kind of calibration (gain, offset, …) with the unit its values are in."""
 
     name = models.SlugField(max_length=50, unique=True)
     unit = models.CharField(max_length=32, blank=True)
     description = models.TextField(blank=True)
+
+    objects = CalibrationTypeQuerySet.as_manager()
 
     class Meta:
         ordering = ["name"]
@@ -39,9 +73,14 @@ class Calibration(models.Model):
     calibration_type = models.ForeignKey(
         CalibrationType, on_delete=models.PROTECT, related_name="calibrations"
     )
-    value = models.FloatField()
+    value = models.FloatField(validators=[validate_finite])
     timestamp = models.DateTimeField(default=timezone.now, help_text="When it was done.")
-    username = models.CharField(max_length=150, help_text="Who did it.")
+    username = models.CharField(
+        max_length=USERNAME_MAX_LENGTH,
+        validators=[validate_username],
+        error_messages={"blank": USERNAME_BLANK},
+        help_text="Who did it.",
+    )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,

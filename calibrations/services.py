@@ -5,7 +5,8 @@ when it is created, the next version when it is corrected. Nothing else writes v
 """
 
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -17,8 +18,10 @@ from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import Max
 from django.utils import timezone
 
+from tagging.models import tag_sort_key
+from tagging.services import tag_periods_follow_timestamp, tags_add
+
 from .models import Calibration, CalibrationType, CalibrationVersion
-from .signals import calibration_corrected
 
 # The fields a correction may change: what was recorded, not who entered it or when.
 RECORDED_FIELDS = ("calibration_type", "value", "timestamp", "username")
@@ -163,16 +166,12 @@ def calibration_correct(
     A field counts as changed only when its new value differs from the stored one (read under
     a row lock), so a save that repeats what is stored writes nothing and adds no version.
     A real change needs a non-blank `reason` (ValidationError otherwise) and adds the next
-    CalibrationVersion. Listeners of `calibration_corrected` update their copies in the same
-    transaction.
+    CalibrationVersion; a moved timestamp moves tag history's copy of it, in this transaction.
     """
-    unknown = set(changes) - set(RECORDED_FIELDS)
-    if unknown:
-        raise TypeError(f"Not a recorded field of a calibration: {', '.join(sorted(unknown))}.")
     # The row lock serialises corrections of one calibration: each reads the last version
     # number after the previous one committed, so numbers have no gap and none is lost.
     stored = Calibration.objects.select_for_update().get(pk=calibration.pk)
-    changed = {name for name, value in changes.items() if _differs(stored, name, value)}
+    changed = set(calibration_changes(stored, **changes))
     if not changed:
         return changed
     reason = (reason or "").strip()
@@ -200,12 +199,56 @@ def calibration_correct(
     for name in ("value", "timestamp", "username"):
         setattr(calibration, name, getattr(stored, name))
     calibration.calibration_type_id = stored.calibration_type_id
-    calibration_corrected.send(Calibration, calibration=stored, changed=changed)
+    if "timestamp" in changed:
+        tag_periods_follow_timestamp(calibration=stored)
     return changed
+
+
+def calibration_changes(stored: Calibration, **proposed: Any) -> dict[str, Any]:
+    """The recorded fields of `proposed` whose value differs from `stored`'s: what a
+    correction would change (TypeError for a field that is not a recorded one)."""
+    unknown = set(proposed) - set(RECORDED_FIELDS)
+    if unknown:
+        raise TypeError(f"Not a recorded field of a calibration: {', '.join(sorted(unknown))}.")
+    return {name: value for name, value in proposed.items() if _differs(stored, name, value)}
 
 
 def _differs(stored: Calibration, name: str, value: Any) -> bool:
     # Foreign keys compare by id: no query for the stored type.
     if name == "calibration_type":
-        return bool(stored.calibration_type_id != value.pk)
+        return value is not None and bool(stored.calibration_type_id != value.pk)
     return bool(getattr(stored, name) != value)
+
+
+@dataclass(frozen=True)
+class TaggedCalibration:
+    """A calibration just recorded, and the names of the tags it carries now, sorted."""
+
+    calibration: Calibration
+    tag_names: list[str]
+
+
+def calibration_create_tagged(
+    *,
+    calibration_type: CalibrationType,
+    value: float,
+    username: str,
+    timestamp: datetime | None = None,
+    created_by: User | None = None,
+    tags: Sequence[str] = (),
+    calibration_id: uuid.UUID | None = None,
+) -> TaggedCalibration:
+    """Record a calibration (`calibration_create`) and add its first tags, in one transaction."""
+    # Without tags `calibration_create` is the only transaction: no savepoint inside another.
+    with transaction.atomic() if tags else nullcontext():
+        calibration = calibration_create(
+            calibration_type=calibration_type,
+            value=value,
+            username=username,
+            timestamp=timestamp,
+            created_by=created_by,
+            calibration_id=calibration_id,
+        )
+        results = tags_add(calibration=calibration, names=tags, user=created_by) if tags else []
+    names = {result.assignment.tag.name for result in results}
+    return TaggedCalibration(calibration, sorted(names, key=tag_sort_key))

@@ -7,7 +7,6 @@ from functools import cached_property
 from typing import Any, TypeVar
 from urllib.parse import parse_qsl
 
-from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.contrib import admin
 from django.contrib.admin import helpers
 from django.core.paginator import Paginator
@@ -15,7 +14,6 @@ from django.db import connections
 from django.db.models import Model, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
-from rest_framework.authtoken.models import TokenProxy
 
 _M = TypeVar("_M", bound=Model)
 
@@ -279,6 +277,14 @@ def restrict_to_superusers(*models: type[Model]) -> None:
         admin.site.register(model, restricted)
 
 
-# django-axes and DRF's token app register their admins before this module is imported
-# (INSTALLED_APPS order), so they are found here.
-restrict_to_superusers(AccessAttempt, AccessLog, AccessFailureLog, TokenProxy)
+def uuid_prefix_range(term: str) -> tuple[str, str] | None:
+    """The lowest and highest UUIDs starting with the hex digits of `term` (dashes ignored),
+    or None when `term` is not 1–32 hex digits. A range keeps the primary key's index."""
+    digits = term.replace("-", "").lower()
+    if not 1 <= len(digits) <= 32 or any(ch not in "0123456789abcdef" for ch in digits):
+        return None
+
+    def spell(hex32: str) -> str:
+        return f"{hex32[:8]}-{hex32[8:12]}-{hex32[12:16]}-{hex32[16:20]}-{hex32[20:]}"
+
+    return spell(digits.ljust(32, "0")), spell(digits.ljust(32, "f"))

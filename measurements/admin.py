@@ -4,7 +4,6 @@ from datetime import timedelta
 from typing import Any
 
 from django import forms
-from django.conf import settings
 from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
@@ -18,6 +17,7 @@ from config.admin import DateRangeListFilter, EstimatedCountPaginator, PageConte
 
 from . import clock
 from .charts import temperature_chart
+from .conf import stale_after
 from .durations import format_span
 from .models import ArchivedMeasurement, Measurement, Room, RoomStatus
 from .selectors import excursions
@@ -114,7 +114,7 @@ class RoomAdmin(PageContextAdmin[Room]):
     def get_queryset(self, request: HttpRequest) -> QuerySet[Room]:
         # Each room's latest reading and status: index probes per row of the page, in the
         # same query (no query per room).
-        return Room.objects.with_status(now=clock.now(), stale_after=settings.ROOM_STALE_AFTER)
+        return Room.objects.with_status(now=clock.now(), stale_after=stale_after())
 
     def get_fieldsets(self, request: HttpRequest, obj: Room | None = None) -> Any:
         return [

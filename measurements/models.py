@@ -193,10 +193,6 @@ class MeasurementQuerySet(models.QuerySet["Measurement"]):
             count=result["count"] or 0,
         )
 
-    def newest_first(self) -> "MeasurementQuerySet":
-        """Newest reading first; the id breaks ties between readings of the same instant."""
-        return self.order_by("-timestamp", "-id")
-
     def buckets(self, width: timedelta) -> list[Bucket]:
         """Statistics per `width`-wide bucket aligned to the UTC epoch, oldest first; empty
         buckets are left out. Bucketed by the database on PostgreSQL, in Python elsewhere."""
@@ -275,11 +271,6 @@ class CoveringUniqueConstraint(models.UniqueConstraint):
         if portable is not None:
             return portable.remove_sql(model, schema_editor)
         return super().remove_sql(model, schema_editor)
-
-    def _check(self, model: Any, connection: Any) -> list[Any]:
-        # models.W039 warns that INCLUDE is unsupported; here it degrades on purpose.
-        errors = super()._check(model, connection)  # type: ignore[misc]
-        return [error for error in errors if error.id != "models.W039"]
 
 
 class Measurement(models.Model):

@@ -10,28 +10,20 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.template.response import TemplateResponse
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.html import format_html
 
-from calibrations.admin import uuid_prefix_range
-from calibrations.models import Calibration
 from config.admin import (
     DateRangeListFilter,
     EstimatedCountPaginator,
     InputListFilter,
-    PageContextAdmin,
     confirm_action,
+    uuid_prefix_range,
 )
 from config.api.timestamps import TimestampError, parse_timestamp
 from config.users import acting_user
 
 from .models import Tag, TagAssignment, normalize_tag_name
-from .selectors import calibrations_carrying
 from .services import tag_archive
-
-# How many calibrations a tag's page lists; the changelist link shows them all.
-TAG_PAGE_LIMIT = 100
-
 
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
@@ -60,12 +52,11 @@ class AssignedTagFilter(InputListFilter):
 
 
 @admin.register(Tag)
-class TagAdmin(PageContextAdmin[Tag]):
+class TagAdmin(admin.ModelAdmin[Tag]):
     list_display = ["name", "active_count", "created_at"]
     search_fields = ["name"]
     readonly_fields = ["created_at"]
     actions = ["archive"]
-    change_form_template = "admin/tagging/tag/change_form.html"
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Tag]:
         return Tag.objects.with_active_count()
@@ -89,7 +80,7 @@ class TagAdmin(PageContextAdmin[Tag]):
         permissions=["archive"],
     )
     def archive(self, request: HttpRequest, queryset: QuerySet[Tag]) -> TemplateResponse | None:
-        # Many rows change: ask first, as delete does (issue 12).
+        # Many rows change: ask first, as delete does.
         tags = list(queryset.order_by("name"))
         counted = Tag.objects.with_active_count().filter(pk__in=[t.pk for t in tags])
         counts: dict[int, int] = {
@@ -117,34 +108,6 @@ class TagAdmin(PageContextAdmin[Tag]):
                 messages.SUCCESS,
             )
         return None
-
-    def page_context(self, request: HttpRequest, tag: Tag) -> dict[str, Any]:
-        raw = request.GET.get("as_of", "").strip()
-        error = ""
-        instant: datetime = timezone.now()
-        if raw:
-            try:
-                instant = parse_as_of(raw)
-            except TimestampError as exc:
-                error = str(exc)
-        # Index-only on tagassignment_tag_cal_ts_idx (tag, …) INCLUDE (added_at, removed_at).
-        count = TagAssignment.objects.as_of(instant).filter(tag=tag).count()
-        calibrations = list(
-            calibrations_carrying(
-                tag, as_of=instant, calibrations=Calibration.objects.for_api()
-            ).order_by("-timestamp", "-id")[: TAG_PAGE_LIMIT + 1]
-        )
-        return {
-            "as_of": instant,
-            "as_of_raw": raw,
-            "as_of_error": error,
-            "tagged_calibrations": calibrations[:TAG_PAGE_LIMIT],
-            "tagged_more": len(calibrations) > TAG_PAGE_LIMIT,
-            "tagged_count": count,
-            "as_of_has_us": bool(instant.microsecond),
-            "tag_page_limit": TAG_PAGE_LIMIT,
-            "calibration_changelist": reverse("admin:calibrations_calibration_changelist"),
-        }
 
 
 @admin.register(TagAssignment)

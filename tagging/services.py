@@ -1,10 +1,9 @@
 """Every write to tags and their history: the API, the admin and the commands call these."""
 
-import uuid
-from collections.abc import Iterable, Sequence
-from contextlib import nullcontext
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any, Protocol
 
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
@@ -13,16 +12,20 @@ from django.db.models import F, Value
 from django.db.models.functions import Greatest
 from django.utils import timezone
 
-from calibrations.models import Calibration, CalibrationType
-from calibrations.services import calibration_create
+from .models import Tag, TagAssignment, normalize_tag_name
 
-from .models import Tag, TagAssignment, normalize_tag_name, tag_sort_key
+
+class Tagged(Protocol):
+    """What tagging needs of a calibration: its key, and its timestamp (copied on each period)."""
+
+    pk: Any
+    timestamp: datetime
 
 
 class TagNotActiveError(Exception):
     """The calibration does not carry that tag now."""
 
-    def __init__(self, calibration: Calibration, name: str) -> None:
+    def __init__(self, calibration: Tagged, name: str) -> None:
         super().__init__(f"Calibration {calibration.pk} does not carry the tag '{name}'.")
         self.calibration = calibration
         self.name = name
@@ -44,16 +47,16 @@ def tag_get_or_create(*, name: str) -> Tag:
     return tag
 
 
-def _lock(calibration: Calibration) -> None:
+def _lock(calibration: Tagged) -> None:
     # Serialises tag changes on one calibration, so "now" is taken in commit order and
-    # a reader of the active assignment sees the last writer's result.
-    Calibration.objects.select_for_update().filter(pk=calibration.pk).values_list("pk").first()
+    # a reader of the active assignment sees the last writer's result. The model is the one
+    # the foreign key names: tagging imports no calibrations code.
+    tagged = TagAssignment._meta.get_field("calibration").related_model
+    tagged._default_manager.select_for_update().filter(pk=calibration.pk).values_list("pk").first()
 
 
 @transaction.atomic
-def tags_add(
-    *, calibration: Calibration, names: Iterable[str], user: User | None
-) -> list[TagAddResult]:
+def tags_add(*, calibration: Tagged, names: Iterable[str], user: User | None) -> list[TagAddResult]:
     """Add each named tag to the calibration unless it already carries it; keep history."""
     wanted: dict[str, str] = {}
     for raw in names:
@@ -97,13 +100,8 @@ def tags_add(
     return results
 
 
-def tag_add(*, calibration: Calibration, name: str, user: User | None) -> TagAddResult:
-    """Add one tag to a calibration (see `tags_add`)."""
-    return tags_add(calibration=calibration, names=[name], user=user)[0]
-
-
 @transaction.atomic
-def tag_remove(*, calibration: Calibration, name: str, user: User | None) -> TagAssignment:
+def tag_remove(*, calibration: Tagged, name: str, user: User | None) -> TagAssignment:
     """Close the calibration's active assignment of the tag; raise TagNotActiveError if none."""
     try:
         clean = normalize_tag_name(name)
@@ -136,35 +134,9 @@ def tag_archive(*, tag: Tag, user: User | None) -> int:
     )
 
 
-@dataclass(frozen=True)
-class TaggedCalibration:
-    """A calibration just recorded, and the names of the tags it carries now, sorted."""
-
-    calibration: Calibration
-    tag_names: list[str]
-
-
-def calibration_create_tagged(
-    *,
-    calibration_type: CalibrationType,
-    value: float,
-    username: str,
-    timestamp: datetime | None = None,
-    created_by: User | None = None,
-    tags: Sequence[str] = (),
-    calibration_id: uuid.UUID | None = None,
-) -> TaggedCalibration:
-    """Record a calibration (`calibration_create`) and add its first tags, in one transaction."""
-    # Without tags `calibration_create` is the only transaction: no savepoint inside another.
-    with transaction.atomic() if tags else nullcontext():
-        calibration = calibration_create(
-            calibration_type=calibration_type,
-            value=value,
-            username=username,
-            timestamp=timestamp,
-            created_by=created_by,
-            calibration_id=calibration_id,
-        )
-        results = tags_add(calibration=calibration, names=tags, user=created_by) if tags else []
-    names = {result.assignment.tag.name for result in results}
-    return TaggedCalibration(calibration, sorted(names, key=tag_sort_key))
+def tag_periods_follow_timestamp(*, calibration: Tagged) -> None:
+    """Keep the periods' copy of the calibration's timestamp equal to it; the correction
+    service calls this in its transaction when a correction moves the timestamp."""
+    TagAssignment.objects.filter(calibration_id=calibration.pk).update(
+        calibration_timestamp=calibration.timestamp
+    )

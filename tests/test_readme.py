@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 from django.core.management import call_command
 
-from tagging.demo import DEMO_TAGS
+from calibrations.demo import DEMO_TAGS
 from tests.factories import CalibrationTypeFactory
 
 README = Path(__file__).resolve().parents[1] / "README.md"

@@ -4,6 +4,7 @@ from datetime import datetime
 from typing import Any
 
 from django.contrib.auth.models import User
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Manager
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
@@ -13,7 +14,14 @@ from config.api.fields import FiniteFloatField, StrictCharField, TimestampField,
 from tagging.api.serializers import TagNameField
 from tagging.selectors import tag_names_by_calibration
 
-from ..models import Calibration, CalibrationType, CalibrationVersion
+from ..models import (
+    USERNAME_MAX_LENGTH,
+    Calibration,
+    CalibrationType,
+    CalibrationVersion,
+    validate_finite,
+    validate_username,
+)
 
 
 def tags_as_of(context: dict[str, Any]) -> datetime:
@@ -102,12 +110,13 @@ class CalibrationCreateSerializer(serializers.Serializer[Any]):
     calibration_type = StrictCharField(
         max_length=50, help_text="Name of an existing calibration type, e.g. `gain`."
     )
-    value = FiniteFloatField(help_text="A finite JSON number.")
+    value = FiniteFloatField(validators=[validate_finite], help_text="A finite JSON number.")
     timestamp = TimestampField(required=False, help_text="When it was done; default now.")
     username = StrictCharField(
         required=False,
         min_length=1,
-        max_length=150,
+        max_length=USERNAME_MAX_LENGTH,
+        validators=[validate_username],
         help_text="Who did it; default the signed-in user's username.",
     )
     tags = serializers.ListField(
@@ -116,12 +125,9 @@ class CalibrationCreateSerializer(serializers.Serializer[Any]):
 
     def validate_calibration_type(self, name: str) -> CalibrationType:
         try:
-            return CalibrationType.objects.get(name=name)
-        except CalibrationType.DoesNotExist:
-            allowed = ", ".join(CalibrationType.objects.values_list("name", flat=True))
-            raise serializers.ValidationError(
-                f"Unknown calibration type '{name}'. Allowed: {allowed}."
-            ) from None
+            return CalibrationType.objects.by_name(name)
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError(exc.messages) from None
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         if "username" not in attrs:
@@ -175,4 +181,13 @@ class SnapshotQuerySerializer(serializers.Serializer[Any]):
         required=False,
         default="jsonl",
         help_text="`jsonl` (default, one calibration per line) or `csv`. Picks the output alone.",
+    )
+
+
+class AsOfQuerySerializer(serializers.Serializer[Any]):
+    """The `timestamp` query parameter of the as-of routes (default now)."""
+
+    timestamp = TimestampField(
+        required=False,
+        help_text="The instant to answer for (ISO 8601; no offset means UTC). Default: now.",
     )

@@ -30,12 +30,11 @@ from rest_framework.response import Response
 from config.api.filters import StrictOrderingFilter
 from config.api.pagination import CursorPagination
 from config.api.permissions import signed_in_user
-from tagging.selectors import snapshot_parts
-from tagging.services import calibration_create_tagged
 
 from ..filtersets import CalibrationFilterSet
 from ..models import Calibration, CalibrationVersion
-from .exports import snapshot_response
+from ..services import calibration_create_tagged
+from ..snapshot import snapshot_parts, snapshot_response
 from .serializers import (
     CalibrationCreateSerializer,
     CalibrationSerializer,
@@ -90,7 +89,7 @@ class CalibrationViewSet(
         return super().filter_queryset(queryset)
 
     def get_serializer_class(self) -> Any:
-        # The browsable API draws the POST form from this (issue 12).
+        # The browsable API draws the POST form from this.
         return CalibrationCreateSerializer if self.action == "create" else CalibrationSerializer
 
     @extend_schema(

@@ -3,7 +3,6 @@
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import QuerySet
 from django_filters.rest_framework import DjangoFilterBackend
@@ -23,6 +22,7 @@ from rest_framework.response import Response
 from config.api.pagination import CursorPagination
 
 from .. import clock
+from ..conf import stale_after
 from ..durations import DURATION_HELP, DurationError, format_duration, parse_duration
 from ..filtersets import MeasurementFilterSet
 from ..models import EPOCH, ROOM_ID_HELP, Measurement, Room, validate_room_id
@@ -427,7 +427,7 @@ class RoomViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
     lookup_value_regex = "[^/]+"
 
     def get_queryset(self) -> QuerySet[Room]:
-        return Room.objects.with_status(now=clock.now(), stale_after=settings.ROOM_STALE_AFTER)
+        return Room.objects.with_status(now=clock.now(), stale_after=stale_after())
 
     def get_serializer_context(self) -> dict[str, Any]:
         return {**super().get_serializer_context(), "unit": unit_from(self.request)}

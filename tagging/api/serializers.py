@@ -82,12 +82,3 @@ class TagArchiveResultSerializer(serializers.Serializer[Any]):
 
     tag = serializers.CharField()
     removed = serializers.IntegerField(help_text="How many calibrations it was removed from.")
-
-
-class AsOfQuerySerializer(serializers.Serializer[Any]):
-    """The `timestamp` query parameter of the as-of routes (default now)."""
-
-    timestamp = TimestampField(
-        required=False,
-        help_text="The instant to answer for (ISO 8601; no offset means UTC). Default: now.",
-    )

@@ -133,7 +133,7 @@ def assert_same_statements(
 def exchange(client: APIClient, method: str, path: str, body: str | None) -> tuple[Any, Any]:
     """Send one request; its status, JSON and statements."""
     # The bench measures a warm server: the token's credentials are cached before the request
-    # (config/credentials.py), so neither a route nor its floor reads the token or permissions.
+    # (accounts/credentials.py), so neither a route nor its floor reads the token or permissions.
     assert client.get("/api/").status_code == 200
     with statements() as log:
         if method == "GET":

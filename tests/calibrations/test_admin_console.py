@@ -6,8 +6,8 @@ from datetime import UTC, datetime
 import pytest
 from django.test import Client
 
-from calibrations.admin import uuid_prefix_range
 from calibrations.models import Calibration
+from config.admin import uuid_prefix_range
 from tagging.models import TagAssignment
 from tests.factories import CalibrationFactory, TagAssignmentFactory, TagFactory
 

@@ -15,7 +15,7 @@ from django.http import StreamingHttpResponse
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from calibrations.api import exports
+from calibrations import snapshot as exports
 from calibrations.models import Calibration, CalibrationVersion
 from calibrations.services import calibration_correct, calibration_create
 from tagging.models import TagAssignment

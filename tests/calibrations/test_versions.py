@@ -12,8 +12,7 @@ from django.db import IntegrityError, connection, transaction
 from rest_framework.test import APIClient
 
 from calibrations.models import Calibration, CalibrationVersion
-from calibrations.services import calibration_correct, calibration_create
-from tagging.services import calibration_create_tagged
+from calibrations.services import calibration_correct, calibration_create, calibration_create_tagged
 from tests.factories import CalibrationTypeFactory, UserFactory
 
 pytestmark = pytest.mark.django_db

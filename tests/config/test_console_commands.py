@@ -12,8 +12,8 @@ from django.db.models import Min
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from accounts.permissions import is_sensor_account
 from measurements.models import Measurement
-from measurements.permissions import is_sensor_account
 from tagging.models import Tag
 
 pytestmark = pytest.mark.django_db

@@ -1,4 +1,4 @@
-"""The credentials cache (config/credentials.py, docs/OPERATIONS.md): an API token, its user
+"""The credentials cache (accounts/credentials.py, docs/OPERATIONS.md): an API token, its user
 and their permissions are read from the database once, then from the shared cache, until any
 change to an account ends them — at once, and in every worker."""
 
@@ -23,8 +23,8 @@ from django.urls import reverse
 from rest_framework.authtoken.models import Token, TokenProxy
 from rest_framework.test import APIClient
 
+from accounts.credentials import new_generation
 from calibrations.models import Calibration
-from config.credentials import new_generation
 from tests.factories import CalibrationTypeFactory, UserFactory
 from tests.servers import PRODUCTION, ROOT, HeldRequest, database_url, free_port, gunicorn
 

@@ -12,9 +12,9 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from calibrations.models import Calibration
+from calibrations.selectors import calibrations_tagged
 from calibrations.services import calibration_correct
 from tagging.models import TagAssignment
-from tagging.selectors import calibrations_tagged
 from tagging.services import tag_remove, tags_add
 from tests.factories import CalibrationFactory, TagAssignmentFactory, TagFactory
 

@@ -1,5 +1,5 @@
 """Demo calibrations and their tag history for `seed_demo`: deterministic, so re-running adds
-nothing. Here rather than in calibrations: tagging builds on calibrations, not the reverse."""
+nothing."""
 
 import random
 import uuid
@@ -9,10 +9,10 @@ from datetime import datetime, timedelta
 from django.db import transaction
 from django.utils import timezone
 
-from calibrations.models import Calibration, CalibrationType
-from calibrations.services import NewCalibration, calibrations_create_many
+from tagging.models import Tag, TagAssignment
 
-from .models import Tag, TagAssignment
+from .models import Calibration, CalibrationType
+from .services import NewCalibration, calibrations_create_many
 
 DEMO_NAMESPACE = uuid.UUID("6f1c2b8e-4a52-4a8e-9d3c-1c0de5eed001")
 DEMO_USERS = ["alice", "bob", "carol", "dave", "erin"]

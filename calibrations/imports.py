@@ -5,13 +5,11 @@ The file has the columns of the admin's export and of the snapshot:
 `username`, `tags` (optional, names joined with `|`). Import only creates: an id that already
 exists is a bad row; corrections go through the change form with a reason (DESIGN §5).
 
-It lives in tagging because it creates tagged calibrations: every row goes through
-`calibration_create_tagged`, so each calibration gets its version 1 and its tag periods as
-through the API. The preview (a dry run) reports every bad row; the import stores all rows or
-none (`import_data` always rolls back on any bad row).
+Every row goes through `calibration_create_tagged`, so each calibration gets its version 1 and
+its tag periods as through the API. The preview (a dry run) reports every bad row; the import
+stores all rows or none (`import_data` always rolls back on any bad row).
 """
 
-import math
 import uuid
 from datetime import UTC
 from typing import Any
@@ -20,10 +18,10 @@ from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from import_export import fields, resources, widgets
 
-from calibrations.models import Calibration, CalibrationType
 from config.api.timestamps import TimestampError, parse_timestamp
+from tagging.models import normalize_tag_name
 
-from .models import normalize_tag_name
+from .models import Calibration, CalibrationType
 from .services import calibration_create_tagged
 
 REQUIRED_COLUMNS = ("calibration_type", "value", "timestamp", "username")
@@ -31,32 +29,27 @@ TAG_SEPARATOR = "|"
 
 
 class CalibrationTypeNameWidget(widgets.Widget):
-    """A calibration type by its name; an unknown name says which names exist."""
+    """A calibration type by its name (`CalibrationType.objects.by_name`)."""
 
     def clean(self, value: Any, row: Any = None, **kwargs: Any) -> CalibrationType:
-        name = str(value or "").strip()
-        found = CalibrationType.objects.filter(name=name).first()
-        if found is None:
-            allowed = ", ".join(CalibrationType.objects.values_list("name", flat=True))
-            raise ValueError(f"Unknown calibration type '{name}'. Allowed: {allowed}.")
-        return found
+        try:
+            return CalibrationType.objects.by_name(str(value or "").strip())
+        except ValidationError as exc:
+            raise ValueError(exc.messages[0]) from None
 
     def render(self, value: Any, obj: Any = None, **kwargs: Any) -> str:
         return value.name if value is not None else ""
 
 
-class FiniteFloatWidget(widgets.Widget):
-    """A finite number: NaN and ±Infinity are refused, as by the API."""
+class NumberWidget(widgets.Widget):
+    """A number written as text; the model's validators then refuse NaN and ±Infinity."""
 
     def clean(self, value: Any, row: Any = None, **kwargs: Any) -> float:
         text = str(value if value is not None else "").strip()
         try:
-            number = float(text)
+            return float(text)
         except ValueError:
             raise ValueError(f"'{text}' is not a number.") from None
-        if not math.isfinite(number):
-            raise ValueError(f"'{text}' is not a finite number.")
-        return number
 
     def render(self, value: Any, obj: Any = None, **kwargs: Any) -> str:
         return repr(value) if value is not None else ""
@@ -76,15 +69,10 @@ class TimestampWidget(widgets.Widget):
 
 
 class UsernameWidget(widgets.Widget):
-    """Who did the calibration: 1–150 characters, kept as written."""
+    """Who did the calibration, kept as written; the model's validators check it."""
 
     def clean(self, value: Any, row: Any = None, **kwargs: Any) -> str:
-        text = str(value if value is not None else "")
-        if not text.strip():
-            raise ValueError("The username must not be blank.")
-        if len(text) > 150:
-            raise ValueError("A username has at most 150 characters.")
-        return text
+        return str(value if value is not None else "")
 
 
 class CalibrationIdWidget(widgets.Widget):
@@ -133,7 +121,7 @@ class CalibrationImportResource(resources.ModelResource):
         column_name="calibration_type",
         widget=CalibrationTypeNameWidget(),
     )
-    value = fields.Field(attribute="value", column_name="value", widget=FiniteFloatWidget())
+    value = fields.Field(attribute="value", column_name="value", widget=NumberWidget())
     timestamp = fields.Field(
         attribute="timestamp", column_name="timestamp", widget=TimestampWidget()
     )

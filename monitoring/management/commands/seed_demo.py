@@ -1,13 +1,14 @@
-"""Idempotent demo data: calibration types come from a migration, the rest from here."""
+"""Idempotent demo data, each app's from its own `demo` module: here, at the top of the app
+order, because it seeds every app (calibration types come from a migration)."""
 
 from collections.abc import Callable
 from typing import Any, TextIO, cast
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import BaseCommand, CommandError, CommandParser, OutputWrapper
 from tqdm import tqdm
 
+from calibrations.demo import seed_calibrations
 from measurements.demo import DEFAULT_READINGS_PER_ROOM, DEMO_ROOMS, seed_readings
-from tagging.demo import seed_calibrations
 
 # Runs of fewer rows are over before a bar would help.
 PROGRESS_FROM = 2000
@@ -18,6 +19,23 @@ def _positive(text: str) -> int:
     if value < 0:
         raise ValueError(text)
     return value
+
+
+class _Unended:
+    """The command's stderr as a stream that writes what it is given: a progress bar redraws
+    its line with `\r`, and the command's own `write` would end each piece with a newline."""
+
+    def __init__(self, out: OutputWrapper) -> None:
+        self.out = out
+
+    def write(self, text: str) -> None:
+        self.out.write(text, ending="")
+
+    def flush(self) -> None:
+        self.out.flush()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.out, name)  # isatty, fileno, encoding: the stream's own
 
 
 class Command(BaseCommand):
@@ -64,7 +82,7 @@ class Command(BaseCommand):
             total=total,
             desc=label,
             unit=" rows",
-            file=cast(TextIO, self.stderr._out),  # the stream, not its line-ending wrapper
+            file=cast(TextIO, _Unended(self.stderr)),
             disable=total < PROGRESS_FROM,
             dynamic_ncols=True,
         )

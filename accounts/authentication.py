@@ -1,12 +1,12 @@
 """DRF's token authentication, reading the token and its user's permissions through the
-credentials cache (config/credentials.py) instead of the database on every request."""
+credentials cache (accounts/credentials.py) instead of the database on every request."""
 
 from typing import Any
 
 from django.utils.translation import gettext_lazy as _
 from rest_framework import authentication, exceptions
 
-from config.credentials import find_token
+from .credentials import find_token
 
 
 class TokenAuthentication(authentication.TokenAuthentication):

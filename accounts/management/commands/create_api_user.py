@@ -8,6 +8,8 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 from rest_framework.authtoken.models import Token
 
+from accounts.permissions import SENSOR_PERMISSION
+
 # What an integrator does through the API: record calibrations, add and remove tags, archive
 # them, post readings and set a room's range. Reads need no permission.
 INTEGRATOR_PERMISSIONS = [
@@ -18,7 +20,7 @@ INTEGRATOR_PERMISSIONS = [
     "measurements.change_room",
 ]
 # A sensor account holds this one permission and no other (DESIGN §4.1).
-SENSOR_PERMISSIONS = ["measurements.add_measurement"]
+SENSOR_PERMISSIONS = [SENSOR_PERMISSION]
 
 
 class Command(BaseCommand):

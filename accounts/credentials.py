@@ -1,28 +1,8 @@
-"""Who an API token belongs to and what that user may do, cached on the shared cache.
-
-Every API request authenticates by token and checks permissions: three queries (the token with
-its user, the user's own permissions, their groups' permissions), each answered the same until
-someone changes an account. Profiled, they were about half of a simple read's CPU. So they are
-read once and kept together on the shared cache (`CACHES["default"]`: Redis when `REDIS_URL`
-is set, else the database cache) for `API_CREDENTIALS_CACHE_SECONDS`, under the current
-*generation*:
-
-- Any save or delete of a user, group, permission or token, and any change of who is in a
-  group or holds a permission, starts a new generation (config/models.py connects the
-  receivers) — at once, and again once the change commits. Every worker then reads the
-  database again on its next request: a revoked token or permission stops working at once,
-  across workers.
-- An entry carries the generation read before its rows were: a request that read the old rows
-  just before a change committed cached them under the generation that the commit ends.
-- One round trip to the cache per request: the generation and the token's entry together.
-- A change that bypasses Django's signals (raw SQL, `QuerySet.update()`) is seen when the
-  entry expires, at most `API_CREDENTIALS_CACHE_SECONDS` later; 0 turns the cache off.
-- While Redis cannot be reached, requests read the database and a warning is logged; a change
-  made then cannot start a generation (an error is logged), so entries cached before it may
-  live out their `API_CREDENTIALS_CACHE_SECONDS`.
-
-Django's permission model still decides: the cached sets are what `ModelBackend` computed, and
-`ModelBackend` below answers from them only for the token's user, through the backend API.
+"""Who an API token belongs to and what that user may do, cached on the shared cache for
+`API_CREDENTIALS_CACHE_SECONDS` under a *generation* that any change to an account ends, at
+once and in every worker (accounts/receivers.py). The entry holds no secret: the user's id,
+name and flags and their two permission sets, under the key's digest. Django's `ModelBackend`
+still decides; docs/OPERATIONS.md says what an operator sees.
 """
 
 from __future__ import annotations
@@ -32,13 +12,14 @@ import hashlib
 import logging
 import uuid
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from django.conf import settings
 from django.contrib.auth import backends
 from django.contrib.auth.models import AnonymousUser, User
 from django.core.cache import cache
-from django.db import transaction
+from django.db import router, transaction
+from django.db.models import Model
 from redis.exceptions import RedisError
 from rest_framework.authtoken.models import Token
 
@@ -51,11 +32,15 @@ ATTRIBUTE = "cached_credentials"
 
 @dataclass(frozen=True)
 class Credentials:
-    """A token (its user loaded with it) and the permission sets Django's `ModelBackend` gave
-    that user, read from the database during `generation`."""
+    """What a request needs to know of a token's user, read from the database during
+    `generation`: who they are and the permission sets Django's `ModelBackend` gave them.
+    Neither the token's key nor the password hash: a cache is no place for a secret."""
 
     generation: str
-    token: Token
+    user_id: int
+    username: str
+    is_active: bool
+    is_superuser: bool
     user_permissions: frozenset[str]
     group_permissions: frozenset[str]
 
@@ -84,16 +69,47 @@ def _load(key: str, generation: str) -> Credentials | None:
     token = _token(key)
     if token is None:
         return None
-    # Django's backend computes the sets on a copy, so the cached user carries none of its
-    # per-instance caches.
-    probe = copy.copy(token.user)
+    user = token.user
+    # Django's backend computes the sets on a copy, so the user keeps none of its caches.
+    probe = copy.copy(user)
     django_backend = backends.ModelBackend()
     return Credentials(
         generation=generation,
-        token=token,
+        user_id=user.pk,
+        username=user.get_username(),
+        is_active=user.is_active,
+        is_superuser=user.is_superuser,
         user_permissions=frozenset(django_backend.get_user_permissions(probe)),
         group_permissions=frozenset(django_backend.get_group_permissions(probe)),
     )
+
+
+def _token_of(key: str, found: Credentials) -> Token:
+    """The token and its user as the request uses them, built from the entry (no query); a
+    field the entry does not hold is read from the database if anything asks for it."""
+    using = router.db_for_read(User)
+    user = _loaded(
+        User,
+        using,
+        id=found.user_id,
+        username=found.username,
+        is_active=found.is_active,
+        is_superuser=found.is_superuser,
+    )
+    setattr(user, ATTRIBUTE, found)
+    token = _loaded(Token, using, key=key, user_id=found.user_id)
+    token.user = user
+    return token
+
+
+_M = TypeVar("_M", bound=Model)
+
+
+def _loaded(model: type[_M], using: str, **values: Any) -> _M:
+    """An instance as if loaded from the database with only these fields (`Model.from_db`
+    takes their values in the model's field order; the others are deferred)."""
+    names = [f.attname for f in model._meta.concrete_fields if f.attname in values]
+    return model.from_db(using, names, [values[name] for name in names])
 
 
 def find_token(key: str) -> Token | None:
@@ -104,8 +120,9 @@ def find_token(key: str) -> Token | None:
     seconds = settings.API_CREDENTIALS_CACHE_SECONDS
     if seconds <= 0:
         return _token(key)
-    # The key's digest, not the key: a cache's keys are no place for a secret.
-    entry_key = "credentials:" + hashlib.sha256(key.encode()).hexdigest()
+    # The key's digest, not the key: a cache's keys are no place for a secret. `v2`: entries
+    # written before they held no secret are never read (nor unpickled) again.
+    entry_key = "credentials:v2:" + hashlib.sha256(key.encode()).hexdigest()
     try:
         cached = cache.get_many([GENERATION_KEY, entry_key])
         current = cached.get(GENERATION_KEY)
@@ -128,8 +145,7 @@ def find_token(key: str) -> Token | None:
             cache.set(entry_key, found, timeout=seconds)
         except RedisError as error:
             logger.warning("credentials: Redis unreachable, not cached: %s", error)
-    setattr(found.token.user, ATTRIBUTE, found)
-    return found.token
+    return _token_of(key, found)
 
 
 class ModelBackend(backends.ModelBackend):

@@ -1,0 +1,335 @@
+"""The calibrations list and a calibration's page in the console: found the way staff search,
+corrected only with a reason (each correction a new version), tags through the services."""
+
+from datetime import UTC
+from typing import Any
+
+from django.contrib import admin
+from django.contrib.admin.views.main import ChangeList
+from django.core.exceptions import ValidationError
+from django.db.models import Q, QuerySet
+from django.http import HttpRequest
+from django.utils import timezone
+from django.utils.html import format_html, format_html_join
+
+from config.admin import (
+    DateRangeListFilter,
+    EstimatedCountPaginator,
+    InputListFilter,
+    uuid_prefix_range,
+)
+from config.users import acting_user
+from tagging.models import Tag, TagAssignment, normalize_tag_name
+from tagging.selectors import tag_names_by_calibration
+
+from ..models import Calibration, CalibrationType, CalibrationVersion
+from ..selectors import calibrations_carrying
+from ..services import RECORDED_FIELDS, calibration_correct, calibration_create
+from .downloads import CalibrationFilesAdmin
+from .forms import CalibrationForm, TagActionForm
+from .tags import CalibrationTagActions
+
+
+@admin.register(CalibrationType)
+class CalibrationTypeAdmin(admin.ModelAdmin[CalibrationType]):
+    list_display = ["name", "unit", "description"]
+    search_fields = ["name", "description"]
+
+
+class TagHistoryInline(admin.TabularInline[TagAssignment, Calibration]):
+    """Every period the calibration carried a tag; written only by the services."""
+
+    model = TagAssignment
+    fields = ["tag", "added_at_us", "added_by", "removed_at_us", "removed_by"]
+    readonly_fields = ["tag", "added_at_us", "added_by", "removed_at_us", "removed_by"]
+    ordering = ["added_at", "id"]
+    extra = 0
+    can_delete = False
+    verbose_name = "tag period"
+    verbose_name_plural = "Tag history (read-only)"
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[TagAssignment]:
+        return super().get_queryset(request).select_related("tag", "added_by", "removed_by")
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    # To the microsecond: an add and a remove within one second must not look alike.
+    @admin.display(description="Added at (UTC)")
+    def added_at_us(self, assignment: TagAssignment) -> str:
+        return _utc_us(assignment.added_at)
+
+    @admin.display(description="Removed at (UTC)")
+    def removed_at_us(self, assignment: TagAssignment) -> str:
+        return _utc_us(assignment.removed_at)
+
+
+def _utc_us(moment: Any) -> str:
+    return "-" if moment is None else moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+
+
+class CarryingTagFilter(InputListFilter):
+    """Calibrations carrying the typed tag now (any case); none when no tag has that name."""
+
+    title = "tag carried now"
+    parameter_name = "tag"
+    placeholder = "tag name"
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        name = (self.value() or "").strip()
+        if not name:
+            return queryset
+        tag = Tag.objects.named(name).first()
+        if tag is None:
+            return queryset.none()
+        return calibrations_carrying(tag, as_of=timezone.now(), calibrations=queryset)
+
+
+class TaggedChangeList(ChangeList):
+    """The calibrations changelist: the tags each row of the page carries now, in one query."""
+
+    def get_results(self, request: HttpRequest) -> None:
+        super().get_results(request)
+        page = list(self.result_list)
+        names = tag_names_by_calibration([c.pk for c in page], as_of=timezone.now())
+        for calibration in page:
+            calibration.tag_names = names[calibration.pk]
+        self.result_list = page
+
+
+@admin.register(Calibration)
+class CalibrationAdmin(CalibrationTagActions, CalibrationFilesAdmin):
+    form = CalibrationForm
+    # Fits 1280 × 800: the id's first 8 characters link to the record.
+    list_display = ["short_id", "calibration_type", "value", "timestamp", "username", "tags_now"]
+    list_display_links = ["short_id"]
+    # Date filters rather than a date hierarchy: the hierarchy's list of years is a
+    # DISTINCT over every row (~200 ms on a million), the filters' choices cost nothing.
+    list_filter = [
+        "calibration_type",
+        CarryingTagFilter,
+        ("timestamp", DateRangeListFilter),
+        ("timestamp", admin.DateFieldListFilter),
+    ]
+    list_select_related = ["calibration_type"]
+    search_fields = ["username"]
+    search_help_text = (
+        "A username's beginning (any case), a calibration id's beginning, "
+        "or a tag's exact name (calibrations carrying it now)."
+    )
+    ordering = ["-timestamp", "-id"]
+    autocomplete_fields = ["calibration_type"]
+    raw_id_fields = ["created_by"]
+    readonly_fields = ["id", "created_at", "created_by", "versions_table"]
+    inlines = [TagHistoryInline]
+    actions = ["add_tag", "remove_tag"]
+    action_form = TagActionForm
+    show_full_result_count = False
+    paginator = EstimatedCountPaginator
+    fieldsets = [
+        (
+            None,
+            {
+                "fields": [
+                    "id",
+                    "calibration_type",
+                    "value",
+                    "timestamp",
+                    "username",
+                    "change_reason",
+                ]
+            },
+        ),
+        ("Tags", {"fields": ["add_tags", "remove_tags"]}),
+        ("Record", {"fields": ["created_at", "created_by"]}),
+        ("Versions (read-only)", {"fields": ["versions_table"]}),
+    ]
+
+    def get_fieldsets(self, request: HttpRequest, obj: Calibration | None = None) -> Any:
+        if obj is None:
+            return [
+                (None, {"fields": ["calibration_type", "value", "timestamp", "username"]}),
+                ("Tags", {"fields": ["add_tags"]}),
+            ]
+        return self.fieldsets
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Calibration]:
+        return Calibration.objects.for_api()
+
+    def get_changelist(self, request: HttpRequest, **kwargs: Any) -> type[ChangeList]:
+        return TaggedChangeList
+
+    def get_search_results(
+        self, request: HttpRequest, queryset: QuerySet[Calibration], search_term: str
+    ) -> tuple[QuerySet[Calibration], bool]:
+        # Each way of matching walks an index on a table of millions of rows: a tag's name
+        # (unique index on UPPER(name)) → its active periods; a username prefix → the
+        # PostgreSQL index on UPPER(username) text_pattern_ops (migration 0003); an id prefix
+        # → a range on the primary key. docs/admin.md has the plans.
+        term = search_term.strip()
+        if not term:
+            return queryset, False
+        tag = Tag.objects.named(term).first() if _could_be_tag(term) else None
+        if tag is not None:
+            return calibrations_carrying(tag, as_of=timezone.now(), calibrations=queryset), False
+        matches = Q(username__istartswith=term)
+        id_range = uuid_prefix_range(term)
+        if id_range is not None:
+            matches |= Q(pk__gte=id_range[0], pk__lte=id_range[1])
+        return queryset.filter(matches), False
+
+    @admin.display(description="Id", ordering="id")
+    def short_id(self, calibration: Calibration) -> str:
+        return format_html(
+            '<span class="console-short-id" title="{}">{}</span>',
+            calibration.pk,
+            str(calibration.pk)[:8],
+        )
+
+    def get_changeform_initial_data(self, request: HttpRequest) -> dict[str, Any]:
+        # The API defaults `username` to the signed-in user; the Add form does too.
+        initial = super().get_changeform_initial_data(request)
+        initial.setdefault("username", request.user.get_username())
+        return initial
+
+    def get_inline_instances(self, request: HttpRequest, obj: Any = None) -> list[Any]:
+        # A calibration being added has no history: no empty table on the Add page.
+        return super().get_inline_instances(request, obj) if obj is not None else []
+
+    def formfield_for_dbfield(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        field = super().formfield_for_dbfield(db_field, request, **kwargs)
+        if db_field.name == "timestamp" and field is not None:
+            field.help_text = "When it was done, in UTC."
+        return field
+
+    def get_deleted_objects(self, objs: Any, request: HttpRequest) -> Any:
+        # A calibration that ever carried a tag keeps its history (DESIGN §3): say so, rather
+        # than Django's "your account lacks permission to delete tag assignments".
+        deleted, counts, perms_needed, protected = super().get_deleted_objects(objs, request)
+        ids = [obj.pk for obj in objs]
+        with_history = set(
+            TagAssignment.objects.filter(calibration_id__in=ids)
+            .values_list("calibration_id", flat=True)
+            .distinct()
+        )
+        if with_history:
+            perms_needed = set()
+            protected = [
+                f"Calibration {pk}: it has tag history, which is kept for the record. "
+                "Remove its tags instead; the history stays."
+                for pk in ids
+                if pk in with_history
+            ]
+        # Every calibration has versions (PROTECT), so none is deleted;
+        # say why in words rather than listing "calibration version" rows.
+        if protected or perms_needed:
+            perms_needed = set()
+            protected = [
+                *(line for line in protected if isinstance(line, str)),
+                *(
+                    f"Calibration {pk}: a lab record, kept with its versions (the audit "
+                    "trail). Correct it on its page, with a reason."
+                    for pk in ids
+                    if pk not in with_history
+                ),
+            ]
+        return deleted, counts, perms_needed, protected
+
+    @admin.display(description="Tags now")
+    def tags_now(self, calibration: Calibration) -> str:
+        # Set on each row of the page by `TaggedChangeList`.
+        names: list[str] = getattr(calibration, "tag_names", [])
+        return format_html_join(", ", "{}", ((name,) for name in names))
+
+    def save_model(self, request: HttpRequest, obj: Calibration, form: Any, change: bool) -> None:
+        if change:
+            self.save_correction(request, obj, form)
+            return
+        created = calibration_create(
+            calibration_type=obj.calibration_type,
+            value=obj.value,
+            username=obj.username,
+            timestamp=obj.timestamp,
+            created_by=acting_user(request),
+        )
+        obj.pk, obj.created_at, obj.created_by = created.pk, created.created_at, created.created_by
+        obj._state.adding = False
+
+    def save_correction(self, request: HttpRequest, obj: Calibration, form: Any) -> None:
+        """Apply only the recorded fields the person changed (compared with the stored record),
+        with their reason; an unchanged save writes nothing and adds no version."""
+        changes = form.recorded_changes
+        if not changes:
+            # The form copied its values onto `obj`; keep the response's view of it exact.
+            obj.refresh_from_db(fields=list(RECORDED_FIELDS))
+            return
+        calibration_correct(
+            calibration=obj,
+            user=acting_user(request),
+            reason=form.cleaned_data["change_reason"],
+            **changes,
+        )
+
+    @admin.display(description="Versions")
+    def versions_table(self, calibration: Calibration) -> str:
+        """Every version, oldest first, with what changed from the one before, who, when, why."""
+        if calibration.pk is None:
+            return "-"
+        rows = []
+        previous: CalibrationVersion | None = None
+        for version in CalibrationVersion.objects.filter(calibration=calibration).for_history():
+            rows.append(
+                (
+                    version.version,
+                    version.change,
+                    _utc_us(version.changed_at),
+                    version.changed_by or "-",
+                    version_diff(previous, version),
+                    version.reason or "-",
+                )
+            )
+            previous = version
+        body = format_html_join(
+            "",
+            '<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class="version-diff">{}</td>'
+            "<td>{}</td></tr>",
+            rows,
+        )
+        return format_html(
+            '<table class="calibration-versions"><thead><tr><th>Version</th><th>Change</th>'
+            "<th>When (UTC)</th><th>By</th><th>What changed</th><th>Why</th></tr></thead>"
+            "<tbody>{}</tbody></table>",
+            body,
+        )
+
+
+def version_diff(previous: CalibrationVersion | None, version: CalibrationVersion) -> str:
+    """What a version changed from the one before ("value: 1.5 → 1.25"); for version 1, what
+    it recorded."""
+
+    def shown(v: CalibrationVersion, name: str) -> str:
+        if name == "calibration_type":
+            return v.calibration_type.name
+        if name == "timestamp":
+            return _utc_us(v.timestamp)
+        return str(getattr(v, name))
+
+    if previous is None:
+        return "; ".join(f"{name}: {shown(version, name)}" for name in RECORDED_FIELDS)
+    return "; ".join(
+        f"{name}: {shown(previous, name)} → {shown(version, name)}"
+        for name in RECORDED_FIELDS
+        if shown(previous, name) != shown(version, name)
+    )
+
+
+def _could_be_tag(term: str) -> bool:
+    """Whether `term` is a valid tag name (else it cannot name one: no query)."""
+    try:
+        normalize_tag_name(term)
+    except ValidationError:
+        return False
+    return True
