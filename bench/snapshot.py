@@ -96,7 +96,7 @@ def copy_rate(database_url: str, as_of: datetime) -> tuple[float, int]:
     """Rows/s of `COPY (the snapshot's SELECT) TO STDOUT`, read to the end by psycopg."""
     import psycopg
 
-    from tagging.selectors import snapshot_parts
+    from calibrations.snapshot import snapshot_parts
 
     sql, params = snapshot_parts(as_of=as_of)[0].query.sql_with_params()
     with psycopg.connect(database_url) as connection:

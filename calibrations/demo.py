@@ -38,11 +38,13 @@ def seed_calibrations(count: int, progress: Callable[[int], None] | None = None)
         )[0]
         for name in DEMO_TAGS
     }
-    ids = [uuid.uuid5(DEMO_NAMESPACE, f"calibration-{i}") for i in range(count)]
-    existing = set(Calibration.objects.filter(pk__in=ids).values_list("pk", flat=True))
     created = 0
     batch = 500
     for start in range(0, count, batch):
+        ids = [uuid.uuid5(DEMO_NAMESPACE, f"calibration-{i}") for i in range(start, start + batch)]
+        # Which of this batch exist already: one query of a batch's ids, never all of them
+        # (PostgreSQL takes at most 65,535 parameters in a statement).
+        existing = set(Calibration.objects.filter(pk__in=ids).values_list("pk", flat=True))
         calibrations: list[Calibration] = []
         assignments: list[TagAssignment] = []
         for i in range(start, min(start + batch, count)):
@@ -50,7 +52,7 @@ def seed_calibrations(count: int, progress: Callable[[int], None] | None = None)
             mean, spread = TYPICAL_VALUES.get(ctype.name, (1.0, 0.1))
             done_at = now - timedelta(days=rng.uniform(1, 365), seconds=rng.randint(0, 86399))
             calibration = Calibration(
-                id=ids[i],
+                id=ids[i - start],
                 calibration_type=ctype,
                 value=round(rng.gauss(mean, spread), 6),
                 timestamp=done_at,

@@ -1,13 +1,10 @@
 """Calibrations from a CSV file (the admin's import), with django-import-export.
 
-The file has the columns of the admin's export and of the snapshot:
-`calibration_id` (optional: blank makes a new id), `calibration_type`, `value`, `timestamp`,
-`username`, `tags` (optional, names joined with `|`). Import only creates: an id that already
-exists is a bad row; corrections go through the change form with a reason (DESIGN §5).
-
-Every row goes through `calibration_create_tagged`, so each calibration gets its version 1 and
-its tag periods as through the API. The preview (a dry run) reports every bad row; the import
-stores all rows or none (`import_data` always rolls back on any bad row).
+The columns are the export's and the snapshot's: `calibration_id` (blank: a new id),
+`calibration_type`, `value`, `timestamp`, `username`, `tags` (names joined with `|`). Import
+only creates: an id that exists is a bad row (corrections need a reason: DESIGN §5). Each row
+goes through `calibration_create_tagged`, as through the API; the preview reports every bad
+row, and the import stores every row or none.
 """
 
 import uuid
@@ -19,6 +16,7 @@ from django.core.exceptions import ValidationError
 from import_export import fields, resources, widgets
 
 from config.api.timestamps import TimestampError, parse_timestamp
+from config.batches import batched
 from tagging.models import normalize_tag_name
 
 from .models import Calibration, CalibrationType
@@ -158,16 +156,18 @@ class CalibrationImportResource(resources.ModelResource):
             dataset.append_col([""] * dataset.height, header="tags")
         if "calibration_id" not in dataset.headers:
             dataset.append_col([""] * dataset.height, header="calibration_id")
-        # Which ids exist already, in one query for the whole file.
+        # Which ids exist already: a query per batch of the file's ids, not one per row.
         wanted = []
         for text in dataset["calibration_id"]:
             try:
                 wanted.append(uuid.UUID(str(text).strip()))
             except ValueError:
                 continue
-        self.existing_ids = set(
-            Calibration.objects.filter(pk__in=wanted).values_list("pk", flat=True)
-        )
+        self.existing_ids = {
+            pk
+            for batch in batched(wanted)
+            for pk in Calibration.objects.filter(pk__in=batch).values_list("pk", flat=True)
+        }
         self.seen_ids = set()
 
     def import_instance(self, instance: Calibration, row: Any, **kwargs: Any) -> None:

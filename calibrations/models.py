@@ -35,13 +35,15 @@ def validate_username(value: str) -> None:
 class CalibrationTypeQuerySet(models.QuerySet["CalibrationType"]):
     def by_name(self, name: object) -> "CalibrationType":
         """The type named `name`; a ValidationError naming every allowed type otherwise."""
-        found = self.filter(name=name).first() if isinstance(name, str) else None
-        if found is None:
-            allowed = ", ".join(self.order_by("name").values_list("name", flat=True))
-            raise ValidationError(
-                f"Unknown calibration type '{name}'. Allowed: {allowed}.", code="unknown"
-            )
-        return found
+        try:
+            if isinstance(name, str):
+                return self.get(name=name)
+        except self.model.DoesNotExist:
+            pass
+        allowed = ", ".join(self.order_by("name").values_list("name", flat=True))
+        raise ValidationError(
+            f"Unknown calibration type '{name}'. Allowed: {allowed}.", code="unknown"
+        )
 
 
 class CalibrationType(models.Model):

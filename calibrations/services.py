@@ -94,7 +94,7 @@ def _insert_created_postgresql(
     One statement is atomic by itself, so outside a transaction there is no BEGIN and COMMIT
     to send: one round trip, as before versions existed. Through the ORM (BEGIN, two INSERTs,
     COMMIT) a create cost twice the wall time and 1 ms more CPU than the single INSERT did
-    (bench/audit_create_cost.py); issue 13 allows versions 10 % of the create's rate.
+    (bench/audit_create_cost.py).
     """
     q = connection.ops.quote_name
     calibration_columns = [f.column for f in Calibration._meta.concrete_fields]
@@ -249,6 +249,12 @@ def calibration_create_tagged(
             created_by=created_by,
             calibration_id=calibration_id,
         )
-        results = tags_add(calibration=calibration, names=tags, user=created_by) if tags else []
+        results = (
+            tags_add(
+                calibration=calibration, names=tags, user=created_by, at=calibration.created_at
+            )
+            if tags
+            else []
+        )
     names = {result.assignment.tag.name for result in results}
     return TaggedCalibration(calibration, sorted(names, key=tag_sort_key))

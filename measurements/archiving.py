@@ -24,6 +24,8 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from config.batches import batched
+
 from .models import ArchivedMeasurement, Measurement, Room
 
 FIELDS = ["room_id", "timestamp", "sensor", "value"]
@@ -211,6 +213,6 @@ def _lock_batch(room_id: str, cutoff: datetime, last_id: int, batch_size: int) -
         .select_for_update(skip_locked=True)
         .values_list("pk", "timestamp", "sensor", "value")[:batch_size]
     )
-    if locked:
-        Measurement.objects.filter(pk__in=[pk for pk, *_ in locked]).delete()
+    for batch in batched(pk for pk, *_ in locked):
+        Measurement.objects.filter(pk__in=batch).delete()
     return [Row(room_id, ts, sensor, value) for _, ts, sensor, value in locked]

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from . import clock
 from .models import Measurement, Room
-from .services import BATCH_SIZE, Reading, readings_ingest, room_update
+from .services import MAX_READINGS, Reading, readings_ingest, room_update
 
 DEMO_ROOMS = {
     "lab-1": ("Calibration lab", 21.0),
@@ -51,9 +51,9 @@ def seed_readings(per_room: int, progress: Callable[[int], None] | None = None) 
         end = now
         if seeded is not None and seeded.second == 0 and seeded.microsecond == 0:
             end = seeded - timedelta(minutes=seeded.minute % 10)
-        for start in range(0, per_room, BATCH_SIZE):
+        for start in range(0, per_room, MAX_READINGS):
             batch = []
-            for i in range(start, min(start + BATCH_SIZE, per_room)):
+            for i in range(start, min(start + MAX_READINGS, per_room)):
                 at = end - i * INTERVAL
                 # A daily swing, peaking mid-afternoon, plus noise fixed by the instant.
                 hours = at.hour + at.minute / 60

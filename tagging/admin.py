@@ -82,11 +82,8 @@ class TagAdmin(admin.ModelAdmin[Tag]):
     def archive(self, request: HttpRequest, queryset: QuerySet[Tag]) -> TemplateResponse | None:
         # Many rows change: ask first, as delete does.
         tags = list(queryset.order_by("name"))
-        counted = Tag.objects.with_active_count().filter(pk__in=[t.pk for t in tags])
-        counts: dict[int, int] = {
-            t.pk: t.active_count  # type: ignore[attr-defined]
-            for t in counted
-        }
+        # The changelist's queryset counts each tag's calibrations already (`get_queryset`).
+        counts: dict[int, int] = {t.pk: t.active_count for t in tags}  # type: ignore[attr-defined]
         total = sum(counts.values())
         confirmation = confirm_action(
             self,

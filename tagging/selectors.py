@@ -4,6 +4,8 @@ import uuid
 from collections.abc import Iterable
 from datetime import datetime
 
+from config.batches import batched
+
 from .models import TagAssignment, tag_sort_key
 
 
@@ -16,10 +18,10 @@ def tag_names_by_calibration(
     hundred model instances was most of a 50-row page's time.
     """
     names: dict[uuid.UUID, list[str]] = {pk: [] for pk in calibration_ids}
-    if names:
+    for batch in batched(names):  # one batch for a page or a block of a file
         pairs = (
             TagAssignment.objects.as_of(as_of)
-            .filter(calibration_id__in=list(names))
+            .filter(calibration_id__in=batch)
             .order_by()
             .values_list("calibration_id", "tag__name")
         )

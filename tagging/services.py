@@ -52,12 +52,18 @@ def _lock(calibration: Tagged) -> None:
     # a reader of the active assignment sees the last writer's result. The model is the one
     # the foreign key names: tagging imports no calibrations code.
     tagged = TagAssignment._meta.get_field("calibration").related_model
+    assert not isinstance(tagged, str)  # resolved when the apps were loaded
     tagged._default_manager.select_for_update().filter(pk=calibration.pk).values_list("pk").first()
 
 
 @transaction.atomic
-def tags_add(*, calibration: Tagged, names: Iterable[str], user: User | None) -> list[TagAddResult]:
-    """Add each named tag to the calibration unless it already carries it; keep history."""
+def tags_add(
+    *, calibration: Tagged, names: Iterable[str], user: User | None, at: datetime | None = None
+) -> list[TagAddResult]:
+    """Add each named tag to the calibration unless it already carries it; keep history.
+
+    The periods open now, or `at` for the tags a calibration is created with (its
+    `created_at`, so it carries them from the instant it exists: DESIGN §4.2)."""
     wanted: dict[str, str] = {}
     for raw in names:
         clean = normalize_tag_name(raw)
@@ -68,11 +74,11 @@ def tags_add(*, calibration: Tagged, names: Iterable[str], user: User | None) ->
     active = {
         a.tag_id: a
         for a in TagAssignment.objects.active()
-        .filter(calibration=calibration, tag__in=list(tags.values()))
+        .filter(calibration_id=calibration.pk, tag__in=list(tags.values()))
         .select_related("tag", "added_by", "removed_by")
     }
     results = []
-    now = timezone.now()
+    now = at or timezone.now()
     for key in wanted:
         tag = tags[key]
         if tag.pk in active:
@@ -81,7 +87,7 @@ def tags_add(*, calibration: Tagged, names: Iterable[str], user: User | None) ->
         try:
             with transaction.atomic():
                 assignment = TagAssignment.objects.create(
-                    calibration=calibration,
+                    calibration_id=calibration.pk,
                     tag=tag,
                     added_at=now,
                     added_by=user,
@@ -92,7 +98,7 @@ def tags_add(*, calibration: Tagged, names: Iterable[str], user: User | None) ->
             existing = (
                 TagAssignment.objects.active()
                 .select_related("tag", "added_by")
-                .get(calibration=calibration, tag=tag)
+                .get(calibration_id=calibration.pk, tag=tag)
             )
             results.append(TagAddResult(existing, created=False))
             continue
@@ -111,7 +117,7 @@ def tag_remove(*, calibration: Tagged, name: str, user: User | None) -> TagAssig
     assignment = (
         TagAssignment.objects.select_for_update(of=("self",))
         .active()
-        .filter(calibration=calibration, tag__in=Tag.objects.named(clean))
+        .filter(calibration_id=calibration.pk, tag__in=Tag.objects.named(clean))
         .select_related("tag", "added_by")
         .first()
     )

@@ -18,6 +18,7 @@ from config.admin import (
     InputListFilter,
     uuid_prefix_range,
 )
+from config.batches import batched
 from config.users import acting_user
 from tagging.models import Tag, TagAssignment, normalize_tag_name
 from tagging.selectors import tag_names_by_calibration
@@ -210,11 +211,13 @@ class CalibrationAdmin(CalibrationTagActions, CalibrationFilesAdmin):
         # than Django's "your account lacks permission to delete tag assignments".
         deleted, counts, perms_needed, protected = super().get_deleted_objects(objs, request)
         ids = [obj.pk for obj in objs]
-        with_history = set(
-            TagAssignment.objects.filter(calibration_id__in=ids)
+        with_history = {
+            pk
+            for batch in batched(ids)
+            for pk in TagAssignment.objects.filter(calibration_id__in=batch)
             .values_list("calibration_id", flat=True)
             .distinct()
-        )
+        }
         if with_history:
             perms_needed = set()
             protected = [

@@ -35,7 +35,9 @@ class CalibrationTagActions(admin.ModelAdmin[Calibration]):
         super().save_related(request, form, formsets, change)
         calibration, user = form.instance, acting_user(request)
         if form.cleaned_data.get("add_tags"):
-            tags_add(calibration=calibration, names=form.cleaned_data["add_tags"], user=user)
+            # Tags given on the Add page are carried from the instant the calibration exists.
+            at = None if change else calibration.created_at
+            tags_add(calibration=calibration, names=form.cleaned_data["add_tags"], user=user, at=at)
         for tag in form.cleaned_data.get("remove_tags") or []:
             try:
                 tag_remove(calibration=calibration, name=tag.name, user=user)

@@ -1,24 +1,23 @@
 """Shapes of rooms and readings in the API, and the parser of posted readings."""
 
-import math
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from config.api.fields import FiniteFloatField, StrictCharField, TimestampField, utc_iso
-from config.api.timestamps import TIMESTAMP_HELP, TimestampError, parse_timestamp
+from config.api.timestamps import TIMESTAMP_HELP
 
-from ..durations import DURATION_HELP
-from ..models import ROOM_ID_HELP, SENSOR_MAX_LENGTH, Measurement, Room, RoomStatus
+from .. import clock
+from ..durations import DURATION_HELP, DurationError, parse_duration
+from ..models import EPOCH, ROOM_ID_HELP, SENSOR_MAX_LENGTH, Measurement, Room, RoomStatus
 from ..selectors import Excursion
-from ..services import Reading, validate_sensor
-from ..units import STORED_UNIT, UNITS, UNITS_HELP, from_celsius, to_celsius
+from ..units import STORED_UNIT, UNITS, UNITS_HELP, from_celsius
 
-MAX_READINGS = 10_000
-# A tuple built once: `int | float` written in the check would build a union per reading.
-_NUMBER_TYPES = (int, float)
+MAX_BUCKETS = 10_000
+# The window of the series and excursions routes when `from` is not given: `to` − 7 days.
+DEFAULT_SPAN = timedelta(days=7)
 METHODS = ("mean", "time_weighted")
 METHOD_HELP = (
     "`mean` (default): the arithmetic mean of the readings in the window. `time_weighted`: "
@@ -31,66 +30,6 @@ STATUS_HELP = (
     "15 minutes by default), else by the last reading: `no_range` (no range set), `low`, "
     "`high` or `ok` (a reading exactly on a bound is `ok`)."
 )
-
-
-class ReadingInputError(Exception):
-    """A posted reading is malformed; `errors` maps each bad field to its messages."""
-
-    def __init__(self, errors: dict[str, list[str]]) -> None:
-        super().__init__(errors)
-        self.errors = errors
-
-
-def parse_reading(data: Any, *, default_timestamp: datetime | None) -> Reading:
-    """One posted reading, checked field by field; `default_timestamp` None makes it required.
-
-    A plain function rather than a DRF serializer: a 10,000-reading array is parsed in a
-    fraction of the time, with the same rules and messages as `ReadingInSerializer` documents.
-    """
-    if not isinstance(data, dict):
-        raise ReadingInputError({"non_field_errors": ["A reading is a JSON object."]})
-    errors: dict[str, list[str]] = {}
-    value = data.get("value")
-    number: float | None = None
-    if "value" not in data:
-        errors["value"] = ["This field is required."]
-    elif isinstance(value, bool) or not isinstance(value, _NUMBER_TYPES):
-        kind = "null" if value is None else type(value).__name__
-        errors["value"] = [f"Must be a JSON number, not {kind}."]
-    else:
-        try:
-            number = float(value)
-        except OverflowError:
-            number = math.inf
-        if not math.isfinite(number):
-            errors["value"] = ["A valid finite number is required."]
-            number = None
-    unit = data.get("unit", "C")
-    if unit not in UNITS:
-        errors["unit"] = [f"'{unit}' is not a unit; choose one of C, F, K."]
-    elif number is not None:
-        try:
-            to_celsius(number, unit)
-        except ValueError as exc:
-            errors["value"] = [str(exc)]
-    timestamp = default_timestamp
-    if "timestamp" in data:
-        try:
-            timestamp = parse_timestamp(data["timestamp"])
-        except TimestampError as exc:
-            errors["timestamp"] = [str(exc)]
-    elif default_timestamp is None:
-        errors["timestamp"] = ["This field is required for each reading of an array."]
-    sensor = data.get("sensor", "")
-    try:
-        validate_sensor(sensor)
-    except ValueError as exc:
-        errors["sensor"] = [str(exc)]
-    if errors:
-        raise ReadingInputError(errors)
-    assert number is not None
-    assert timestamp is not None
-    return Reading(timestamp=timestamp, value=number, unit=unit, sensor=sensor)
 
 
 class ReadingInSerializer(serializers.Serializer[Any]):
@@ -243,7 +182,8 @@ class AverageQuerySerializer(MethodQuerySerializer):
 
 
 class ExcursionsQuerySerializer(UnitQuerySerializer):
-    """The query of the excursions route: a `from`/`to` window (the series route's too)."""
+    """The query of the excursions route: a `from`/`to` window (the series route's too); `to`
+    defaults to now and `from` to `to` − 7 days."""
 
     from_ = TimestampField(
         required=False, help_text=f"Start (inclusive). {TIMESTAMP_HELP} Default: `to` − 7 days."
@@ -258,13 +198,52 @@ class ExcursionsQuerySerializer(UnitQuerySerializer):
         fields["from"] = fields.pop("from_")
         return fields
 
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        end: datetime = attrs.get("to") or clock.now()
+        try:
+            start: datetime = attrs.get("from") or end - DEFAULT_SPAN
+        except OverflowError:
+            raise serializers.ValidationError(
+                {"to": ["Too early to start a default window before it."]}
+            ) from None
+        if start > end:
+            raise serializers.ValidationError({"from": ["`from` must not be after `to`."]})
+        return {**attrs, "from": start, "to": end}
+
 
 class SeriesQuerySerializer(MethodQuerySerializer, ExcursionsQuerySerializer):
-    """The query of the series route: the window, and the width of its buckets."""
+    """The query of the series route: the window, and the width of its buckets (at most
+    10,000 between `from` and `to`); validated, it adds `width`."""
 
     bucket = serializers.CharField(
         required=False, default="1h", help_text=f"Width of each bucket. {DURATION_HELP}"
     )
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        try:
+            width = parse_duration(attrs["bucket"])
+        except DurationError as exc:
+            raise serializers.ValidationError({"bucket": [str(exc)]}) from None
+        attrs = super().validate(attrs)
+        start, end = attrs["from"], attrs["to"]
+        try:
+            # The first bucket starts at or before `from`; it must be a representable instant.
+            EPOCH + (start - EPOCH) // width * width
+        except OverflowError:
+            raise serializers.ValidationError(
+                {"from": ["Too early: the first bucket would start before the year 1."]}
+            ) from None
+        count = (end - EPOCH) // width - (start - EPOCH) // width + 1
+        if count > MAX_BUCKETS:
+            raise serializers.ValidationError(
+                {
+                    "bucket": [
+                        f"{count:,} buckets between `from` and `to`; at most {MAX_BUCKETS:,}. "
+                        "Use a wider bucket or a shorter span."
+                    ]
+                }
+            )
+        return {**attrs, "width": width}
 
 
 class BucketSerializer(serializers.Serializer[Any]):

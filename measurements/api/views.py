@@ -1,6 +1,5 @@
 """`/api/measurements/{room_id}` (post, list, average, series, excursions) and `/api/rooms`."""
 
-from datetime import datetime, timedelta
 from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -25,12 +24,19 @@ from .. import clock
 from ..conf import stale_after
 from ..durations import DURATION_HELP, DurationError, format_duration, parse_duration
 from ..filtersets import MeasurementFilterSet
-from ..models import EPOCH, ROOM_ID_HELP, Measurement, Room, validate_room_id
+from ..models import ROOM_ID_HELP, Measurement, Room, validate_room_id
 from ..selectors import excursions, time_weighted_buckets, time_weighted_summary
-from ..services import UNSET, ReadingError, reading_record, readings_ingest, room_update
+from ..services import (
+    UNSET,
+    ReadingsBodyError,
+    reading_store,
+    readings_ingest,
+    readings_parse,
+    room_update,
+)
 from ..units import from_celsius_or_none
 from .serializers import (
-    MAX_READINGS,
+    MAX_BUCKETS,
     AverageQuerySerializer,
     AverageSerializer,
     BucketSerializer,
@@ -38,19 +44,13 @@ from .serializers import (
     ExcursionsSerializer,
     IngestResultSerializer,
     ReadingErrorSerializer,
-    ReadingInputError,
     ReadingInSerializer,
     ReadingSerializer,
     RoomSerializer,
     RoomUpdateSerializer,
     SeriesQuerySerializer,
     UnitQuerySerializer,
-    parse_reading,
 )
-
-MAX_BUCKETS = 10_000
-SERIES_DEFAULT_SPAN = timedelta(days=7)
-EXCURSIONS_DEFAULT_SPAN = timedelta(days=7)
 
 ROOM_ID = OpenApiParameter(
     "room_id", OpenApiTypes.STR, OpenApiParameter.PATH, description=f"The room's id: {ROOM_ID_HELP}"
@@ -80,19 +80,6 @@ def room_or_404(room_id: str) -> Room:
         raise NotFound(f"Room '{room_id}' has no readings.") from None
 
 
-def window_from(params: dict[str, Any], default_span: timedelta) -> tuple[datetime, datetime]:
-    """`[from, to]` of a validated query: `to` defaults to now, `from` to `to` − the span;
-    400 when `from` is after `to` or the default start is not a representable instant."""
-    end: datetime = params.get("to") or clock.now()
-    try:
-        start: datetime = params.get("from") or end - default_span
-    except OverflowError:
-        raise ValidationError({"to": ["Too early to start a default window before it."]}) from None
-    if start > end:
-        raise ValidationError({"from": ["`from` must not be after `to`."]})
-    return start, end
-
-
 def unit_from(request: Request) -> str:
     """The `unit` query parameter (default C); 400 when it is not C, F or K."""
     query = UnitQuerySerializer(data=request.query_params)
@@ -119,7 +106,7 @@ class MeasurementViewSet(viewsets.GenericViewSet[Measurement]):
     sensor_actions = frozenset({"ingest"})
 
     def get_serializer_class(self) -> Any:
-        # The browsable API draws the POST form of one reading from this (issue 12).
+        # The browsable API draws the POST form of one reading from this.
         return ReadingInSerializer if self.action == "ingest" else ReadingSerializer
 
     @extend_schema(
@@ -173,73 +160,18 @@ class MeasurementViewSet(viewsets.GenericViewSet[Measurement]):
             validate_room_id(room_id)
         except DjangoValidationError as exc:
             raise ValidationError({"room_id": exc.messages}) from None
-        data = request.data
-        if isinstance(data, list):
-            return self._ingest_many(room_id, data)
-        if isinstance(data, dict):
-            try:
-                reading = parse_reading(data, default_timestamp=clock.now())
-            except ReadingInputError as exc:
-                raise ValidationError(exc.errors) from None
-            try:
-                result = reading_record(
-                    room_id=room_id,
-                    value=reading.value,
-                    unit=reading.unit,
-                    timestamp=reading.timestamp,
-                    sensor=reading.sensor,
-                )
-            except ReadingError as exc:
-                raise ValidationError({exc.field: [exc.message]}) from None
-            return Response(
-                ReadingSerializer(result.measurement).data,
-                status=status.HTTP_201_CREATED if result.created else status.HTTP_200_OK,
-            )
-        raise ValidationError(
-            {"detail": "Send one reading (a JSON object) or an array of up to 10,000 readings."}
-        )
-
-    def _ingest_many(self, room_id: str, data: list[Any]) -> Response:
-        if not data:
-            raise ValidationError({"detail": "The array is empty; send at least one reading."})
-        if len(data) > MAX_READINGS:
-            raise ValidationError(
-                {
-                    "detail": f"At most {MAX_READINGS:,} readings per request; "
-                    f"this array has {len(data):,}."
-                }
-            )
-        readings = []
-        errors: dict[str, dict[str, list[str]]] = {}
-        for index, item in enumerate(data):
-            try:
-                readings.append(parse_reading(item, default_timestamp=None))
-            except ReadingInputError as exc:
-                errors[str(index)] = exc.errors
-        if errors:
-            first = next(iter(errors))
-            field, messages = next(iter(errors[first].items()))
-            return Response(
-                {
-                    "detail": f"Reading {first} is invalid: {field}: {messages[0]} "
-                    "Nothing was stored.",
-                    "index": int(first),
-                    "errors": errors,
-                },
-                status=status.HTTP_400_BAD_REQUEST,
-            )
         try:
-            result = readings_ingest(room_id=room_id, readings=readings)
-        except ReadingError as exc:
-            return Response(
-                {
-                    "detail": f"{exc} Nothing was stored.",
-                    "index": exc.index,
-                    "errors": {str(exc.index): {exc.field: [exc.message]}},
-                },
-                status=status.HTTP_400_BAD_REQUEST,
-            )
-        return Response(IngestResultSerializer(result).data, status=status.HTTP_201_CREATED)
+            parsed = readings_parse(request.data, now=clock.now())
+        except ReadingsBodyError as exc:
+            return Response(exc.body, status=status.HTTP_400_BAD_REQUEST)
+        if isinstance(parsed, list):
+            result = readings_ingest(room_id=room_id, readings=parsed)
+            return Response(IngestResultSerializer(result).data, status=status.HTTP_201_CREATED)
+        stored = reading_store(room_id=room_id, reading=parsed)
+        return Response(
+            ReadingSerializer(stored.measurement).data,
+            status=status.HTTP_201_CREATED if stored.created else status.HTTP_200_OK,
+        )
 
     @extend_schema(
         summary="A room's readings, newest first",
@@ -335,28 +267,7 @@ class RoomStatisticsViewSet(viewsets.GenericViewSet[Measurement]):
         query = SeriesQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         params = query.validated_data
-        try:
-            width = parse_duration(params["bucket"])
-        except DurationError as exc:
-            raise ValidationError({"bucket": [str(exc)]}) from None
-        start, end = window_from(params, SERIES_DEFAULT_SPAN)
-        try:
-            # The first bucket starts at or before `from`; it must be a representable instant.
-            EPOCH + (start - EPOCH) // width * width
-        except OverflowError:
-            raise ValidationError(
-                {"from": ["Too early: the first bucket would start before the year 1."]}
-            ) from None
-        count = (end - EPOCH) // width - (start - EPOCH) // width + 1
-        if count > MAX_BUCKETS:
-            raise ValidationError(
-                {
-                    "bucket": [
-                        f"{count:,} buckets between `from` and `to`; at most {MAX_BUCKETS:,}. "
-                        "Use a wider bucket or a shorter span."
-                    ]
-                }
-            )
+        start, end, width = params["from"], params["to"], params["width"]
         room = room_or_404(room_id)
         if params["method"] == "time_weighted":
             buckets = time_weighted_buckets(room, start, end, width)
@@ -385,7 +296,7 @@ class RoomStatisticsViewSet(viewsets.GenericViewSet[Measurement]):
         query = ExcursionsQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         params = query.validated_data
-        start, end = window_from(params, EXCURSIONS_DEFAULT_SPAN)
+        start, end = params["from"], params["to"]
         room = room_or_404(room_id)
         unit = params["unit"]
         found = excursions(room, start, end, room.min_c, room.max_c)

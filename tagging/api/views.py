@@ -21,7 +21,7 @@ from rest_framework.response import Response
 from config.api.pagination import CursorPagination
 from config.api.permissions import signed_in_user
 
-from ..models import Tag, normalize_tag_name
+from ..models import Tag, TagQuerySet, normalize_tag_name
 from ..services import tag_archive
 from .serializers import TagArchiveResultSerializer, TagSerializer
 
@@ -31,7 +31,7 @@ TAG = OpenApiParameter(
 NOT_FOUND = OpenApiResponse(description="Tag not found.")
 
 
-def tag_from_path(raw: str, tags: QuerySet[Tag] | None = None) -> Tag:
+def tag_from_path(raw: str, tags: TagQuerySet | None = None) -> Tag:
     """The tag a URL names (any case, of `tags`, default all); 404 when there is none."""
     try:
         name = normalize_tag_name(raw)

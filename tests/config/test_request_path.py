@@ -16,6 +16,7 @@ from tests.factories import CalibrationTypeFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
+
 class LaterView(APIView):
     """A route written after the sensor rule, which says nothing about sensors."""
 

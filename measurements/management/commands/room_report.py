@@ -9,6 +9,7 @@ from typing import Any, TextIO
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from config.batches import batched
 from measurements import clock
 from measurements.durations import (
     DURATION_HELP,
@@ -18,7 +19,7 @@ from measurements.durations import (
     parse_duration,
 )
 from measurements.models import Room
-from measurements.selectors import RoomReport, room_report
+from measurements.reports import RoomReport, room_report
 
 COLUMNS = [
     "room_id",
@@ -139,7 +140,11 @@ class Command(BaseCommand):
 def _rooms(ids: list[str]) -> list[Room]:
     if not ids:
         return list(Room.objects.order_by("room_id"))
-    found = {room.room_id: room for room in Room.objects.filter(room_id__in=ids)}
+    found = {
+        room.room_id: room
+        for batch in batched(dict.fromkeys(ids))
+        for room in Room.objects.filter(room_id__in=batch)
+    }
     unknown = [room_id for room_id in dict.fromkeys(ids) if room_id not in found]
     if unknown:
         raise CommandError(f"--room: unknown room(s): {', '.join(unknown)}.")

@@ -1,20 +1,26 @@
-"""Writes of rooms and readings: the API, the admin and the commands call these."""
+"""Writes of readings: one parser of what clients post (`parse_reading`, `readings_parse`) and
+the ingestion of one reading or a batch, all or nothing."""
 
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Final
+from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, connection, transaction
+from django.db import connection, transaction
 
-from . import clock
-from .models import ROOM_RANGE_MESSAGE, SENSOR_MAX_LENGTH, Measurement, Room, validate_room_id
-from .units import ABSOLUTE_ZERO_C, MAX_CELSIUS, to_celsius
+from config.api.timestamps import TimestampError, parse_timestamp
 
-# The most readings one statement inserts; also the most one API request may carry.
-BATCH_SIZE = 10_000
+from .. import clock
+from ..models import SENSOR_MAX_LENGTH, Measurement, validate_room_id
+from ..units import UNITS, to_celsius
+from .rooms import room_get_or_create
+
+# The most readings one request may carry, and so one statement inserts.
+MAX_READINGS = 10_000
+# A tuple built once: `int | float` written in the check would build a union per reading.
+_NUMBER_TYPES = (int, float)
 
 
 @dataclass(frozen=True)
@@ -27,6 +33,13 @@ class Reading:
     sensor: str = ""
 
 
+@dataclass(frozen=True)
+class ParsedReading(Reading):
+    """A reading `parse_reading` has checked, with its value in °C: stored as it is."""
+
+    celsius: float = 0.0
+
+
 class ReadingError(ValueError):
     """A reading that cannot be stored; `index` is its place in the batch (None for one)."""
 
@@ -36,6 +49,14 @@ class ReadingError(ValueError):
         self.index = index
         self.field = field
         self.message = message
+
+
+class ReadingInputError(Exception):
+    """A posted reading is malformed; `errors` maps each bad field to its messages."""
+
+    def __init__(self, errors: dict[str, list[str]]) -> None:
+        super().__init__(errors)
+        self.errors = errors
 
 
 @dataclass(frozen=True)
@@ -67,19 +88,121 @@ def validate_sensor(sensor: object) -> str:
     return sensor
 
 
-def room_get_or_create(*, room_id: str) -> Room:
-    """The room with this id, created if new; safe against a concurrent first reading."""
-    validate_room_id(room_id)
-    # get_or_create retries the lookup when a concurrent insert wins the primary key.
-    room, _ = Room.objects.get_or_create(room_id=room_id)
-    return room
+def parse_reading(data: Any, *, default_timestamp: datetime | None) -> ParsedReading:
+    """One reading as a client posts it (a JSON object), checked field by field, every bad
+    field named (ReadingInputError); `default_timestamp` None makes `timestamp` required.
+
+    The one parser of readings: the API's single and array posts call it, and what it returns
+    is stored without being checked again.
+    """
+    if not isinstance(data, dict):
+        raise ReadingInputError({"non_field_errors": ["A reading is a JSON object."]})
+    errors: dict[str, list[str]] = {}
+    value = data.get("value")
+    number: float | None = None
+    if "value" not in data:
+        errors["value"] = ["This field is required."]
+    elif isinstance(value, bool) or not isinstance(value, _NUMBER_TYPES):
+        kind = "null" if value is None else type(value).__name__
+        errors["value"] = [f"Must be a JSON number, not {kind}."]
+    else:
+        try:
+            number = float(value)
+        except OverflowError:
+            number = math.inf
+        if not math.isfinite(number):
+            errors["value"] = ["A valid finite number is required."]
+            number = None
+    unit = data.get("unit", "C")
+    celsius = 0.0
+    if unit not in UNITS:
+        errors["unit"] = [f"'{unit}' is not a unit; choose one of C, F, K."]
+    elif number is not None:
+        try:
+            celsius = to_celsius(number, unit)
+        except ValueError as exc:
+            errors["value"] = [str(exc)]
+    timestamp = default_timestamp
+    if "timestamp" in data:
+        try:
+            timestamp = parse_timestamp(data["timestamp"])
+        except TimestampError as exc:
+            errors["timestamp"] = [str(exc)]
+    elif default_timestamp is None:
+        errors["timestamp"] = ["This field is required for each reading of an array."]
+    sensor = data.get("sensor", "")
+    try:
+        validate_sensor(sensor)
+    except ValueError as exc:
+        errors["sensor"] = [str(exc)]
+    if errors:
+        raise ReadingInputError(errors)
+    assert number is not None
+    assert timestamp is not None
+    return ParsedReading(timestamp, number, unit, sensor, celsius)
+
+
+class ReadingsBodyError(Exception):
+    """The body of a readings post is not one reading or an array of valid ones; `body` is
+    the 400's JSON."""
+
+    def __init__(self, body: dict[str, Any]) -> None:
+        super().__init__(body)
+        self.body = body
+
+
+def readings_parse(data: Any, *, now: datetime) -> ParsedReading | list[ParsedReading]:
+    """A posted body: one reading (a JSON object; `timestamp` defaults to `now`) or an array
+    of 1–10,000, each with its timestamp, all parsed by `parse_reading`. An array is all or
+    nothing: ReadingsBodyError names the first bad reading's index and every bad one's errors.
+    """
+    if isinstance(data, dict):
+        try:
+            return parse_reading(data, default_timestamp=now)
+        except ReadingInputError as exc:
+            raise ReadingsBodyError(exc.errors) from None
+    if not isinstance(data, list):
+        raise ReadingsBodyError(
+            {"detail": "Send one reading (a JSON object) or an array of up to 10,000 readings."}
+        )
+    if not data:
+        raise ReadingsBodyError({"detail": "The array is empty; send at least one reading."})
+    if len(data) > MAX_READINGS:
+        raise ReadingsBodyError(
+            {
+                "detail": f"At most {MAX_READINGS:,} readings per request; "
+                f"this array has {len(data):,}."
+            }
+        )
+    readings = []
+    errors: dict[str, dict[str, list[str]]] = {}
+    for index, item in enumerate(data):
+        try:
+            readings.append(parse_reading(item, default_timestamp=None))
+        except ReadingInputError as exc:
+            errors[str(index)] = exc.errors
+    if errors:
+        first = next(iter(errors))
+        field, messages = next(iter(errors[first].items()))
+        raise ReadingsBodyError(
+            {
+                "detail": f"Reading {first} is invalid: {field}: {messages[0]} Nothing was stored.",
+                "index": int(first),
+                "errors": errors,
+            }
+        )
+    return readings
 
 
 def _to_row(index: int | None, reading: Reading) -> tuple[datetime, str, float]:
+    """The stored row of a reading: as `parse_reading` checked it, or (a reading built in
+    code) checked now by the same rules."""
+    if isinstance(reading, ParsedReading):
+        return reading.timestamp, reading.sensor, reading.celsius
     try:
         value = to_celsius(reading.value, reading.unit)
     except ValueError as exc:
-        field = "unit" if reading.unit not in ("C", "F", "K") else "value"
+        field = "unit" if reading.unit not in UNITS else "value"
         raise ReadingError(index, field, str(exc)) from None
     try:
         sensor = validate_sensor(reading.sensor)
@@ -88,7 +211,6 @@ def _to_row(index: int | None, reading: Reading) -> tuple[datetime, str, float]:
     return reading.timestamp, sensor, value
 
 
-@transaction.atomic
 def reading_record(
     *,
     room_id: str,
@@ -100,6 +222,12 @@ def reading_record(
     """Store one reading (converted to °C) unless (room, timestamp, sensor) is already stored:
     then the stored one is returned unchanged (the first value stored wins)."""
     reading = Reading(timestamp=timestamp or clock.now(), value=value, unit=unit, sensor=sensor)
+    return reading_store(room_id=room_id, reading=reading)
+
+
+@transaction.atomic
+def reading_store(*, room_id: str, reading: Reading) -> RecordResult:
+    """`reading_record` for a reading already built (e.g. by `parse_reading`)."""
     instant, clean_sensor, celsius = _to_row(None, reading)
     room = room_get_or_create(room_id=room_id)
     # One INSERT … ON CONFLICT DO NOTHING RETURNING instead of get_or_create's SELECT, SAVEPOINT,
@@ -142,8 +270,8 @@ def readings_ingest(*, room_id: str, readings: Sequence[Reading]) -> IngestResul
     room_get_or_create(room_id=room_id)
     items = list(rows.items())
     created = 0
-    for start in range(0, len(items), BATCH_SIZE):
-        created += _insert_new(room_id, items[start : start + BATCH_SIZE])
+    for start in range(0, len(items), MAX_READINGS):
+        created += _insert_new(room_id, items[start : start + MAX_READINGS])
     return IngestResult(room_id=room_id, created=created, duplicates=len(readings) - created)
 
 
@@ -198,98 +326,3 @@ def _insert_new_postgresql(
             [room_id],
         )
         return cursor.rowcount
-
-
-class _Unset:
-    """Marks a field `room_update` was not asked to change (None means "clear it")."""
-
-    def __repr__(self) -> str:
-        return "UNSET"
-
-
-UNSET: Final = _Unset()
-ROOM_NAME_MAX_LENGTH = Room._meta.get_field("name").max_length or 200
-
-
-def validate_room_range(min_c: object, max_c: object) -> None:
-    """A room's acceptable range: both bounds None, or both finite numbers (°C) with
-    min_c < max_c, from absolute zero to 1,000,000 °C; ValidationError keyed by field."""
-    errors: dict[str, list[str]] = {}
-    for field, bound in (("min_c", min_c), ("max_c", max_c)):
-        if bound is None:
-            continue
-        if isinstance(bound, bool) or not isinstance(bound, int | float):
-            errors[field] = ["Must be a number (°C) or null."]
-        elif not math.isfinite(bound):
-            errors[field] = ["Must be a finite number (°C)."]
-        elif not ABSOLUTE_ZERO_C <= bound <= MAX_CELSIUS:
-            errors[field] = [f"Must be from {ABSOLUTE_ZERO_C:g} °C to {MAX_CELSIUS:,.0f} °C."]
-    if errors:
-        raise ValidationError(errors)
-    if (min_c is None) != (max_c is None):
-        missing = "max_c" if max_c is None else "min_c"
-        raise ValidationError(
-            {missing: ["A range needs both bounds: set min_c and max_c together, or clear both."]}
-        )
-    if min_c is not None and max_c is not None and not min_c < max_c:  # type: ignore[operator]
-        raise ValidationError(
-            {"min_c": [f"The minimum ({min_c:g} °C) must be below the maximum ({max_c:g} °C)."]}
-        )
-
-
-def _validate_name(name: object) -> str:
-    if not isinstance(name, str):
-        raise ValidationError({"name": ["A room's name is a string."]})
-    if len(name) > ROOM_NAME_MAX_LENGTH:
-        raise ValidationError({"name": [f"At most {ROOM_NAME_MAX_LENGTH} characters."]})
-    if any(ord(ch) < 32 or ord(ch) == 127 for ch in name):
-        raise ValidationError({"name": ["A room's name must not contain control characters."]})
-    # A label for people: surrounding spaces are never meant (the admin's form strips them too).
-    return name.strip()
-
-
-@transaction.atomic
-def room_update(
-    *, room: Room | str, name: Any = UNSET, min_c: Any = UNSET, max_c: Any = UNSET
-) -> Room:
-    """Change a room's name and/or acceptable range; the range that results is checked as a
-    whole (both bounds or neither, min below max, finite). Fields left UNSET keep their value."""
-    room_id = room.pk if isinstance(room, Room) else room
-    # Locked, so two concurrent half-updates (one sets min_c, the other max_c) cannot combine
-    # into a range neither checked; the check constraint is the last word anyway.
-    current = Room.objects.select_for_update().get(pk=room_id)
-    fields: list[str] = []
-    if name is not UNSET:
-        current.name = _validate_name(name)
-        fields.append("name")
-    new_min = current.min_c if min_c is UNSET else min_c
-    new_max = current.max_c if max_c is UNSET else max_c
-    validate_room_range(new_min, new_max)
-    if min_c is not UNSET or max_c is not UNSET:
-        current.min_c = None if new_min is None else float(new_min)
-        current.max_c = None if new_max is None else float(new_max)
-        fields += ["min_c", "max_c"]
-    if fields:
-        try:
-            with transaction.atomic():
-                current.save(update_fields=fields)
-        except IntegrityError:
-            raise ValidationError({"min_c": [ROOM_RANGE_MESSAGE]}) from None
-    if isinstance(room, Room):
-        room.name, room.min_c, room.max_c = current.name, current.min_c, current.max_c
-    return current
-
-
-@transaction.atomic
-def room_create(
-    *, room_id: str, name: str = "", min_c: float | None = None, max_c: float | None = None
-) -> Room:
-    """Register a room before its first reading (the admin's add form), with its range."""
-    validate_room_id(room_id)
-    clean_name = _validate_name(name)
-    validate_room_range(min_c, max_c)
-    try:
-        with transaction.atomic():
-            return Room.objects.create(room_id=room_id, name=clean_name, min_c=min_c, max_c=max_c)
-    except IntegrityError:
-        raise ValidationError({"room_id": [f"Room '{room_id}' already exists."]}) from None

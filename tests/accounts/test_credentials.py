@@ -2,6 +2,7 @@
 and their permissions are read from the database once, then from the shared cache, until any
 change to an account ends them — at once, and in every worker."""
 
+import base64
 import io
 import os
 import subprocess
@@ -14,7 +15,9 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+import redis
 from django.contrib.auth.models import Group, Permission, User
+from django.core.cache import cache
 from django.core.management import call_command
 from django.db import connection
 from django.test import Client, override_settings
@@ -271,3 +274,74 @@ def test_a_token_rotated_by_a_command_is_refused_by_every_worker_at_once(
     answers = {status_of(base, old_key) for _ in range(20)}
     assert answers == {401}
     assert {status_of(base, new_key) for _ in range(20)} == {200}
+
+
+# --- the cache holds no secret ------------------------------------------------------------------
+
+
+def raw_entries(backend: str) -> list[tuple[bytes, bytes]]:
+    """Every (key, value) the shared cache holds, as stored: pickled bytes, not objects."""
+    if backend == "database":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT cache_key, value FROM django_cache")
+            return [(key.encode(), base64.b64decode(value)) for key, value in cursor.fetchall()]
+    client = redis.Redis.from_url(os.environ["REDIS_URL"])
+    return [(key, client.get(key) or b"") for key in client.scan_iter(f"{PREFIX}*")]
+
+
+PREFIX = f"no-secrets-{uuid.uuid4().hex[:8]}"
+
+
+@pytest.fixture(params=["database", "redis"])
+def shared_cache(request: pytest.FixtureRequest) -> Iterator[str]:
+    """The shared cache of a deployment, each kind in turn, empty."""
+    if request.param == "database":
+        backend = {
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": "django_cache",
+        }
+    else:
+        backend = {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": request.getfixturevalue("redis_url"),
+            "KEY_PREFIX": PREFIX,
+        }
+    with override_settings(CACHES={"default": backend}, API_THROTTLE_RATE=None):
+        cache.clear()
+        yield request.param
+        cache.clear()
+
+
+@pytest.mark.django_db
+def test_the_cache_holds_neither_the_token_nor_the_password_hash(
+    client_for: Callable[[User], APIClient], shared_cache: str
+) -> None:
+    alice = UserFactory(username="alice", permissions=["calibrations.add_calibration"])
+    alice.set_password("a-long-password-1")
+    alice.save()
+    client = client_for(alice)
+    key = Token.objects.get(user=alice).key
+    password_hash = User.objects.get(pk=alice.pk).password
+    assert client.get("/api/tags").status_code == 200
+    assert account_queries(client) == []  # answered from the cache: the entry is there
+
+    entries = raw_entries(shared_cache)
+    assert any(b"alice" in value for _, value in entries), "no credentials entry found"
+    for cache_key, value in entries:
+        for secret in (key, password_hash, password_hash.split("$")[-1]):
+            assert secret.encode() not in cache_key
+            assert secret.encode() not in value
+
+
+@pytest.mark.django_db
+def test_a_token_user_read_from_the_cache_is_the_user_and_may_act(
+    client_for: Callable[[User], APIClient],
+) -> None:
+    alice = UserFactory(username="alice", permissions=["calibrations.add_calibration"])
+    CalibrationTypeFactory(name="gain")
+    client = client_for(alice)
+    assert client.get("/api/tags").status_code == 200
+    response = client.post("/api/calibrations", CALIBRATION, format="json")
+    assert response.status_code == 201
+    assert response.json()["username"] == "alice"
+    assert Calibration.objects.get().created_by == alice

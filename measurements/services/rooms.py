@@ -1,0 +1,113 @@
+"""Writes of rooms: created by a first reading or in the console, renamed, given a range."""
+
+import math
+from typing import Any, Final
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+
+from ..models import ROOM_RANGE_MESSAGE, Room, validate_room_id
+from ..units import ABSOLUTE_ZERO_C, MAX_CELSIUS
+
+
+def room_get_or_create(*, room_id: str) -> Room:
+    """The room with this id, created if new; safe against a concurrent first reading."""
+    validate_room_id(room_id)
+    # get_or_create retries the lookup when a concurrent insert wins the primary key.
+    room, _ = Room.objects.get_or_create(room_id=room_id)
+    return room
+
+
+class _Unset:
+    """Marks a field `room_update` was not asked to change (None means "clear it")."""
+
+    def __repr__(self) -> str:
+        return "UNSET"
+
+
+UNSET: Final = _Unset()
+ROOM_NAME_MAX_LENGTH = Room._meta.get_field("name").max_length or 200
+
+
+def validate_room_range(min_c: object, max_c: object) -> None:
+    """A room's acceptable range: both bounds None, or both finite numbers (°C) with
+    min_c < max_c, from absolute zero to 1,000,000 °C; ValidationError keyed by field."""
+    errors: dict[str, list[str]] = {}
+    for field, bound in (("min_c", min_c), ("max_c", max_c)):
+        if bound is None:
+            continue
+        if isinstance(bound, bool) or not isinstance(bound, int | float):
+            errors[field] = ["Must be a number (°C) or null."]
+        elif not math.isfinite(bound):
+            errors[field] = ["Must be a finite number (°C)."]
+        elif not ABSOLUTE_ZERO_C <= bound <= MAX_CELSIUS:
+            errors[field] = [f"Must be from {ABSOLUTE_ZERO_C:g} °C to {MAX_CELSIUS:,.0f} °C."]
+    if errors:
+        raise ValidationError(errors)
+    if (min_c is None) != (max_c is None):
+        missing = "max_c" if max_c is None else "min_c"
+        raise ValidationError(
+            {missing: ["A range needs both bounds: set min_c and max_c together, or clear both."]}
+        )
+    if min_c is not None and max_c is not None and not min_c < max_c:  # type: ignore[operator]
+        raise ValidationError(
+            {"min_c": [f"The minimum ({min_c:g} °C) must be below the maximum ({max_c:g} °C)."]}
+        )
+
+
+def _validate_name(name: object) -> str:
+    if not isinstance(name, str):
+        raise ValidationError({"name": ["A room's name is a string."]})
+    if len(name) > ROOM_NAME_MAX_LENGTH:
+        raise ValidationError({"name": [f"At most {ROOM_NAME_MAX_LENGTH} characters."]})
+    if any(ord(ch) < 32 or ord(ch) == 127 for ch in name):
+        raise ValidationError({"name": ["A room's name must not contain control characters."]})
+    # A label for people: surrounding spaces are never meant (the admin's form strips them too).
+    return name.strip()
+
+
+@transaction.atomic
+def room_update(
+    *, room: Room | str, name: Any = UNSET, min_c: Any = UNSET, max_c: Any = UNSET
+) -> Room:
+    """Change a room's name and/or acceptable range; the range that results is checked as a
+    whole (both bounds or neither, min below max, finite). Fields left UNSET keep their value."""
+    room_id = room.pk if isinstance(room, Room) else room
+    # Locked, so two concurrent half-updates (one sets min_c, the other max_c) cannot combine
+    # into a range neither checked; the check constraint is the last word anyway.
+    current = Room.objects.select_for_update().get(pk=room_id)
+    fields: list[str] = []
+    if name is not UNSET:
+        current.name = _validate_name(name)
+        fields.append("name")
+    new_min = current.min_c if min_c is UNSET else min_c
+    new_max = current.max_c if max_c is UNSET else max_c
+    validate_room_range(new_min, new_max)
+    if min_c is not UNSET or max_c is not UNSET:
+        current.min_c = None if new_min is None else float(new_min)
+        current.max_c = None if new_max is None else float(new_max)
+        fields += ["min_c", "max_c"]
+    if fields:
+        try:
+            with transaction.atomic():
+                current.save(update_fields=fields)
+        except IntegrityError:
+            raise ValidationError({"min_c": [ROOM_RANGE_MESSAGE]}) from None
+    if isinstance(room, Room):
+        room.name, room.min_c, room.max_c = current.name, current.min_c, current.max_c
+    return current
+
+
+@transaction.atomic
+def room_create(
+    *, room_id: str, name: str = "", min_c: float | None = None, max_c: float | None = None
+) -> Room:
+    """Register a room before its first reading (the admin's add form), with its range."""
+    validate_room_id(room_id)
+    clean_name = _validate_name(name)
+    validate_room_range(min_c, max_c)
+    try:
+        with transaction.atomic():
+            return Room.objects.create(room_id=room_id, name=clean_name, min_c=min_c, max_c=max_c)
+    except IntegrityError:
+        raise ValidationError({"room_id": [f"Room '{room_id}' already exists."]}) from None
