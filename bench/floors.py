@@ -14,90 +14,44 @@ path is its route's path behind that prefix, so the wrk scripts serve both.
 the statements (text, parameters, transaction depth) and the JSON: when a route's SQL changes,
 that test fails until its floor runs the new SQL too.
 
-Floors handle the requests the bench sends (valid ones); they validate nothing else.
+What this floor shares with the SQL floor (bench/floors_sql.py) — the token, parsing, the
+services' own SQL for readings, the JSON answers — is in bench/floors_common.py; what is
+here is its queries, written with the ORM, and its permission checks.
 """
 
 from __future__ import annotations
 
-import base64
 import json
-import re
 import uuid
-from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from typing import Any
-from urllib.parse import urlencode
 
 from django.db import connection, models, transaction
 from django.db.models import Avg, Count, F, Max, Min, Q
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
-from django.utils.dateparse import parse_duration
-from django.views.decorators.csrf import csrf_exempt
 
-from accounts.credentials import find_token
 from accounts.permissions import SENSOR_PERMISSION
-from calibrations import services
+from bench import floors_common as common
 from calibrations.models import Calibration, CalibrationType
-from config.api.fields import utc_iso
 from measurements.models import Measurement, Room
-from tagging.models import Tag, TagAssignment, tag_sort_key
+from tagging.models import Tag, TagAssignment
 
 PREFIX = "/floor"
 
 
-def json_response(data: Any, status: int = 200) -> HttpResponse:
-    """Compact JSON, non-ASCII as UTF-8, never NaN: what DRF's JSONRenderer writes."""
-    body = json.dumps(data, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
-    return HttpResponse(body.encode(), status=status, content_type="application/json")
+def refuse(user: Any, permission: str | None, sensor_allowed: bool) -> HttpResponse | None:
+    """The sensor-account rule through `user.get_all_permissions()`, then for a write
+    `user.has_perm`, as the route's permission classes ask them."""
+    sensor = not user.is_superuser and user.get_all_permissions() == {SENSOR_PERMISSION}
+    if sensor and not sensor_allowed:
+        return common.json_response({"detail": "Sensor account."}, 403)
+    if permission and not user.has_perm(permission):
+        return common.json_response({"detail": "Permission denied."}, 403)
+    return None
 
 
-def authenticated(
-    permission: str | None = None, sensor_allowed: bool = False
-) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
-    """The token lookup (through the credentials cache, as the route's), the sensor-account
-    rule (`user.get_all_permissions()`), then for a write `user.has_perm`."""
-
-    def wrap(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-        def floor(request: HttpRequest, **kwargs: Any) -> HttpResponse:
-            scheme, _, key = request.META.get("HTTP_AUTHORIZATION", "").partition(" ")
-            if scheme != "Token" or not key:
-                return json_response({"detail": "Not authenticated."}, 401)
-            token = find_token(key)
-            if token is None:
-                return json_response({"detail": "Invalid token."}, 401)
-            user = token.user
-            if not user.is_active:
-                return json_response({"detail": "Invalid token."}, 401)
-            sensor = not user.is_superuser and user.get_all_permissions() == {SENSOR_PERMISSION}
-            if sensor and not sensor_allowed:
-                return json_response({"detail": "Sensor account."}, 403)
-            if permission and not user.has_perm(permission):
-                return json_response({"detail": "Permission denied."}, 403)
-            return view(request, user, **kwargs)
-
-        return csrf_exempt(floor)
-
-    return wrap
-
-
-def first_page_next(
-    request: HttpRequest, rows: list[Any], page_size: int, position: Callable[[Any], str]
-) -> str | None:
-    """DRF's CursorPagination `next` link of a first page (`rows` holds page_size + 1)."""
-    if len(rows) <= page_size:
-        return None
-    compare, offset = position(rows[page_size]), 0
-    for row in reversed(rows[:page_size]):
-        if position(row) != compare:
-            break
-        offset += 1
-    tokens = {"o": str(offset)} if offset else {}
-    tokens["p"] = position(rows[page_size - 1 - offset])
-    cursor = base64.b64encode(urlencode(tokens).encode("ascii")).decode("ascii")
-    query = urlencode(sorted({**request.GET.dict(), "cursor": cursor}.items()))
-    # The route's own path: the floor answers as if it were the route.
-    return request.build_absolute_uri(request.path.removeprefix(PREFIX) + "?" + query)
+authenticated = common.authentication(refuse)
 
 
 # --- Calibrations.
@@ -108,7 +62,7 @@ def as_of(instant: datetime) -> Q:
 
 
 def tag_names(ids: list[uuid.UUID], instant: datetime) -> dict[uuid.UUID, list[str]]:
-    names: dict[uuid.UUID, list[str]] = {pk: [] for pk in ids}
+    pairs: Any = ()
     if ids:
         pairs = (
             TagAssignment.objects.filter(as_of(instant))
@@ -116,26 +70,19 @@ def tag_names(ids: list[uuid.UUID], instant: datetime) -> dict[uuid.UUID, list[s
             .order_by()
             .values_list("calibration_id", "tag__name")
         )
-        for calibration_id, name in pairs:
-            names[calibration_id].append(name)
-    return {pk: sorted(found, key=tag_sort_key) for pk, found in names.items()}
+    return common.tag_names_by_calibration(ids, pairs)
 
 
-def calibration_json(calibration: Calibration, tags: list[str]) -> dict[str, Any]:
-    return {
-        "calibration_id": str(calibration.pk),
-        "calibration_type": calibration.calibration_type.name,
-        "value": calibration.value,
-        "timestamp": utc_iso(calibration.timestamp),
-        "username": calibration.username,
-        "tags": tags,
-        "created_at": utc_iso(calibration.created_at),
-    }
-
-
-def instant_param(request: HttpRequest, name: str) -> datetime | None:
-    raw = request.GET.get(name)
-    return datetime.fromisoformat(raw).astimezone(UTC) if raw else None
+def model_json(calibration: Calibration, tags: list[str]) -> dict[str, Any]:
+    return common.calibration_json(
+        calibration.pk,
+        calibration.calibration_type.name,
+        calibration.value,
+        calibration.timestamp,
+        calibration.username,
+        calibration.created_at,
+        tags,
+    )
 
 
 @authenticated("calibrations.add_calibration")
@@ -144,31 +91,21 @@ def calibration_create(request: HttpRequest, user: Any) -> HttpResponse:
     try:
         kind = CalibrationType.objects.get(name=body["calibration_type"])
     except CalibrationType.DoesNotExist:
-        return json_response({"calibration_type": ["Unknown calibration type."]}, 400)
-    # The service writes the calibration and its version 1 in one statement of its own SQL:
-    # the floor calls it rather than copy that text (it has no DRF in it).
-    calibration = services.calibration_create(
-        calibration_type=kind,
-        value=float(body["value"]),
-        username=body.get("username") or user.username,
-        timestamp=timezone.now(),
-        created_by=user,
-    )
-    response = json_response(calibration_json(calibration, []), 201)
-    response["Location"] = request.build_absolute_uri(f"/api/calibrations/{calibration.pk}")
-    return response
+        return common.json_response({"calibration_type": ["Unknown calibration type."]}, 400)
+    return common.calibration_created(request, user, body, kind)
 
 
 def calibrations_page(
     request: HttpRequest, queryset: Any, instant: datetime, ordering: str
 ) -> HttpResponse:
     """A first page of calibrations, newest first by `ordering`, with DRF's cursor link."""
-    size = int(request.GET.get("page_size") or 50)
+    size = common.page_size(request)
     rows = list(queryset.order_by(f"-{ordering}", "-pk")[: size + 1])
     names = tag_names([row.pk for row in rows[:size]], instant)
-    results = [calibration_json(row, names[row.pk]) for row in rows[:size]]
-    next_link = first_page_next(request, rows, size, lambda row: str(getattr(row, ordering)))
-    return json_response({"next": next_link, "previous": None, "results": results})
+    results = [model_json(row, names[row.pk]) for row in rows[:size]]
+    return common.first_page(
+        request, PREFIX, rows, size, results, lambda row: str(getattr(row, ordering))
+    )
 
 
 @authenticated()
@@ -187,27 +124,27 @@ def calibration_detail(request: HttpRequest, user: Any, calibration_id: str) -> 
     try:
         calibration = Calibration.objects.select_related("calibration_type").get(pk=calibration_id)
     except Calibration.DoesNotExist:
-        return json_response({"detail": "Not found."}, 404)
+        return common.not_found()
     names = tag_names([calibration.pk], timezone.now())
-    return json_response(calibration_json(calibration, names[calibration.pk]))
+    return common.json_response(model_json(calibration, names[calibration.pk]))
 
 
 @authenticated()
 def calibration_tags(request: HttpRequest, user: Any, calibration_id: str) -> HttpResponse:
-    instant = instant_param(request, "timestamp") or timezone.now()
+    instant = common.as_of_param(request)
     try:
         calibration = Calibration.objects.get(pk=calibration_id)
     except Calibration.DoesNotExist:
-        return json_response({"detail": "Not found."}, 404)
-    return json_response(tag_names([calibration.pk], instant)[calibration.pk])
+        return common.not_found()
+    return common.json_response(tag_names([calibration.pk], instant)[calibration.pk])
 
 
 @authenticated()
 def tag_calibrations(request: HttpRequest, user: Any, tag: str) -> HttpResponse:
-    instant = instant_param(request, "timestamp") or timezone.now()
+    instant = common.as_of_param(request)
     the_tag = Tag.objects.filter(name__iexact=tag).order_by("name").first()
     if the_tag is None:
-        return json_response({"detail": "Not found."}, 404)
+        return common.not_found()
     calibrations = (
         Calibration.objects.select_related("calibration_type")
         .filter(
@@ -223,28 +160,10 @@ def tag_calibrations(request: HttpRequest, user: Any, tag: str) -> HttpResponse:
     return calibrations_page(request, calibrations, instant, "tagged_timestamp")
 
 
-# --- Readings.
+calibration_dispatch = common.dispatch(calibration_create, calibration_list)
 
-# The services write readings with SQL of their own (INSERT … ON CONFLICT, a COPY into a
-# staging table): so does the floor, with the same text.
-READING_INSERT_SQL = """
-            INSERT INTO "measurements_measurement" (room_id, "timestamp", sensor, value) VALUES (%s, %s, %s, %s)
-            ON CONFLICT (room_id, "timestamp", sensor) DO NOTHING RETURNING id
-            """
-STAGE_SQL = (
-    "CREATE TEMPORARY TABLE IF NOT EXISTS measurements_ingest_stage "
-    "(ts timestamptz NOT NULL, sensor text NOT NULL, value float8 NOT NULL)"
-)
-STAGE_COPY_SQL = "COPY measurements_ingest_stage (ts, sensor, value) FROM STDIN (FORMAT BINARY)"
-STAGED_INSERT_SQL = """
-            WITH staged AS (DELETE FROM measurements_ingest_stage RETURNING ts, sensor, value)
-            INSERT INTO "measurements_measurement" (room_id, "timestamp", sensor, value)
-            SELECT %s, ts, sensor, value FROM staged
-            ON CONFLICT (room_id, "timestamp", sensor) DO NOTHING
-            """
-EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-SHORTHAND = re.compile(r"(\d+)([smhdw])")
-SHORTHAND_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+
+# --- Readings.
 
 
 class DateBin(models.Func):
@@ -252,17 +171,11 @@ class DateBin(models.Func):
     output_field = models.DateTimeField()
 
 
-def reading_time(text: str) -> datetime:
-    return datetime.fromisoformat(text).astimezone(UTC)
-
-
-def duration(text: str) -> timedelta:
-    shorthand = SHORTHAND.fullmatch(text)
-    if shorthand:
-        return timedelta(**{SHORTHAND_UNITS[shorthand[2]]: int(shorthand[1])})
-    parsed = parse_duration(text)
-    assert parsed is not None
-    return parsed
+def find_room(room_id: str) -> Room | None:
+    try:
+        return Room.objects.get(pk=room_id)
+    except Room.DoesNotExist:
+        return None
 
 
 def window(room: Room, start: datetime, end: datetime) -> Any:
@@ -274,63 +187,44 @@ def readings_post(request: HttpRequest, user: Any, room_id: str) -> HttpResponse
     data = json.loads(request.body)
     if isinstance(data, list):
         return readings_post_many(room_id, data)
-    # One reading, in °C (the bench posts °C), timestamped now unless it says when.
-    instant = reading_time(data["timestamp"]) if "timestamp" in data else timezone.now()
-    sensor, value = data.get("sensor", ""), float(data["value"])
+    instant, sensor, value = common.one_reading(data)
     with transaction.atomic():
         room, _ = Room.objects.get_or_create(room_id=room_id)
         with connection.cursor() as cursor:
-            cursor.execute(READING_INSERT_SQL, [room.pk, instant, sensor, value])
-            created = cursor.fetchone() is not None
-    body = {"room_id": room_id, "timestamp": utc_iso(instant), "value": value, "unit": "C"}
-    return json_response({**body, "sensor": sensor}, 201 if created else 200)
+            created = common.insert_reading(cursor, room.pk, instant, sensor, value)
+    return common.reading_answer(room_id, instant, sensor, value, created)
 
 
 def readings_post_many(room_id: str, data: list[dict[str, Any]]) -> HttpResponse:
-    rows: dict[tuple[datetime, str], float] = {}
-    for item in data:
-        key = (reading_time(item["timestamp"]), item.get("sensor", ""))
-        rows.setdefault(key, float(item["value"]))
+    rows = common.many_readings(data)
     with transaction.atomic():
         Room.objects.get_or_create(room_id=room_id)
         with connection.cursor() as cursor:
-            cursor.execute(STAGE_SQL)
-            with cursor.cursor.copy(STAGE_COPY_SQL) as copy:
-                copy.set_types(["timestamptz", "text", "float8"])
-                for (instant, sensor), value in rows.items():
-                    copy.write_row((instant, sensor, value))
-            cursor.execute(STAGED_INSERT_SQL, [room_id])
-            created = cursor.rowcount
-    body = {"room_id": room_id, "created": created, "duplicates": len(data) - created}
-    return json_response(body, 201)
+            created = common.insert_staged(cursor, room_id, rows)
+    return common.readings_answer(room_id, data, created)
 
 
 @authenticated()
 def room_average(request: HttpRequest, user: Any, room_id: str, window_text: str) -> HttpResponse:
-    try:
-        room = Room.objects.get(pk=room_id)
-    except Room.DoesNotExist:
-        return json_response({"detail": "Not found."}, 404)
+    room = find_room(room_id)
+    if room is None:
+        return common.not_found()
     end = timezone.now()
-    start = end - duration(window_text)
+    start = end - common.duration(window_text)
     stats = (
         window(room, start, end)
         .order_by()
         .aggregate(average=Avg("value"), min=Min("value"), max=Max("value"), count=Count("*"))
     )
-    body = {"room_id": room_id, "duration": window_text, "from": utc_iso(start), "to": utc_iso(end)}
-    return json_response({**body, "unit": "C", **stats, "method": "mean"})
+    return common.average_answer(room_id, window_text, start, end, stats)
 
 
 @authenticated()
 def room_series(request: HttpRequest, user: Any, room_id: str) -> HttpResponse:
-    width = duration(request.GET.get("bucket", "1h"))
-    end = instant_param(request, "to") or timezone.now()
-    start = instant_param(request, "from") or end - timedelta(days=7)
-    try:
-        room = Room.objects.get(pk=room_id)
-    except Room.DoesNotExist:
-        return json_response({"detail": "Not found."}, 404)
+    width, start, end = common.series_window(request)
+    room = find_room(room_id)
+    if room is None:
+        return common.not_found()
     rows = (
         window(room, start, end)
         .order_by()
@@ -338,18 +232,15 @@ def room_series(request: HttpRequest, user: Any, room_id: str) -> HttpResponse:
             start=DateBin(
                 models.Value(width, output_field=models.DurationField()),
                 "timestamp",
-                models.Value(EPOCH, output_field=models.DateTimeField()),
+                models.Value(common.EPOCH, output_field=models.DateTimeField()),
             )
         )
         .values("start")
         .annotate(average=Avg("value"), min=Min("value"), max=Max("value"), count=Count("*"))
         .order_by("start")
     )
-    return json_response([{**row, "start": utc_iso(row["start"])} for row in rows])
-
-
-@csrf_exempt
-def calibration_dispatch(request: HttpRequest) -> HttpResponse:
-    """`/api/calibrations` answers a POST (create) and a GET (list)."""
-    view = calibration_create if request.method == "POST" else calibration_list
-    return view(request)
+    buckets = [
+        common.bucket_json(row["start"], row["average"], row["min"], row["max"], row["count"])
+        for row in rows
+    ]
+    return common.json_response(buckets)

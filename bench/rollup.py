@@ -6,7 +6,7 @@ then times, for 1-day and 7-day windows ending at the newest reading, the query 
 runs (an index-only range scan of `measurement_room_ts_sensor_uniq`, which INCLUDEs value)
 against the rollup query (whole hours from the rollup, the two partial hours from the
 readings), server-side (EXPLAIN ANALYZE) and as a round trip, and counts how often the two
-averages differ. Writes `results/<date>-rollup.md`. What it found is in docs/SCALING.md.
+averages differ. Writes `results/<date>-rollup.md`. What it found is in docs/SCALING.md §3.
 """
 
 import argparse
