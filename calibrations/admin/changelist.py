@@ -167,7 +167,7 @@ class CalibrationAdmin(CalibrationTagActions, CalibrationFilesAdmin):
         self, request: HttpRequest, queryset: QuerySet[Calibration], search_term: str
     ) -> tuple[QuerySet[Calibration], bool]:
         # Each way of matching walks an index on a table of millions of rows: a tag's name
-        # (unique index on UPPER(name)) → its active periods; a username prefix → the
+        # (its unique case-insensitive key) → its active periods; a username prefix → the
         # PostgreSQL index on UPPER(username) text_pattern_ops (migration 0003); an id prefix
         # → a range on the primary key. docs/admin.md has the plans.
         term = search_term.strip()
