@@ -12,6 +12,8 @@ from django.db.models import F, Value
 from django.db.models.functions import Greatest
 from django.utils import timezone
 
+from config.batches import batched
+
 from .models import Tag, TagAssignment, normalize_tag_name, tag_key
 
 
@@ -71,10 +73,12 @@ def tags_add(
     # Creating new tags in a fixed order keeps two writers from deadlocking on the index.
     tags = {key: tag_get_or_create(name=wanted[key]) for key in sorted(wanted)}
     _lock(calibration)
+    # In batches: an import row or the console's *Add tags* may name any number of tags.
     active = {
         a.tag_id: a
+        for batch in batched(tags.values())
         for a in TagAssignment.objects.active()
-        .filter(calibration_id=calibration.pk, tag__in=list(tags.values()))
+        .filter(calibration_id=calibration.pk, tag__in=batch)
         .select_related("tag", "added_by", "removed_by")
     }
     results = []

@@ -30,6 +30,9 @@ from .downloads import CalibrationFilesAdmin
 from .forms import CalibrationForm, TagActionForm
 from .tags import CalibrationTagActions
 
+# How many of the selected calibrations the delete page names, one line each.
+DELETE_PAGE_LIMIT = 100
+
 
 @admin.register(CalibrationType)
 class CalibrationTypeAdmin(admin.ModelAdmin[CalibrationType]):
@@ -207,9 +210,12 @@ class CalibrationAdmin(CalibrationTagActions, CalibrationFilesAdmin):
         return field
 
     def get_deleted_objects(self, objs: Any, request: HttpRequest) -> Any:
-        # A calibration that ever carried a tag keeps its history (DESIGN §3): say so, rather
-        # than Django's "your account lacks permission to delete tag assignments".
-        deleted, counts, perms_needed, protected = super().get_deleted_objects(objs, request)
+        # No calibration is ever deleted: each is a lab record kept with its versions
+        # (PROTECT) and its tag history (DESIGN §3). The page says why, in words rather than
+        # Django's "your account lacks permission to delete tag assignments" or a list of
+        # "calibration version" rows, and without Django's collector, whose queries carry every
+        # selected id in one statement: past 65,535 of them (all calibrations selected)
+        # PostgreSQL refused it and the page was a 500.
         ids = [obj.pk for obj in objs]
         with_history = {
             pk
@@ -218,28 +224,20 @@ class CalibrationAdmin(CalibrationTagActions, CalibrationFilesAdmin):
             .values_list("calibration_id", flat=True)
             .distinct()
         }
-        if with_history:
-            perms_needed = set()
-            protected = [
-                f"Calibration {pk}: it has tag history, which is kept for the record. "
-                "Remove its tags instead; the history stays."
-                for pk in ids
-                if pk in with_history
-            ]
-        # Every calibration has versions (PROTECT), so none is deleted;
-        # say why in words rather than listing "calibration version" rows.
-        if protected or perms_needed:
-            perms_needed = set()
-            protected = [
-                *(line for line in protected if isinstance(line, str)),
-                *(
-                    f"Calibration {pk}: a lab record, kept with its versions (the audit "
-                    "trail). Correct it on its page, with a reason."
-                    for pk in ids
-                    if pk not in with_history
-                ),
-            ]
-        return deleted, counts, perms_needed, protected
+        protected: list[str] = [
+            f"Calibration {pk}: it has tag history, which is kept for the record. "
+            "Remove its tags instead; the history stays."
+            if pk in with_history
+            else f"Calibration {pk}: a lab record, kept with its versions (the audit "
+            "trail). Correct it on its page, with a reason."
+            for pk in ids[:DELETE_PAGE_LIMIT]
+        ]
+        if len(ids) > DELETE_PAGE_LIMIT:
+            protected.append(
+                f"… and {len(ids) - DELETE_PAGE_LIMIT:,} more calibrations, each kept for the "
+                "same reasons: a calibration is never deleted."
+            )
+        return [], {}, set(), protected
 
     @admin.display(description="Tags now")
     def tags_now(self, calibration: Calibration) -> str:
