@@ -8,8 +8,9 @@ from typing import Any
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
+from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
 from ..models import Calibration, CalibrationVersion
@@ -92,7 +93,11 @@ class CalibrationVersionsAdmin(admin.ModelAdmin[Calibration]):
         # nothing and wrote no version); the record's history is the versions the service wrote.
         calibration = self.get_object(request, unquote(object_id))
         if calibration is None:
-            return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
+            # As Django's own pages answer an unknown id: back to the list, saying so.
+            self.message_user(
+                request, f"No calibration has the id “{object_id}”.", messages.WARNING
+            )
+            return HttpResponseRedirect(reverse("admin:calibrations_calibration_changelist"))
         if not self.has_view_or_change_permission(request, calibration):
             raise PermissionDenied
         context = {

@@ -222,6 +222,8 @@ def test_a_reason_typed_with_no_field_changed_is_said_to_be_dropped(
 
 def test_the_history_of_an_unknown_calibration_is_not_a_page(admin_client: Client) -> None:
     response = admin_client.get(
-        "/admin/calibrations/calibration/00000000-0000-0000-0000-000000000000/history/"
+        "/admin/calibrations/calibration/00000000-0000-0000-0000-000000000000/history/",
+        follow=True,
     )
-    assert response.status_code == 302  # back to the list, saying it does not exist
+    assert response.redirect_chain == [("/admin/calibrations/calibration/", 302)]
+    assert "No calibration has the id" in response.content.decode()
