@@ -227,3 +227,17 @@ def test_the_history_of_an_unknown_calibration_is_not_a_page(admin_client: Clien
     )
     assert response.redirect_chain == [("/admin/calibrations/calibration/", 302)]
     assert "No calibration has the id" in response.content.decode()
+
+
+@pytest.mark.parametrize("typed", ["1e400", "-1e400", "inf", "nan"])
+def test_a_value_beyond_a_double_is_refused_saying_so(
+    admin_client: Client, calibration: Calibration, typed: str
+) -> None:
+    response = admin_client.post(
+        url(calibration),
+        {**form_as_rendered(admin_client, calibration), "value": typed, "change_reason": "x"},
+    )
+    assert response.status_code == 200
+    errors = response.context["adminform"].form.errors["value"]
+    assert errors == [f"{typed} is not a finite number: a value lies within ±1.8e308."]
+    assert stored(calibration)[1] == 1.0000000000000002
