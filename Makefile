@@ -26,7 +26,8 @@ run: install  ## migrate, seed demo data, create a local admin, serve on 127.0.0
 	$(MANAGE) migrate --no-input
 	$(MANAGE) seed_demo
 	$(MANAGE) ensure_admin --port $(PORT)
-	$(MANAGE) runserver 127.0.0.1:$(PORT)
+	@# The demo rooms' sensors keep posting while the server runs (stopped with it).
+	$(MANAGE) demo_sensors & trap 'kill $$! 2>/dev/null' EXIT INT TERM; $(MANAGE) runserver 127.0.0.1:$(PORT)
 
 migrate: install  ## apply migrations
 	$(MANAGE) migrate --no-input
