@@ -127,6 +127,26 @@ def test_the_admin_finds_a_tag_by_a_part_of_its_name_in_any_case(admin_client: C
         assert ">other<" not in page, term
 
 
+def test_the_admin_s_calibration_search_filter_and_history_find_a_tag_in_any_case(
+    admin_client: Client,
+) -> None:
+    carrying, other = CalibrationFactory(), CalibrationFactory()
+    tags_add(calibration=carrying, names=["Ärger mit Leerzeichen"], user=None)
+    for params in (
+        {"q": "ärger mit leerzeichen"},
+        {"tag": "ÄRGER MIT LEERZEICHEN"},
+    ):
+        page = admin_client.get("/admin/calibrations/calibration/", params).content.decode()
+        assert str(carrying.pk)[:8] in page, params
+        assert str(other.pk)[:8] not in page, params
+    history = admin_client.get("/admin/tagging/tagassignment/", {"q": "ärger MIT leerzeichen"})
+    assert str(carrying.pk)[:8] in history.content.decode()
+    periods = admin_client.get(
+        "/admin/tagging/tagassignment/", {"tag_name": "ÄRGER mit leerzeichen"}
+    )
+    assert str(carrying.pk)[:8] in periods.content.decode()
+
+
 def test_the_admin_add_page_refuses_a_name_taken_in_another_case(admin_client: Client) -> None:
     TagFactory(name="Ärger mit Leerzeichen")
     response = admin_client.post("/admin/tagging/tag/add/", {"name": "ÄRGER mit leerzeichen"})
