@@ -108,6 +108,13 @@ class CalibrationFilesAdmin(ImportMixin, admin.ModelAdmin[Calibration]):
         if isinstance(e, ImportFileError):
             form.add_error("import_file", str(e))
             return
+        if isinstance(e, UnicodeDecodeError):
+            form.add_error(
+                "import_file",
+                "The file is not UTF-8 text. Save it as CSV in UTF-8 (a spreadsheet's “CSV "
+                "UTF-8”) and import it again.",
+            )
+            return
         super().add_data_read_fail_error_to_form(form, e)
 
     def has_import_permission(self, request: HttpRequest) -> bool:

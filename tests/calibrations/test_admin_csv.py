@@ -319,3 +319,16 @@ def test_a_file_without_the_columns_says_which_and_what_the_first_line_should_be
     assert "The file has no column calibration_type, value, timestamp, username." in page
     assert "calibration_id,calibration_type,value,timestamp,username,tags" in page
     assert "Traceback" not in page
+
+
+def test_a_file_not_in_utf_8_says_how_to_save_it(admin_client: Client) -> None:
+    data = io.BytesIO(
+        "calibration_type,value,timestamp,username\ngain,1.5,x,Jürgen\n".encode("cp1252")
+    )
+    data.name = "calibrations.csv"
+    response = admin_client.post(
+        CHANGELIST + "import/", {"format": "0", "resource": "0", "import_file": data}
+    )
+    page = response.content.decode()
+    assert "The file is not UTF-8 text. Save it as CSV in UTF-8" in page
+    assert "UnicodeDecodeError" not in page

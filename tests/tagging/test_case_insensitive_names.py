@@ -273,3 +273,13 @@ def test_the_migration_fills_the_key_as_the_model_computes_it() -> None:
     editor = connection.schema_editor()
     migration.fill_keys_and_merge(django_apps, editor)
     assert Tag.objects.get().name_key == "ärger"
+
+
+@pytest.mark.parametrize(("typed", "message"), [("a/b", "must not contain"), ("   ", "required")])
+def test_the_admin_add_page_refuses_a_name_no_tag_can_have(
+    admin_client: Client, typed: str, message: str
+) -> None:
+    response = admin_client.post("/admin/tagging/tag/add/", {"name": typed})
+    assert response.status_code == 200
+    assert message in response.content.decode().replace("&#x27;", "'")
+    assert not Tag.objects.exists()
