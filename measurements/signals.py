@@ -1,0 +1,9 @@
+"""What the measurements app announces to the apps that build on it (it imports none of them)."""
+
+from django.dispatch import Signal
+
+# Sent by the ingest services (`reading_store`, `readings_ingest`) inside the ingest's
+# transaction, once new readings of a room are stored, with `room_id`. A listener that judges
+# readings does so before the ingest commits, so a reading and its judgement stand or fall
+# together.
+readings_stored = Signal()
