@@ -242,6 +242,9 @@ _huey_file = env(
         else BASE_DIR / "huey.sqlite3"
     ),
 )
+# False where no worker runs and cron runs `manage.py check_alarms` instead: nothing is handed
+# to a worker's queue then, and each run of the command delivers what is due.
+WORKER_ENABLED = env.bool("WORKER_ENABLED", default=True)
 HUEY: dict[str, Any] = {
     "name": "calibration-service",
     "immediate": env.bool("HUEY_IMMEDIATE", default=False),

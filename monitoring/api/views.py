@@ -53,9 +53,9 @@ BAD_INPUT = OpenApiResponse(description="Invalid input; the body names the field
 
 
 class AlarmPagination(CursorPagination):
-    """Newest alarm first."""
+    """Newest alarm first (the id orders alarms raised at one instant)."""
 
-    ordering = "-raised_at"
+    ordering = ("-raised_at", "-id")  # type: ignore[assignment]  # DRF takes a tuple too
 
 
 @extend_schema_view(

@@ -4,6 +4,7 @@ event's transaction and handed to the worker once that transaction commits."""
 from collections.abc import Iterable
 from datetime import datetime
 
+from django.conf import settings
 from django.db import transaction
 
 from ..models import Alarm, DeliveryState, Event, Notification, NotificationTarget
@@ -35,8 +36,10 @@ def notifications_write(*, alarm: Alarm, event: Event) -> list[Notification]:
 def hand_over(notification_ids: Iterable[int]) -> None:
     """Give the worker these notifications once the current transaction commits."""
     ids = list(notification_ids)
-    if ids:
-        transaction.on_commit(lambda: [deliver_notification(pk) for pk in ids])
+    if ids and settings.WORKER_ENABLED:
+        # Robust: a broker that is away (Redis restarting) must not turn a committed ingest
+        # into an error; the notifications wait in the outbox for the next sweep.
+        transaction.on_commit(lambda: [deliver_notification(pk) for pk in ids], robust=True)
 
 
 def deliveries_requeue(*, now: datetime) -> int:
