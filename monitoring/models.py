@@ -132,6 +132,9 @@ class RoomJudgement(models.Model):
     run_started_at = models.DateTimeField(null=True, blank=True)
     run_peak = models.FloatField(null=True, blank=True)
     run_readings = models.PositiveIntegerField(default=0)
+    # Whether the room has an alarm not cleared yet: judging reads the alarms only then. Kept by
+    # the two writers of alarms (judging and the no-data sweep), both under this row's lock.
+    alarms_active = models.BooleanField(default=False)
 
     class Meta:
         constraints = [

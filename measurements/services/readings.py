@@ -248,7 +248,7 @@ def reading_store(*, room_id: str, reading: Reading) -> RecordResult:
         stored = Measurement(
             id=row[0], room=room, timestamp=instant, sensor=clean_sensor, value=celsius
         )
-        readings_stored.send(Measurement, room_id=room.pk)
+        readings_stored.send(Measurement, room_id=room.pk, readings=[(instant, celsius)])
         return RecordResult(stored, created=True)
     existing = Measurement.objects.get(room=room, timestamp=instant, sensor=clean_sensor)
     return RecordResult(existing, created=False)

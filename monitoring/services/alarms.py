@@ -1,24 +1,17 @@
-"""Alarms (DESIGN §4.8): raised and cleared by the readings that prove it, in the ingest's
-transaction; `no_data` raised by the sweep; announced again while nobody acknowledges them.
+"""Alarms (DESIGN §4.8) besides those the readings raise and clear (`judging`): `no_data`
+raised by the sweep, repeats while nobody acknowledges them, and acknowledging."""
 
-A room's readings are judged in time order, continuing from the last instant judged
-(`RoomJudgement`, locked while judging, so two posters of one room are judged one after the
-other and no reading is judged twice or lost between them). Readings of one instant count as
-one reading, their mean; an alarm's `peak` and `readings` count and bound the stored readings.
-"""
-
-from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Avg, Count, Exists, Max, Min, OuterRef, Subquery
+from django.db.models import Exists, OuterRef, Subquery
 from django.utils import timezone
 
 from measurements.models import Measurement, Room
 
-from ..models import Alarm, AlarmKind, Event, RoomJudgement
+from ..models import Alarm, AlarmKind, Event
+from .judging import alarms_active_set, locked_state
 from .outbox import notifications_write
 
 
@@ -31,129 +24,6 @@ class AlreadyAcknowledgedError(Exception):
             f"at {alarm.acknowledged_at:%Y-%m-%d %H:%M:%S} UTC."
         )
         self.alarm = alarm
-
-
-@dataclass(frozen=True)
-class Instant:
-    """The readings of one instant of a room: their mean judges, their count and bounds count."""
-
-    at: datetime
-    mean: float
-    count: int
-    low: float
-    high: float
-
-
-def _instants_after(room_id: str, after: datetime | None) -> Iterator[Instant]:
-    readings = Measurement.objects.filter(room_id=room_id)
-    if after is not None:
-        readings = readings.filter(timestamp__gt=after)
-    rows = (
-        readings.values("timestamp")
-        .annotate(mean=Avg("value"), count=Count("*"), low=Min("value"), high=Max("value"))
-        .order_by("timestamp")
-        .values_list("timestamp", "mean", "count", "low", "high")
-    )
-    for at, mean, count, low, high in rows.iterator(chunk_size=2000):
-        yield Instant(at, mean, count, low, high)
-
-
-def _side(value: float, min_c: float | None, max_c: float | None) -> str:
-    """`high`, `low`, or "" inside the range (a bound is inside; no range: inside)."""
-    if min_c is None or max_c is None:
-        return ""
-    if value > max_c:
-        return AlarmKind.HIGH
-    if value < min_c:
-        return AlarmKind.LOW
-    return ""
-
-
-def _further(kind: str, peak: float | None, instant: Instant) -> float:
-    """The peak of a run on `kind`'s side after `instant`: the highest reading of a high run,
-    the lowest of a low one (of the stored readings, not their mean)."""
-    if kind == AlarmKind.HIGH:
-        return instant.high if peak is None else max(peak, instant.high)
-    return instant.low if peak is None else min(peak, instant.low)
-
-
-def _clears(alarm: Alarm, value: float, room: Room) -> bool:
-    """Whether a reading ends `alarm`: back inside by the deadband (no range: inside)."""
-    if alarm.kind == AlarmKind.NO_DATA or room.min_c is None or room.max_c is None:
-        return True
-    if alarm.kind == AlarmKind.HIGH:
-        return value <= room.max_c - room.alarm_deadband_c
-    return value >= room.min_c + room.alarm_deadband_c
-
-
-@transaction.atomic
-def room_judge(*, room_id: str) -> list[Alarm]:
-    """Judge the room's readings after the last judged instant; return the alarms raised.
-
-    Called where readings are stored, in their transaction (`readings_stored`). A reading at or
-    before the last judged instant (a late one) changes no alarm."""
-    judgement, _ = RoomJudgement.objects.select_for_update().get_or_create(room_id=room_id)
-    room = Room.objects.get(pk=room_id)
-    active: dict[str, Alarm] | None = None
-    changed: dict[int, Alarm] = {}
-    raised: list[Alarm] = []
-    now = timezone.now()
-    last: datetime | None = None
-    for instant in _instants_after(room_id, judgement.judged_until):
-        if active is None:  # read only once there is something to judge
-            active = {
-                a.kind: a for a in Alarm.objects.active().filter(room=room).select_for_update()
-            }
-        last = instant.at
-        for kind, alarm in list(active.items()):
-            if _clears(alarm, instant.mean, room):
-                # A reading from the silent stretch, sent late, ends it when it was raised for.
-                alarm.cleared_at = max(instant.at, alarm.opened_at)
-                del active[kind]
-                alarm.save(update_fields=["cleared_at", "readings", "peak"])
-                changed.pop(alarm.pk, None)
-                notifications_write(alarm=alarm, event=Event.CLEARED)
-            elif alarm.kind != AlarmKind.NO_DATA:
-                alarm.readings += instant.count
-                alarm.peak = _further(alarm.kind, alarm.peak, instant)
-                changed[alarm.pk] = alarm
-        side = _side(instant.mean, room.min_c, room.max_c)
-        if not side:
-            judgement.run_kind, judgement.run_started_at = "", None
-            judgement.run_peak, judgement.run_readings = None, 0
-        elif judgement.run_kind != side:
-            judgement.run_kind, judgement.run_started_at = side, instant.at
-            judgement.run_peak = _further(side, None, instant)
-            judgement.run_readings = instant.count
-        else:
-            judgement.run_readings += instant.count
-            judgement.run_peak = _further(side, judgement.run_peak, instant)
-        if (
-            side
-            and side not in active
-            and room.alarms_enabled
-            and judgement.run_started_at is not None
-            and instant.at - judgement.run_started_at >= room.alarm_delay
-        ):
-            alarm = Alarm.objects.create(
-                room=room,
-                kind=side,
-                opened_at=judgement.run_started_at,
-                raised_at=now,
-                announced_at=now,
-                peak=judgement.run_peak,
-                readings=judgement.run_readings,
-            )
-            active[side] = alarm
-            raised.append(alarm)
-            notifications_write(alarm=alarm, event=Event.RAISED)
-    if last is None:
-        return raised
-    for alarm in changed.values():
-        alarm.save(update_fields=["readings", "peak"])
-    judgement.judged_until = last
-    judgement.save()
-    return raised
 
 
 def rooms_silent(*, now: datetime, stale_after: timedelta) -> list[tuple[str, datetime]]:
@@ -182,7 +52,7 @@ def no_data_sweep(*, now: datetime, stale_after: timedelta) -> list[Alarm]:
     for room_id, newest in rooms_silent(now=now, stale_after=stale_after):
         with transaction.atomic():
             # Under the room's judgement lock: a reading being judged right now wins.
-            RoomJudgement.objects.select_for_update().get_or_create(room_id=room_id)
+            locked_state(room_id)
             still_silent = not Measurement.objects.filter(
                 room_id=room_id, timestamp__gt=newest
             ).exists()
@@ -198,6 +68,7 @@ def no_data_sweep(*, now: datetime, stale_after: timedelta) -> list[Alarm]:
                 raised_at=now,
                 announced_at=now,
             )
+            alarms_active_set(room_id)
             notifications_write(alarm=alarm, event=Event.RAISED)
             raised.append(alarm)
     return raised
