@@ -68,14 +68,16 @@ class AlarmStateFilter(admin.SimpleListFilter):
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
         value = self.value()
-        return queryset.in_state(value) if value in AlarmState.values else queryset
+        if value not in AlarmState.values:
+            return queryset
+        return queryset.in_state(value)  # type: ignore[attr-defined]
 
 
 class NotificationInline(admin.TabularInline[Notification, Alarm]):
     """Who was told of the alarm, and how each delivery went (read-only)."""
 
     model = Notification
-    fields = ["event", "target", "state", "attempts", "created_at", "sent_at", "error"]
+    fields = ("event", "target", "state", "attempts", "created_at", "sent_at", "error")
     readonly_fields = fields
     extra = 0
     can_delete = False
@@ -121,7 +123,7 @@ class AlarmAdmin(admin.ModelAdmin[Alarm]):
     search_fields = ["room__room_id"]
     search_help_text = "An exact room id."
     ordering = ["-raised_at", "-id"]
-    readonly_fields = [
+    readonly_fields = (
         "room",
         "kind",
         "opened_at",
@@ -132,7 +134,7 @@ class AlarmAdmin(admin.ModelAdmin[Alarm]):
         "acknowledged_at",
         "acknowledged_by",
         "comment",
-    ]
+    )
     fields = readonly_fields
     inlines = [NotificationInline]
     actions = ["acknowledge_selected"]
