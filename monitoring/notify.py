@@ -93,7 +93,7 @@ def send(url: str, *, title: str, body: str, payload: dict[str, Any]) -> str | N
     plugin.socket_connect_timeout = min(settings.NOTIFY_TIMEOUT_SECONDS, 5.0)
     sender = apprise.Apprise()
     sender.add(plugin)
-    with apprise.LogCapture(level=logging.WARNING) as log:
+    with apprise.LogCapture(level=logging.WARNING, fmt="%(message)s") as log:
         try:
             sent = sender.notify(body=body, title=title)
         except Exception as error:  # a plugin's own failure must not stop the worker

@@ -31,11 +31,11 @@ def test_the_alarm_list_filters_by_room_kind_and_state_in_a_fixed_number_of_quer
         high_alarm(f"room-{n:02d}")
     with django_assert_max_num_queries(12):
         page = admin_client.get("/admin/monitoring/alarm/").content.decode()
-    assert page.count('class="room-status room-status-high">Active') == 15
+    assert page.count('class="console-badge console-badge-high">Active') == 15
     one = admin_client.get("/admin/monitoring/alarm/", {"room_id": "room-03"}).content.decode()
-    assert one.count("room-status-high") == 1
+    assert one.count("console-badge-high") == 1
     none = admin_client.get("/admin/monitoring/alarm/", {"state": "closed"}).content.decode()
-    assert "room-status-high" not in none
+    assert "console-badge-high" not in none
 
 
 def test_an_alarm_page_shows_its_notifications_and_acknowledges_with_a_comment(
