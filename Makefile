@@ -2,6 +2,9 @@
 SHELL := /bin/bash
 UV := ./scripts/uv.sh
 MANAGE := $(UV) run --frozen python manage.py
+# The project's interpreter once `install` has run, for the long-running processes of `run`
+# (signalled directly, not through `uv run`).
+VENV_PYTHON := .venv/bin/python
 PORT ?= 8000
 # The suite runs on PostgreSQL first (CI's database), then again on SQLite.
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/calibration_service
@@ -22,12 +25,16 @@ help:  ## list the targets
 install:  ## install the locked dependencies into .venv (bootstraps uv)
 	$(UV) sync --frozen
 
-run: install  ## migrate, seed demo data, create a local admin, serve on 127.0.0.1:$(PORT)
+run: install  ## migrate, seed demo data, create a local admin, serve on 127.0.0.1:$(PORT) with the worker beside it
 	$(MANAGE) migrate --no-input
 	$(MANAGE) seed_demo
 	$(MANAGE) ensure_admin --port $(PORT)
-	@# The demo rooms' sensors keep posting while the server runs (stopped with it).
-	$(MANAGE) demo_sensors & trap 'kill $$! 2>/dev/null' EXIT INT TERM; $(MANAGE) runserver 127.0.0.1:$(PORT)
+	@# The worker (alarms' notifications, sweeps) and the demo rooms' sensors run beside the
+	@# server; Ctrl-C stops all three.
+	@$(VENV_PYTHON) manage.py run_huey & worker=$$!; \
+	$(VENV_PYTHON) manage.py demo_sensors & sensors=$$!; \
+	trap 'kill $$worker $$sensors 2>/dev/null; wait $$worker $$sensors 2>/dev/null' EXIT INT TERM; \
+	$(VENV_PYTHON) manage.py runserver 127.0.0.1:$(PORT)
 
 migrate: install  ## apply migrations
 	$(MANAGE) migrate --no-input
@@ -80,7 +87,7 @@ fuzz: install  ## schemathesis against a live server on PostgreSQL (FUZZ_* knobs
 	$(UV) run --frozen python scripts/fuzz.py
 
 clean:  ## remove the virtualenv, the local SQLite database and collected static files
-	rm -rf .venv db.sqlite3 staticfiles .pytest_cache .mypy_cache .ruff_cache .coverage .coverage.*
+	rm -rf .venv db.sqlite3 huey.sqlite3 staticfiles .pytest_cache .mypy_cache .ruff_cache .coverage .coverage.*
 
 bench: install  ## the benchmark suite on the default data set (loads it first; see bench/README.md)
 	$(UV) run --frozen python -m bench.run $(BENCH_ARGS)

@@ -85,16 +85,20 @@ def confirm_action(
     items: list[str],
     total: int | None = None,
     fields: dict[str, str] | None = None,
+    ask: tuple[str, str] | None = None,
 ) -> TemplateResponse | None:
     """None once the person has confirmed (the action then runs); else the page asking.
 
     The page re-posts the selection (`_selected_action`, or `select_across` with the list's
     own query string kept in the URL), the action and its `fields` (e.g. the tag), plus
     `confirmed=yes`. `items` name the rows (the first `CONFIRM_LIST_LIMIT` are listed) out of
-    `total` (default: as many as `items`).
+    `total` (default: as many as `items`). `ask` = (name, label) adds a required text the
+    person writes (e.g. an acknowledgement's comment), posted as `name`.
     """
-    if request.POST.get("confirmed") == "yes":
+    answer = request.POST.get(ask[0], "").strip() if ask else ""
+    if request.POST.get("confirmed") == "yes" and (ask is None or answer):
         return None
+    missing = request.POST.get("confirmed") == "yes" and ask is not None and not answer
     opts = model_admin.model._meta
     context = {
         **model_admin.admin_site.each_context(request),
@@ -111,6 +115,8 @@ def confirm_action(
         "action": request.POST.get("action", ""),
         "fields": sorted((fields or {}).items()),
         "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+        "ask": ask,
+        "ask_missing": missing,
     }
     return TemplateResponse(request, "admin/console/action_confirmation.html", context)
 

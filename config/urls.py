@@ -18,6 +18,8 @@ api_patterns: list[URLPattern | URLResolver] = [
     re_path(r"^redoc/?$", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
     path("", include("calibrations.api.urls")),
     path("", include("tagging.api.urls")),
+    # Before measurements: monitoring serves the rooms route, with each room's open alarms.
+    path("", include("monitoring.api.urls")),
     path("", include("measurements.api.urls")),
 ]
 

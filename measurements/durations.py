@@ -30,16 +30,18 @@ class DurationError(ValueError):
     """The text is not a duration we accept; the message says why."""
 
 
-def parse_duration(text: object) -> timedelta:
-    """The timedelta `text` names; DurationError if malformed, not positive or over 10 years."""
+def parse_duration(text: object, *, zero: bool = False) -> timedelta:
+    """The timedelta `text` names; DurationError if malformed, not positive (`zero`: negative)
+    or over 10 years."""
     if not isinstance(text, str):
         raise DurationError("A duration must be a string such as PT1H or 15m.")
     raw = text.strip()
     if len(raw) > 64:
         raise DurationError("That duration is too long to be one; try PT1H or 15m.")
     duration = _parse(raw)
-    if duration <= timedelta(0):
-        raise DurationError(f"The duration must be positive; '{raw}' is not.")
+    if duration < timedelta(0) or (duration == timedelta(0) and not zero):
+        kind = "zero or positive" if zero else "positive"
+        raise DurationError(f"The duration must be {kind}; '{raw}' is not.")
     if duration > MAX_DURATION:
         raise DurationError(f"The duration must be at most 10 years (P{MAX_DURATION.days}D).")
     return duration

@@ -113,6 +113,20 @@ class Room(models.Model):
         verbose_name="maximum (°C)",
         help_text="Highest acceptable temperature, °C; above the minimum.",
     )
+    # The room's alarm rules (DESIGN §3): they describe the room, as its range does; the
+    # monitoring app reads them.
+    alarm_delay = models.DurationField(
+        default=timedelta(0),
+        help_text="How long readings stay outside the range before an alarm is raised (0: at once).",
+    )
+    alarm_deadband_c = models.FloatField(
+        default=0.0,
+        verbose_name="alarm deadband (°C)",
+        help_text="An alarm clears only once a reading is this far back inside the range.",
+    )
+    alarms_enabled = models.BooleanField(
+        default=True, help_text="Off: the room raises no alarm of any kind."
+    )
 
     objects = RoomQuerySet.as_manager()
 
@@ -139,6 +153,17 @@ class Room(models.Model):
                 ),
                 name="measurements_room_range_valid",
                 violation_error_message=ROOM_RANGE_MESSAGE,
+            ),
+            models.CheckConstraint(
+                condition=Q(alarm_delay__gte=timedelta(0)),
+                name="measurements_room_alarm_delay_not_negative",
+                violation_error_message="An alarm delay cannot be negative.",
+            ),
+            # `<=` the plausibility bound also refuses NaN on PostgreSQL (NaN sorts last).
+            models.CheckConstraint(
+                condition=Q(alarm_deadband_c__gte=0) & Q(alarm_deadband_c__lte=MAX_CELSIUS),
+                name="measurements_room_alarm_deadband_valid",
+                violation_error_message="An alarm deadband is a finite number of °C, not negative.",
             ),
         ]
 

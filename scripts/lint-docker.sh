@@ -26,5 +26,5 @@ sed -e 's/^SECRET_KEY=$/SECRET_KEY=lint-only/' -e 's/^POSTGRES_PASSWORD=$/POSTGR
   .env.example >"$work/.env"
 "${compose[@]}" --project-directory "$work" -f "$work/docker-compose.yml" config --quiet
 "${compose[@]}" --project-directory "$work" -f "$work/docker-compose.yml" --profile demo config --services \
-  | sort | tr '\n' ' ' | grep -qx 'app db redis seed ' || { echo "compose: expected services app, db, redis, seed" >&2; exit 1; }
+  | sort | tr '\n' ' ' | grep -qx 'app db redis seed worker ' || { echo "compose: expected services app, db, redis, seed, worker" >&2; exit 1; }
 echo "compose: docker-compose.yml valid ($("${compose[@]}" version --short 2>/dev/null || echo "?"))"

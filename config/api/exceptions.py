@@ -6,11 +6,21 @@ from typing import Any
 from django.db import DatabaseError, InterfaceError, OperationalError
 from django.http import HttpRequest, JsonResponse
 from rest_framework import status
+from rest_framework.exceptions import APIException
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 logger = logging.getLogger(__name__)
+
+
+class Conflict(APIException):
+    """409: the request is valid but the resource's state refuses it (already acknowledged,
+    a period in the way); the body says what is in the way."""
+
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = "The resource's current state refuses this request."
+    default_code = "conflict"
 
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:

@@ -11,7 +11,8 @@ from config.users import acting_user
 
 
 class ModelPermissions(permissions.DjangoModelPermissions):
-    """DRF's model permissions, with reads open to every signed-in user.
+    """DRF's model permissions, with reads open to every signed-in user (unless the view names
+    what its reads need in `read_permissions`, e.g. targets whose URLs carry secrets).
 
     A write needs the add/change/delete permission of the view's queryset model, unless the
     view names the permissions of the action in `action_permissions`
@@ -24,7 +25,8 @@ class ModelPermissions(permissions.DjangoModelPermissions):
         if not (request.user and request.user.is_authenticated):
             return False
         if request.method in permissions.SAFE_METHODS:
-            return True
+            # Reads are open, unless the view names the permissions its reads need.
+            return bool(request.user.has_perms(getattr(view, "read_permissions", ())))
         if not hasattr(view, (request.method or "").lower()):
             # The route has no handler for this method: let the view answer 405.
             return True

@@ -60,7 +60,17 @@ class QuerySerializer(serializers.Serializer[Any]):
 
 
 class _BlankRefusingForm(forms.Form):
-    """A filter set's form that refuses its parameters given empty."""
+    """A filter set's form that refuses its parameters given empty, and a choice it does not
+    know with the list of those it does."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            if isinstance(field, forms.ChoiceField):
+                allowed = ", ".join(str(value) for value, _ in field.choices if value != "")
+                field.error_messages["invalid_choice"] = (
+                    f'"%(value)s" is not one of the choices: {allowed}.'
+                )
 
     def clean(self) -> dict[str, Any] | None:
         cleaned = super().clean()

@@ -15,7 +15,8 @@ SNAPSHOT_PATH = "/api/snapshot"
 _LINKS = {
     "calibrations": "Calibrations, newest first; POST records one.",
     "tags": "Tags with how many calibrations carry each now.",
-    "rooms": "Rooms with their last reading.",
+    "rooms": "Rooms with their last reading and open alarms.",
+    "alarms": "Alarms of rooms out of range or silent, newest first.",
     "snapshot": "Every calibration as it stood at an instant (CSV or JSON Lines).",
     "schema": "The OpenAPI 3 schema.",
     "docs": "Swagger UI.",
@@ -42,7 +43,8 @@ class ApiRootViewSet(viewsets.ViewSet):
         paths = {
             "calibrations": reverse("calibrations-api:calibration-list"),
             "tags": reverse("tagging-api:tag-list"),
-            "rooms": reverse("measurements-api:room-list"),
+            "rooms": reverse("monitoring-api:room-list"),
+            "alarms": reverse("monitoring-api:alarm-list"),
             "snapshot": SNAPSHOT_PATH,
             "schema": reverse("schema"),
             "docs": reverse("swagger-ui"),

@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "import_export",
+    "huey.contrib.djhuey",
     # The apps in their order of dependence (DESIGN §2): each imports only those before it.
     "config.apps.ConfigConfig",
     "accounts.apps.AccountsConfig",
@@ -219,6 +220,52 @@ API_CREDENTIALS_CACHE_SECONDS = env.int("API_CREDENTIALS_CACHE_SECONDS", default
 # Read by the measurements app, whose system check stops start-up on a bad value.
 ROOM_STALE_AFTER: str = env("ROOM_STALE_AFTER", default="PT15M")
 
+# Alarms and their notifications (DESIGN §4.8): an active, unacknowledged alarm is announced
+# again every ALARM_REPEAT; a notification is tried up to NOTIFY_MAX_ATTEMPTS times, the wait
+# doubling from NOTIFY_RETRY_SECONDS, then marked failed. Read by the monitoring app, whose
+# system check stops start-up on a bad value.
+ALARM_REPEAT: str = env("ALARM_REPEAT", default="PT30M")
+NOTIFY_MAX_ATTEMPTS = env.int("NOTIFY_MAX_ATTEMPTS", default=8)
+NOTIFY_RETRY_SECONDS = env.float("NOTIFY_RETRY_SECONDS", default=2.0)
+NOTIFY_TIMEOUT_SECONDS = env.float("NOTIFY_TIMEOUT_SECONDS", default=10.0)
+# Where people reach the console: the links in notifications are absolute.
+SITE_URL: str = env("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
+
+# The worker (huey.contrib.djhuey, `manage.py run_huey`): Redis when REDIS_URL is set (compose
+# runs one), else a SQLite file beside the embedded database. Tasks run in the worker; the
+# outbox (Notification rows) is the truth, so a task lost with the broker is found again.
+_db_name = str(DATABASES["default"].get("NAME") or "")
+_huey_file = env(
+    "HUEY_FILE",
+    default=str(
+        Path(_db_name).with_name("huey.sqlite3")
+        if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3"
+        and _db_name.startswith("/")
+        else BASE_DIR / "huey.sqlite3"
+    ),
+)
+# False where no worker runs and cron runs `manage.py check_alarms` instead: nothing is handed
+# to a worker's queue then, and each run of the command delivers what is due.
+WORKER_ENABLED = env.bool("WORKER_ENABLED", default=True)
+HUEY: dict[str, Any] = {
+    "name": "calibration-service",
+    "immediate": env.bool("HUEY_IMMEDIATE", default=False),
+    "consumer": {
+        "workers": env.int("HUEY_WORKERS", default=2),
+        "worker_type": "thread",
+        # An idle consumer polls a SQLite queue at most this far apart: a notification is
+        # handed over within seconds of its alarm (Redis blocks on the queue instead).
+        "initial_delay": 0.1,
+        "max_delay": 1.0,
+        "periodic": True,
+    },
+    **(
+        {"huey_class": "huey.RedisHuey", "url": REDIS_URL}
+        if REDIS_URL
+        else {"huey_class": "huey.SqliteHuey", "filename": _huey_file}
+    ),
+}
+
 # Headers on every response (Django's defaults, stated so they are not lost by accident).
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
@@ -275,6 +322,8 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": "/api",
+    # One name for a choice set several fields share (a dotted path, not an import).
+    "ENUM_NAME_OVERRIDES": {"NotificationEventEnum": "monitoring.models.Event.choices"},
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
     "SERVE_AUTHENTICATION": [],
     # The API reads JSON only; the browsable API's form placeholder is not a body it takes.

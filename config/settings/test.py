@@ -1,7 +1,7 @@
 """Settings for the test suite: `DATABASE_URL` picks PostgreSQL or SQLite."""
 
 from .base import *  # noqa: F403
-from .base import CACHES, DATABASES, REDIS_URL, STORAGES
+from .base import CACHES, DATABASES, HUEY, REDIS_URL, STORAGES
 
 SECRET_KEY = "test-only-not-secret"
 DEBUG = False
@@ -22,3 +22,6 @@ else:
     # every API request, and to the query counts that list endpoints' tests pin. The throttle's
     # own tests (tests/reliability/test_throttle.py) count on the database cache and on Redis.
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# Tasks run where they are enqueued, in memory: a test calls the worker's functions itself.
+HUEY = {**HUEY, "immediate": True}

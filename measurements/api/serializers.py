@@ -344,6 +344,17 @@ class RoomUpdateSerializer(serializers.Serializer[Any]):
         allow_null=True,
         help_text="Highest acceptable temperature, °C, above `min_c`; or null to clear the range.",
     )
+    alarm_delay = StrictCharField(
+        required=False,
+        help_text=f"How long readings stay outside the range before an alarm: {DURATION_HELP} "
+        "Zero (`0s`, `PT0S`) is allowed: the first reading outside raises it.",
+    )
+    alarm_deadband_c = FiniteFloatField(
+        required=False, help_text="°C back inside the range before an alarm clears (≥ 0)."
+    )
+    alarms_enabled = serializers.BooleanField(
+        required=False, help_text="False: the room raises no alarm of any kind."
+    )
 
 
 class ExcursionSerializer(serializers.Serializer[Any]):

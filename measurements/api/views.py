@@ -27,7 +27,6 @@ from ..filtersets import MeasurementFilterSet
 from ..models import ROOM_ID_HELP, Measurement, Room, validate_room_id
 from ..selectors import excursions, time_weighted_buckets, time_weighted_summary
 from ..services import (
-    UNSET,
     ReadingsBodyError,
     reading_store,
     readings_ingest,
@@ -347,7 +346,7 @@ class RoomViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
         # The browsable API draws the PATCH form from this: name and range, nothing read-only.
         if self.request is not None and self.request.method == "PATCH":
             return RoomUpdateSerializer
-        return RoomSerializer
+        return self.serializer_class
 
     def get_object(self) -> Room:
         raw = self.kwargs["room_id"]
@@ -361,11 +360,12 @@ class RoomViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
         return room
 
     @extend_schema(
-        summary="Change a room's name and acceptable range",
+        summary="Change a room's name, acceptable range and alarm rules",
         description=(
-            "Any subset of `name`, `min_c`, `max_c` (°C, JSON numbers; null clears). The checks "
-            "apply to the range that would result: both bounds or neither, `min_c < max_c`, "
-            "finite numbers from −273.15 to 1,000,000 °C; otherwise 400 and nothing changes."
+            "Any subset of `name`, `min_c`, `max_c` (°C, JSON numbers; null clears), and the "
+            "alarm rules `alarm_delay`, `alarm_deadband_c`, `alarms_enabled`. The checks apply "
+            "to the range that would result: both bounds or neither, `min_c < max_c`, finite "
+            "numbers from −273.15 to 1,000,000 °C; otherwise 400 and nothing changes."
         ),
         parameters=[ROOM_ID, UnitQuerySerializer],
         request=RoomUpdateSerializer,
@@ -388,16 +388,11 @@ class RoomViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
         changes.is_valid(raise_exception=True)
         fields = changes.validated_data
         try:
-            room_update(
-                room=room,
-                name=fields.get("name", UNSET),
-                min_c=fields.get("min_c", UNSET),
-                max_c=fields.get("max_c", UNSET),
-            )
+            room_update(room=room, **fields)
         except DjangoValidationError as exc:
             raise ValidationError(exc.message_dict) from None
         return Response(
-            RoomSerializer(self.get_object(), context=self.get_serializer_context()).data
+            self.serializer_class(self.get_object(), context=self.get_serializer_context()).data
         )
 
     @extend_schema(

@@ -14,6 +14,7 @@ from config.api.timestamps import TimestampError, parse_timestamp
 
 from .. import clock
 from ..models import SENSOR_MAX_LENGTH, Measurement, validate_room_id
+from ..signals import readings_stored
 from ..units import UNITS, to_celsius
 from .rooms import room_get_or_create
 
@@ -247,6 +248,7 @@ def reading_store(*, room_id: str, reading: Reading) -> RecordResult:
         stored = Measurement(
             id=row[0], room=room, timestamp=instant, sensor=clean_sensor, value=celsius
         )
+        readings_stored.send(Measurement, room_id=room.pk, readings=[(instant, celsius)])
         return RecordResult(stored, created=True)
     existing = Measurement.objects.get(room=room, timestamp=instant, sensor=clean_sensor)
     return RecordResult(existing, created=False)
@@ -272,6 +274,8 @@ def readings_ingest(*, room_id: str, readings: Sequence[Reading]) -> IngestResul
     created = 0
     for start in range(0, len(items), MAX_READINGS):
         created += _insert_new(room_id, items[start : start + MAX_READINGS])
+    if created:
+        readings_stored.send(Measurement, room_id=room_id)
     return IngestResult(room_id=room_id, created=created, duplicates=len(readings) - created)
 
 

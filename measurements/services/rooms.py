@@ -1,11 +1,13 @@
 """Writes of rooms: created by a first reading or in the console, renamed, given a range."""
 
 import math
+from datetime import timedelta
 from typing import Any, Final
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
+from ..durations import DurationError, parse_duration
 from ..models import ROOM_RANGE_MESSAGE, Room, validate_room_id
 from ..units import ABSOLUTE_ZERO_C, MAX_CELSIUS
 
@@ -66,12 +68,55 @@ def _validate_name(name: object) -> str:
     return name.strip()
 
 
+def _validate_alarm_rules(delay: Any, deadband: Any, enabled: Any) -> dict[str, Any]:
+    """The alarm rules given (not UNSET), checked: a delay in the API's duration formats (zero
+    allowed), a deadband of at least 0 °C, `alarms_enabled` a boolean."""
+    rules: dict[str, Any] = {}
+    errors: dict[str, list[str]] = {}
+    if delay is not UNSET:
+        if isinstance(delay, timedelta):
+            parsed = delay
+        else:
+            try:
+                parsed = parse_duration(delay, zero=True)
+            except DurationError as exc:
+                errors["alarm_delay"] = [str(exc)]
+        if "alarm_delay" not in errors:
+            if parsed < timedelta(0):
+                errors["alarm_delay"] = ["An alarm delay cannot be negative."]
+            rules["alarm_delay"] = parsed
+    if deadband is not UNSET:
+        if isinstance(deadband, bool) or not isinstance(deadband, int | float):
+            errors["alarm_deadband_c"] = ["Must be a number of °C."]
+        elif not math.isfinite(deadband) or not 0 <= deadband <= MAX_CELSIUS:
+            errors["alarm_deadband_c"] = ["Must be a finite number of °C, at least 0."]
+        else:
+            rules["alarm_deadband_c"] = float(deadband)
+    if enabled is not UNSET:
+        if not isinstance(enabled, bool):
+            errors["alarms_enabled"] = ["Must be true or false."]
+        else:
+            rules["alarms_enabled"] = enabled
+    if errors:
+        raise ValidationError(errors)
+    return rules
+
+
 @transaction.atomic
 def room_update(
-    *, room: Room | str, name: Any = UNSET, min_c: Any = UNSET, max_c: Any = UNSET
+    *,
+    room: Room | str,
+    name: Any = UNSET,
+    min_c: Any = UNSET,
+    max_c: Any = UNSET,
+    alarm_delay: Any = UNSET,
+    alarm_deadband_c: Any = UNSET,
+    alarms_enabled: Any = UNSET,
 ) -> Room:
-    """Change a room's name and/or acceptable range; the range that results is checked as a
-    whole (both bounds or neither, min below max, finite). Fields left UNSET keep their value."""
+    """Change a room's name, acceptable range and alarm rules; the range that results is
+    checked as a whole (both bounds or neither, min below max, finite). Fields left UNSET keep
+    their value; nothing changes when one is bad (ValidationError keyed by field)."""
+    rules = _validate_alarm_rules(alarm_delay, alarm_deadband_c, alarms_enabled)
     room_id = room.pk if isinstance(room, Room) else room
     # Locked, so two concurrent half-updates (one sets min_c, the other max_c) cannot combine
     # into a range neither checked; the check constraint is the last word anyway.
@@ -87,6 +132,9 @@ def room_update(
         current.min_c = None if new_min is None else float(new_min)
         current.max_c = None if new_max is None else float(new_max)
         fields += ["min_c", "max_c"]
+    for field, value in rules.items():
+        setattr(current, field, value)
+        fields.append(field)
     if fields:
         try:
             with transaction.atomic():
@@ -94,7 +142,8 @@ def room_update(
         except IntegrityError:
             raise ValidationError({"min_c": [ROOM_RANGE_MESSAGE]}) from None
     if isinstance(room, Room):
-        room.name, room.min_c, room.max_c = current.name, current.min_c, current.max_c
+        for field in ("name", "min_c", "max_c", *rules):
+            setattr(room, field, getattr(current, field))
     return current
 
 

@@ -197,3 +197,11 @@ def test_an_unknown_method_is_refused_with_the_methods_there_are(
     response = superuser_client.get("/api/measurements/lab-1/average/1h?method=median")
     assert response.status_code == 400
     assert response.json()["method"][0].startswith('"median" is not one of the choices: mean')
+
+
+def test_an_unknown_choice_of_a_filter_is_refused_with_the_choices_there_are(
+    superuser_client: APIClient,
+) -> None:
+    response = superuser_client.get("/api/alarms?kind=hot")
+    assert response.status_code == 400
+    assert response.json() == {"kind": ['"hot" is not one of the choices: high, low, no_data.']}

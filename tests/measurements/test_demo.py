@@ -121,6 +121,7 @@ def test_the_demo_sensors_keep_the_demo_rooms_from_turning_stale(
 def test_make_run_starts_the_demo_sensors_beside_the_server_and_stops_them_with_it() -> None:
     recipe = (Path(__file__).resolve().parents[2] / "Makefile").read_text()
     run = recipe.split("\nrun:", 1)[1].split("\n\n", 1)[0]
-    line = next(line for line in run.splitlines() if "runserver" in line)
-    assert "demo_sensors &" in line
-    assert "trap 'kill $$! 2>/dev/null' EXIT INT TERM" in line
+    assert "manage.py demo_sensors & sensors=$$!;" in run
+    trap = next(line for line in run.splitlines() if "trap" in line)
+    assert "$$sensors" in trap.split("'")[1]  # killed, and waited for, with the server
+    assert trap.rstrip(" \\").endswith("EXIT INT TERM;")

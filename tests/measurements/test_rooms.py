@@ -77,6 +77,7 @@ def test_staff_with_change_room_set_a_range_and_get_the_room_back(
         "max_c",
         "status",
         "last_reading",
+        "open_alarms",
     ]
     assert (body["min_c"], body["max_c"], body["status"]) == (18.0, 22.5, "high")
     assert _range() == ("", 18.0, 22.5)

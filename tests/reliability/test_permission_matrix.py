@@ -16,6 +16,7 @@ from rest_framework.test import APIClient
 
 from calibrations.models import Calibration
 from measurements.models import Measurement, Room
+from monitoring.models import Alarm, NotificationTarget
 from tagging.models import Tag, TagAssignment
 from tests.factories import (
     CalibrationFactory,
@@ -50,6 +51,7 @@ class Route:
     reads: bool = True
     writes: dict[str, Write] = field(default_factory=dict)
     read_type: str = "application/json"  # the Content-Type of a successful read
+    read_permission: str | None = None  # reads that need more than a signed-in user
 
 
 C = f"/api/calibrations/{CALIBRATION_ID}"
@@ -112,6 +114,33 @@ ROUTES = [
         "/api/rooms/{room_id}/",
         writes={"patch": Write("measurements.change_room", 200, {"min_c": 18, "max_c": 22})},
     ),
+    Route("/api/alarms", "/api/alarms/"),
+    Route("/api/alarms/1", "/api/alarms/{id}/"),
+    Route(
+        "/api/alarms/1/acknowledge",
+        "/api/alarms/{id}/acknowledge/",
+        reads=False,
+        writes={"post": Write("monitoring.change_alarm", 200, {"comment": "Checked."})},
+    ),
+    # Targets' URLs carry secrets: reading them needs their view permission too.
+    Route(
+        "/api/notification-targets",
+        "/api/notification-targets/",
+        read_permission="monitoring.view_notificationtarget",
+        writes={
+            "post": Write(
+                "monitoring.add_notificationtarget",
+                201,
+                {"name": "hook", "url": "json://127.0.0.1:9/hook", "events": ["raised"]},
+            )
+        },
+    ),
+    Route(
+        "/api/notification-targets/1",
+        "/api/notification-targets/{id}/",
+        read_permission="monitoring.view_notificationtarget",
+        writes={"patch": Write("monitoring.change_notificationtarget", 200, {"enabled": False})},
+    ),
 ]
 
 
@@ -148,6 +177,8 @@ def expected_status(role: str, user: User | None, route: Route, method: str) -> 
         # before 405: it learns nothing about the routes).
         return write.status if write and write.sensor else 403
     if method == "get" and route.reads:
+        if route.read_permission and not user.has_perm(route.read_permission):
+            return 403
         return 200
     if write is None:
         return 405
@@ -161,6 +192,8 @@ def snapshot() -> tuple[object, ...]:
         sorted(TagAssignment.objects.values_list("id", "removed_at")),
         sorted(Room.objects.values_list("room_id", "name", "min_c", "max_c")),
         Measurement.objects.count(),
+        sorted(Alarm.objects.values_list("id", "acknowledged_at")),
+        sorted(NotificationTarget.objects.values_list("id", "name", "enabled")),
     )
 
 
@@ -173,7 +206,10 @@ def test_each_role_gets_exactly_what_it_may_on_every_route_and_method(
 ) -> None:
     calibration = CalibrationFactory(id=CALIBRATION_ID)
     TagAssignmentFactory(calibration=calibration, tag=TagFactory(name="t"))
-    MeasurementFactory(room=RoomFactory(room_id="lab-1"))
+    room = RoomFactory(room_id="lab-1")
+    MeasurementFactory(room=room)
+    Alarm.objects.create(id=1, room=room, kind="high", opened_at=room.created_at, peak=25.0)
+    NotificationTarget.objects.create(id=1, name="lab", url="json://127.0.0.1:9/lab")
     user = make_user(role)
     before = snapshot()
     write = route.writes.get(method)

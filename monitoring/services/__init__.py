@@ -1,0 +1,21 @@
+"""Writes of the monitoring app: the API, the admin, the worker and the commands call these."""
+
+from .alarms import AlreadyAcknowledgedError, alarm_acknowledge, no_data_sweep, repeats_write
+from .judging import room_judge
+from .outbox import deliveries_requeue, hand_over, notifications_write, targets_for
+from .targets import target_create, target_send_test, target_update
+
+__all__ = [
+    "AlreadyAcknowledgedError",
+    "alarm_acknowledge",
+    "deliveries_requeue",
+    "hand_over",
+    "no_data_sweep",
+    "notifications_write",
+    "repeats_write",
+    "room_judge",
+    "target_create",
+    "target_send_test",
+    "target_update",
+    "targets_for",
+]
