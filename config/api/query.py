@@ -67,7 +67,8 @@ class _BlankRefusingForm(forms.Form):
         super().__init__(*args, **kwargs)
         for field in self.fields.values():
             if isinstance(field, forms.ChoiceField):
-                allowed = ", ".join(str(value) for value, _ in field.choices if value != "")
+                choices: Any = field.choices  # (value, label) pairs once the form is built
+                allowed = ", ".join(str(value) for value, _ in choices if value != "")
                 field.error_messages["invalid_choice"] = (
                     f'"%(value)s" is not one of the choices: {allowed}.'
                 )
