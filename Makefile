@@ -29,9 +29,11 @@ run: install  ## migrate, seed demo data, create a local admin, serve on 127.0.0
 	$(MANAGE) migrate --no-input
 	$(MANAGE) seed_demo
 	$(MANAGE) ensure_admin --port $(PORT)
-	@# The worker (alarms' notifications, sweeps) runs beside the server; Ctrl-C stops both.
+	@# The worker (alarms' notifications, sweeps) and the demo rooms' sensors run beside the
+	@# server; Ctrl-C stops all three.
 	@$(VENV_PYTHON) manage.py run_huey & worker=$$!; \
-	trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
+	$(VENV_PYTHON) manage.py demo_sensors & sensors=$$!; \
+	trap 'kill $$worker $$sensors 2>/dev/null; wait $$worker $$sensors 2>/dev/null' EXIT INT TERM; \
 	$(VENV_PYTHON) manage.py runserver 127.0.0.1:$(PORT)
 
 migrate: install  ## apply migrations

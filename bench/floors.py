@@ -142,7 +142,7 @@ def calibration_tags(request: HttpRequest, user: Any, calibration_id: str) -> Ht
 @authenticated()
 def tag_calibrations(request: HttpRequest, user: Any, tag: str) -> HttpResponse:
     instant = common.as_of_param(request)
-    the_tag = Tag.objects.filter(name__iexact=tag).order_by("name").first()
+    the_tag = Tag.objects.named(tag).first()
     if the_tag is None:
         return common.not_found()
     calibrations = (

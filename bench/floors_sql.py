@@ -29,6 +29,7 @@ from accounts.credentials import ATTRIBUTE, Credentials
 from accounts.permissions import SENSOR_PERMISSION
 from bench import floors_common as common
 from calibrations.models import CalibrationType
+from tagging.models import tag_key
 
 PREFIX = "/floor-sql"
 
@@ -96,9 +97,9 @@ TAG_NAMES_OF_SQL = (
     '"tagging_tagassignment"."calibration_id" IN ({}))'
 )
 TAG_BY_NAME_SQL = (
-    'SELECT "tagging_tag"."id", "tagging_tag"."name", "tagging_tag"."created_at" FROM '
-    '"tagging_tag" WHERE UPPER("tagging_tag"."name"::text) = UPPER(%s) '
-    'ORDER BY "tagging_tag"."name" ASC LIMIT 1'
+    'SELECT "tagging_tag"."id", "tagging_tag"."name", "tagging_tag"."name_key", '
+    '"tagging_tag"."created_at" FROM "tagging_tag" WHERE "tagging_tag"."name_key" = %s '
+    'ORDER BY "tagging_tag"."name_key" ASC LIMIT 1'
 )
 TAGGED_CALIBRATIONS_SQL = (
     f"SELECT {CALIBRATION_COLUMNS}, "
@@ -187,7 +188,7 @@ def calibration_tags(request: HttpRequest, user: User, calibration_id: str) -> H
 def tag_calibrations(request: HttpRequest, user: User, tag: str) -> HttpResponse:
     instant = common.as_of_param(request)
     with connection.cursor() as cursor:
-        cursor.execute(TAG_BY_NAME_SQL, [tag])
+        cursor.execute(TAG_BY_NAME_SQL, [tag_key(tag.strip())])
         tag_row = cursor.fetchone()
     if tag_row is None:
         return common.not_found()

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from django.db import transaction
 from django.utils import timezone
 
-from tagging.models import Tag, TagAssignment
+from tagging.models import Tag, TagAssignment, tag_key
 
 from .models import Calibration, CalibrationType
 from .services import NewCalibration, calibrations_create_many
@@ -34,7 +34,7 @@ def seed_calibrations(count: int, progress: Callable[[int], None] | None = None)
     tags_born = now - timedelta(days=367)
     tags = {
         name: Tag.objects.get_or_create(
-            name__iexact=name, defaults={"name": name, "created_at": tags_born}
+            name_key=tag_key(name), defaults={"name": name, "created_at": tags_born}
         )[0]
         for name in DEMO_TAGS
     }

@@ -5,13 +5,14 @@ from django.utils import timezone
 from django_filters import rest_framework as filters
 
 from config.api.fields import TimestampFilter
+from config.api.query import FilterSet
 from tagging.models import Tag
 
 from .models import Calibration, CalibrationType
 from .selectors import calibrations_carrying
 
 
-class CalibrationFilterSet(filters.FilterSet):
+class CalibrationFilterSet(FilterSet):
     """`username`, `calibration_type`, `timestamp` (exact), `timestamp_after`/`_before`, `tag`."""
 
     username = filters.CharFilter(field_name="username", help_text="Who did the calibration.")
@@ -66,7 +67,7 @@ def filter_by_type_name(queryset: QuerySet[Calibration], name: str) -> QuerySet[
     return queryset.filter(calibration_type_id=Subquery(type_id))
 
 
-class TaggedCalibrationFilterSet(filters.FilterSet):
+class TaggedCalibrationFilterSet(FilterSet):
     """Filters of the calibrations carrying one tag: `username`, `calibration_type`."""
 
     username = filters.CharFilter(field_name="username", help_text="Who did the calibration.")

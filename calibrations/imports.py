@@ -7,13 +7,17 @@ goes through `calibration_create_tagged`, as through the API; the preview report
 row, and the import stores every row or none.
 """
 
+import csv
+import io
 import uuid
 from datetime import UTC
 from typing import Any
 
+import tablib
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from import_export import fields, resources, widgets
+from import_export.formats.base_formats import CSV
 
 from config.api.timestamps import TimestampError, parse_timestamp
 from config.batches import batched
@@ -23,7 +27,60 @@ from .models import Calibration, CalibrationType
 from .services import calibration_create_tagged
 
 REQUIRED_COLUMNS = ("calibration_type", "value", "timestamp", "username")
+COLUMNS = ("calibration_id", *REQUIRED_COLUMNS, "tags")
 TAG_SEPARATOR = "|"
+# What separates the columns: the export's comma; a semicolon, which spreadsheets write where
+# the decimal mark is a comma; a tab (a sheet copied as text). Not `|`, which joins tags.
+SEPARATORS = {",": "commas", ";": "semicolons", "\t": "tabs"}
+EXPECTED = (
+    f"Its first line names the columns, separated by commas (semicolons or tabs are read too): "
+    f"{','.join(COLUMNS)}."
+)
+
+
+class ImportFileError(ValueError):
+    """The file cannot be read as rows of calibrations; the message says where and why."""
+
+
+class CalibrationCSV(CSV):
+    """A CSV file whose separator is the one its first line uses (`SEPARATORS`), each data row
+    keeping the line of the file it came from (`dataset.file_lines`), so a problem is reported
+    at the line a spreadsheet shows.
+
+    tablib reads commas only: a semicolon file was one column per line, and a row with a comma
+    in it ("1,5") made tablib's 'InvalidDimensions' the only message.
+    """
+
+    def create_dataset(self, in_stream: Any, **kwargs: Any) -> tablib.Dataset:
+        text = (
+            in_stream.decode(self.encoding or "utf-8")
+            if isinstance(in_stream, bytes)
+            else in_stream
+        )
+        text = text.removeprefix("\ufeff")  # the byte-order mark spreadsheets put first
+        first = text.split("\n", 1)[0]
+        separator = max(SEPARATORS, key=lambda s: (first.count(s), s == ","))
+        reader = csv.reader(io.StringIO(text), delimiter=separator)
+        dataset = tablib.Dataset()
+        lines: list[int] = []
+        for row in reader:
+            if not dataset.headers:
+                dataset.headers = [name.strip() for name in row]
+                continue
+            if not any(cell.strip() for cell in row):
+                continue  # a blank line
+            width = len(dataset.headers)
+            if len(row) > width:
+                raise ImportFileError(
+                    f"Line {reader.line_num} has {len(row)} fields, the first line {width} "
+                    f"(columns separated by {SEPARATORS[separator]}): is a value written with "
+                    "the separator in it, such as a decimal comma? Write 1.5, not 1,5, or put "
+                    "the value in double quotes."
+                )
+            dataset.append(row + [""] * (width - len(row)))
+            lines.append(reader.line_num)
+        dataset.file_lines = lines
+        return dataset
 
 
 class CalibrationTypeNameWidget(widgets.Widget):
@@ -47,7 +104,12 @@ class NumberWidget(widgets.Widget):
         try:
             return float(text)
         except ValueError:
+            pass
+        try:
+            float(text.replace(",", ".", 1))
+        except ValueError:
             raise ValueError(f"'{text}' is not a number.") from None
+        raise ValueError(f"'{text}' is not a number: write the decimal mark as a point (1.5).")
 
     def render(self, value: Any, obj: Any = None, **kwargs: Any) -> str:
         return repr(value) if value is not None else ""
@@ -143,15 +205,26 @@ class CalibrationImportResource(resources.ModelResource):
         self.existing_ids: set[uuid.UUID] = set()
 
     def import_data(self, dataset: Any, *args: Any, **kwargs: Any) -> Any:
-        """All or nothing: any bad row rolls the whole file back, in the preview and after."""
+        """All or nothing: any bad row rolls the whole file back, in the preview and after.
+
+        Each bad row's `line` is the line of the file it came from (a spreadsheet's row
+        number: the header is line 1), and `result.error_lines` pairs the rows that raised
+        with their lines."""
         kwargs["use_transactions"] = True
         kwargs["rollback_on_validation_errors"] = True
-        return super().import_data(dataset, *args, **kwargs)
+        result = super().import_data(dataset, *args, **kwargs)
+        lines: list[int] = getattr(dataset, "file_lines", None) or [
+            number + 1 for number in range(1, len(dataset) + 1)
+        ]
+        for row in result.invalid_rows:
+            row.line = lines[row.number - 1]
+        result.error_lines = [(lines[number - 1], errors) for number, errors in result.row_errors()]
+        return result
 
     def before_import(self, dataset: Any, **kwargs: Any) -> None:
         missing = [name for name in REQUIRED_COLUMNS if name not in (dataset.headers or [])]
         if missing:
-            raise ValueError(f"The file has no column {', '.join(missing)}.")
+            raise ImportFileError(f"The file has no column {', '.join(missing)}. {EXPECTED}")
         if "tags" not in dataset.headers:
             dataset.append_col([""] * dataset.height, header="tags")
         if "calibration_id" not in dataset.headers:

@@ -1,9 +1,10 @@
-"""Demo rooms and readings for `seed_demo`: deterministic, so re-running adds nothing."""
+"""Demo rooms and readings for `seed_demo` and `demo_sensors`: deterministic, so a reading is
+never written twice, and current, so the demo rooms look alive."""
 
 import math
 import random
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from . import clock
 from .models import Measurement, Room
@@ -29,42 +30,91 @@ INTERVAL = timedelta(minutes=10)
 DEFAULT_READINGS_PER_ROOM = int(timedelta(days=7) / INTERVAL)
 
 
+def demo_value(room_id: str, at: datetime) -> float:
+    """A demo room's temperature at `at`: its mean, a daily swing peaking mid-afternoon, and
+    noise fixed by the instant (so every run writes the same value for an instant)."""
+    mean = DEMO_ROOMS[room_id][1]
+    hours = at.hour + at.minute / 60
+    swing = 1.5 * math.sin((hours - 9) / 24 * 2 * math.pi)
+    noise = random.Random(f"{room_id}{at.isoformat()}").gauss(0, 0.2)
+    return round(mean + swing + noise, 2)
+
+
+def last_instant(now: datetime) -> datetime:
+    """The latest demo instant at or before `now`: readings fall on whole ten minutes."""
+    return now.replace(second=0, microsecond=0) - timedelta(minutes=now.minute % 10)
+
+
 def seed_readings(per_room: int, progress: Callable[[int], None] | None = None) -> int:
-    """Up to `per_room` readings for each demo room, one every 10 minutes back from now
-    (aligned to 10 minutes) or, in a room seeded before, from its newest demo reading, so a
-    rerun hits the same instants and adds nothing; return how many were new."""
-    now = clock.now().replace(second=0, microsecond=0)
-    now -= timedelta(minutes=now.minute % 10)
+    """The demo rooms' readings: one every 10 minutes, at whole ten minutes, the `per_room`
+    latest up to now; return how many were new.
+
+    An instant a room already has a demo reading for is left alone, so a run again within the
+    same ten minutes adds nothing, and a later run adds only the readings due since the last
+    one: the rooms stay current (their charts' last 24 hours, their status) however long ago
+    they were first seeded.
+    """
+    end = last_instant(clock.now())
     created = done = 0
-    for room_id, (name, mean) in DEMO_ROOMS.items():
-        room, _ = Room.objects.get_or_create(room_id=room_id, defaults={"name": name})
-        if not room.name:
-            Room.objects.filter(pk=room_id, name="").update(name=name)
-        # A room seeded before keeps its week: the rerun counts back from the newest demo
-        # reading it has (not from now), hits the same instants and so adds nothing.
-        seeded = (
-            Measurement.objects.filter(room=room, sensor="", timestamp__lte=now)
+    for room_id in DEMO_ROOMS:
+        instants = [end - i * INTERVAL for i in range(per_room)]
+        created += _post(room_id, instants, progress=progress, done=done)
+        done += per_room
+        if progress:
+            progress(done)
+    seed_ranges()
+    return created
+
+
+def post_due_readings() -> int:
+    """What the demo rooms' sensors post now (`demo_sensors`): each room's demo readings due
+    since its newest one, up to now (at most a week of them); return how many were new."""
+    end = last_instant(clock.now())
+    created = 0
+    for room_id in DEMO_ROOMS:
+        newest = (
+            Measurement.objects.filter(room_id=room_id, sensor="", timestamp__lte=end)
             .order_by("-timestamp")
             .values_list("timestamp", flat=True)
             .first()
         )
-        end = now
-        if seeded is not None and seeded.second == 0 and seeded.microsecond == 0:
-            end = seeded - timedelta(minutes=seeded.minute % 10)
-        for start in range(0, per_room, MAX_READINGS):
-            batch = []
-            for i in range(start, min(start + MAX_READINGS, per_room)):
-                at = end - i * INTERVAL
-                # A daily swing, peaking mid-afternoon, plus noise fixed by the instant.
-                hours = at.hour + at.minute / 60
-                swing = 1.5 * math.sin((hours - 9) / 24 * 2 * math.pi)
-                noise = random.Random(f"{room_id}{at.isoformat()}").gauss(0, 0.2)
-                batch.append(Reading(timestamp=at, value=round(mean + swing + noise, 2)))
-            created += readings_ingest(room_id=room_id, readings=batch).created
-            done += len(batch)
-            if progress:
-                progress(done)
-    seed_ranges()
+        count = DEFAULT_READINGS_PER_ROOM
+        if newest is not None:
+            count = min(count, int((end - newest) / INTERVAL))
+        created += _post(room_id, [end - i * INTERVAL for i in range(count)])
+    return created
+
+
+def _post(
+    room_id: str,
+    instants: list[datetime],
+    progress: Callable[[int], None] | None = None,
+    done: int = 0,
+) -> int:
+    """Post the demo readings of `instants` (newest first) a room has none for yet, as a
+    sensor would; return how many were new. `progress` hears `done` plus the instants of this
+    room gone through."""
+    name = DEMO_ROOMS[room_id][0]
+    room, _ = Room.objects.get_or_create(room_id=room_id, defaults={"name": name})
+    if not room.name:
+        Room.objects.filter(pk=room_id, name="").update(name=name)
+    if not instants:
+        return 0
+    there = set(
+        Measurement.objects.filter(
+            room=room, sensor="", timestamp__gte=instants[-1], timestamp__lte=instants[0]
+        ).values_list("timestamp", flat=True)
+    )
+    due = [at for at in instants if at not in there]
+    created = 0
+    for first in range(0, len(due), MAX_READINGS):
+        batch = [
+            Reading(timestamp=at, value=demo_value(room_id, at))
+            for at in due[first : first + MAX_READINGS]
+        ]
+        created += readings_ingest(room_id=room_id, readings=batch).created
+        if progress:
+            progress(done + len(instants) - len(due) + first + len(batch))
     return created
 
 

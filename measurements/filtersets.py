@@ -1,13 +1,12 @@
 """Query-string filters of a room's readings."""
 
-from django_filters import rest_framework as filters
-
 from config.api.fields import TimestampFilter
+from config.api.query import FilterSet
 
 from .models import Measurement
 
 
-class MeasurementFilterSet(filters.FilterSet):
+class MeasurementFilterSet(FilterSet):
     """`from` and `to`: inclusive bounds on the reading's timestamp."""
 
     class Meta:

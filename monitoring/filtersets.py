@@ -4,11 +4,12 @@ from django.db.models import QuerySet
 from django_filters import rest_framework as filters
 
 from config.api.fields import TimestampFilter
+from config.api.query import FilterSet
 
 from .models import Alarm, AlarmKind, AlarmState
 
 
-class AlarmFilterSet(filters.FilterSet):
+class AlarmFilterSet(FilterSet):
     """`room_id`, `kind`, `state`, `raised_after` / `raised_before` (inclusive)."""
 
     room_id = filters.CharFilter(field_name="room_id", help_text="The room's id (exact).")

@@ -2,21 +2,39 @@
 calibrations only by a string foreign key: the calibrations app builds on it, not the reverse."""
 
 import unicodedata
+from collections.abc import Iterable
 from datetime import datetime
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import F, Q
-from django.db.models.functions import Coalesce, Upper
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 TAG_NAME_MAX_LENGTH = 100
+# Case folding lengthens some letters ("ß" → "ss", "ﬃ" → "ffi"): at most three for one.
+TAG_KEY_MAX_LENGTH = 3 * TAG_NAME_MAX_LENGTH
+
+
+def tag_key(name: str) -> str:
+    """What every spelling of one tag shares: Unicode's canonical caseless form of the name
+    (case-folded after canonical decomposition, stored recomposed).
+
+    Computed here rather than by the database, so "Température Ω check" and "TEMPÉRATURE Ω
+    CHECK", or "Ärger" and "ärger", are one tag on SQLite (whose UPPER() and LIKE know only
+    ASCII) exactly as on PostgreSQL, whatever either's collation; and "Straße" and "STRASSE",
+    which PostgreSQL's per-letter UPPER() told apart, are one tag too.
+    """
+    return unicodedata.normalize("NFC", unicodedata.normalize("NFD", name).casefold())
 
 
 def tag_sort_key(name: str) -> tuple[str, str]:
-    """Case-insensitive order of tag names, with a stable tie-break."""
-    return (name.casefold(), name)
+    """Case-insensitive order of tag names (by `tag_key`, as `/api/tags` sorts), with a stable
+    tie-break."""
+    return (tag_key(name), name)
 
 
 def normalize_tag_name(raw: object) -> str:
@@ -39,8 +57,15 @@ def normalize_tag_name(raw: object) -> str:
 
 class TagQuerySet(models.QuerySet["Tag"]):
     def named(self, name: str) -> "TagQuerySet":
-        """The tag of that name, whatever its case (uses the UPPER(name) unique index)."""
-        return self.filter(name__iexact=name)
+        """The tag of that name, whatever its case: an equality on the unique `name_key`."""
+        return self.filter(name_key=tag_key(name.strip()))
+
+    def bulk_create(self, objs: Iterable["Tag"], *args: Any, **kwargs: Any) -> list["Tag"]:
+        """Django's bulk_create, with each tag's `name_key` filled as `Tag.save` fills it."""
+        tags = list(objs)
+        for tag in tags:
+            tag.name_key = tag_key(tag.name)
+        return super().bulk_create(tags, *args, **kwargs)
 
     def with_active_count(self) -> "TagQuerySet":
         """Tags annotated with `active_count`, how many calibrations carry each now."""
@@ -58,20 +83,37 @@ class TagQuerySet(models.QuerySet["Tag"]):
         )
 
 
+class CodePointCharField(models.CharField):
+    """Text compared and sorted by code point on both databases, as Python sorts strings.
+
+    SQLite's default collation (BINARY) already does; on PostgreSQL the column gets the "C"
+    collation, whatever the database's own, so ORDER BY, a cursor's `>` and Python's
+    `sorted()` agree, and equality walks a plain B-tree index.
+    """
+
+    def db_parameters(self, connection: BaseDatabaseWrapper) -> dict[str, Any]:
+        params: dict[str, Any] = super().db_parameters(connection)
+        if connection.vendor == "postgresql":
+            params["collation"] = "C"
+        return params
+
+
 class Tag(models.Model):
     """A label for calibrations, unique whatever its case, kept with its first spelling."""
 
     name = models.CharField(max_length=TAG_NAME_MAX_LENGTH)
+    # Derived from `name` by `tag_key`, owned by this model: `save()` and `bulk_create()` set
+    # it, and a tag is never renamed. Its unique constraint is the case-insensitive rule.
+    name_key = CodePointCharField(max_length=TAG_KEY_MAX_LENGTH, editable=False)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
     objects = TagQuerySet.as_manager()
 
     class Meta:
-        ordering = ["name"]
+        ordering = ["name_key"]
         constraints = [
-            # Django's `iexact` is UPPER(name) = UPPER(%s) on PostgreSQL: this index serves it.
             models.UniqueConstraint(
-                Upper("name"),
+                fields=["name_key"],
                 name="tagging_tag_name_unique_ci",
                 violation_error_message="A tag with this name already exists.",
             ),
@@ -80,10 +122,35 @@ class Tag(models.Model):
                 name="tagging_tag_name_valid",
                 violation_error_message="A tag name must not be blank or contain '/'.",
             ),
+            models.CheckConstraint(
+                condition=~Q(name_key=""),
+                name="tagging_tag_name_key_set",
+                violation_error_message="A tag's case-insensitive key was not computed.",
+            ),
         ]
 
     def __str__(self) -> str:
         return self.name
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        self.name_key = tag_key(self.name)
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "name" in update_fields:
+            kwargs["update_fields"] = {*update_fields, "name_key"}
+        super().save(*args, **kwargs)
+
+    def clean(self) -> None:
+        # A form does not see `name_key` (derived), so the unique rule is checked here by name
+        # for a friendly message; the constraint still stands behind it.
+        try:
+            self.name = normalize_tag_name(self.name)
+        except ValidationError as exc:
+            raise ValidationError({"name": exc.messages}) from None
+        taken = Tag.objects.named(self.name).exclude(pk=self.pk).first()
+        if taken is not None:
+            raise ValidationError(
+                {"name": f"A tag with this name already exists, spelt '{taken.name}'."}
+            )
 
 
 def in_force_at(instant: datetime, *, through: str = "") -> Q:

@@ -12,7 +12,9 @@ from django.db.models import F, Value
 from django.db.models.functions import Greatest
 from django.utils import timezone
 
-from .models import Tag, TagAssignment, normalize_tag_name
+from config.batches import batched
+
+from .models import Tag, TagAssignment, normalize_tag_name, tag_key
 
 
 class Tagged(Protocol):
@@ -43,7 +45,7 @@ def tag_get_or_create(*, name: str) -> Tag:
     """The tag of that name (any case), created with this spelling if it is new."""
     clean = normalize_tag_name(name)
     # get_or_create retries the lookup when a concurrent insert wins the unique index.
-    tag, _ = Tag.objects.get_or_create(name__iexact=clean, defaults={"name": clean})
+    tag, _ = Tag.objects.get_or_create(name_key=tag_key(clean), defaults={"name": clean})
     return tag
 
 
@@ -67,14 +69,16 @@ def tags_add(
     wanted: dict[str, str] = {}
     for raw in names:
         clean = normalize_tag_name(raw)
-        wanted.setdefault(clean.upper(), clean)
+        wanted.setdefault(tag_key(clean), clean)
     # Creating new tags in a fixed order keeps two writers from deadlocking on the index.
     tags = {key: tag_get_or_create(name=wanted[key]) for key in sorted(wanted)}
     _lock(calibration)
+    # In batches: an import row or the console's *Add tags* may name any number of tags.
     active = {
         a.tag_id: a
+        for batch in batched(tags.values())
         for a in TagAssignment.objects.active()
-        .filter(calibration_id=calibration.pk, tag__in=list(tags.values()))
+        .filter(calibration_id=calibration.pk, tag__in=batch)
         .select_related("tag", "added_by", "removed_by")
     }
     results = []

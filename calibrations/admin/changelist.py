@@ -1,7 +1,6 @@
 """The calibrations list and a calibration's page in the console: found the way staff search,
 corrected only with a reason (each correction a new version), tags through the services."""
 
-from datetime import UTC
 from typing import Any
 
 from django.contrib import admin
@@ -23,12 +22,16 @@ from config.users import acting_user
 from tagging.models import Tag, TagAssignment, normalize_tag_name
 from tagging.selectors import tag_names_by_calibration
 
-from ..models import Calibration, CalibrationType, CalibrationVersion
+from ..models import Calibration, CalibrationType
 from ..selectors import calibrations_carrying
 from ..services import RECORDED_FIELDS, calibration_correct, calibration_create
 from .downloads import CalibrationFilesAdmin
 from .forms import CalibrationForm, TagActionForm
 from .tags import CalibrationTagActions
+from .versions import CalibrationVersionsAdmin, utc_us
+
+# How many of the selected calibrations the delete page names, one line each.
+DELETE_PAGE_LIMIT = 100
 
 
 @admin.register(CalibrationType)
@@ -61,15 +64,11 @@ class TagHistoryInline(admin.TabularInline[TagAssignment, Calibration]):
     # To the microsecond: an add and a remove within one second must not look alike.
     @admin.display(description="Added at (UTC)")
     def added_at_us(self, assignment: TagAssignment) -> str:
-        return _utc_us(assignment.added_at)
+        return utc_us(assignment.added_at)
 
     @admin.display(description="Removed at (UTC)")
     def removed_at_us(self, assignment: TagAssignment) -> str:
-        return _utc_us(assignment.removed_at)
-
-
-def _utc_us(moment: Any) -> str:
-    return "-" if moment is None else moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+        return utc_us(assignment.removed_at)
 
 
 class CarryingTagFilter(InputListFilter):
@@ -102,7 +101,7 @@ class TaggedChangeList(ChangeList):
 
 
 @admin.register(Calibration)
-class CalibrationAdmin(CalibrationTagActions, CalibrationFilesAdmin):
+class CalibrationAdmin(CalibrationTagActions, CalibrationVersionsAdmin, CalibrationFilesAdmin):
     form = CalibrationForm
     # Fits 1280 × 800: the id's first 8 characters link to the record.
     list_display = ["short_id", "calibration_type", "value", "timestamp", "username", "tags_now"]
@@ -167,7 +166,7 @@ class CalibrationAdmin(CalibrationTagActions, CalibrationFilesAdmin):
         self, request: HttpRequest, queryset: QuerySet[Calibration], search_term: str
     ) -> tuple[QuerySet[Calibration], bool]:
         # Each way of matching walks an index on a table of millions of rows: a tag's name
-        # (unique index on UPPER(name)) → its active periods; a username prefix → the
+        # (its unique case-insensitive key) → its active periods; a username prefix → the
         # PostgreSQL index on UPPER(username) text_pattern_ops (migration 0003); an id prefix
         # → a range on the primary key. docs/admin.md has the plans.
         term = search_term.strip()
@@ -207,9 +206,12 @@ class CalibrationAdmin(CalibrationTagActions, CalibrationFilesAdmin):
         return field
 
     def get_deleted_objects(self, objs: Any, request: HttpRequest) -> Any:
-        # A calibration that ever carried a tag keeps its history (DESIGN §3): say so, rather
-        # than Django's "your account lacks permission to delete tag assignments".
-        deleted, counts, perms_needed, protected = super().get_deleted_objects(objs, request)
+        # No calibration is ever deleted: each is a lab record kept with its versions
+        # (PROTECT) and its tag history (DESIGN §3). The page says why, in words rather than
+        # Django's "your account lacks permission to delete tag assignments" or a list of
+        # "calibration version" rows, and without Django's collector, whose queries carry every
+        # selected id in one statement: past 65,535 of them (all calibrations selected)
+        # PostgreSQL refused it and the page was a 500.
         ids = [obj.pk for obj in objs]
         with_history = {
             pk
@@ -218,28 +220,20 @@ class CalibrationAdmin(CalibrationTagActions, CalibrationFilesAdmin):
             .values_list("calibration_id", flat=True)
             .distinct()
         }
-        if with_history:
-            perms_needed = set()
-            protected = [
-                f"Calibration {pk}: it has tag history, which is kept for the record. "
-                "Remove its tags instead; the history stays."
-                for pk in ids
-                if pk in with_history
-            ]
-        # Every calibration has versions (PROTECT), so none is deleted;
-        # say why in words rather than listing "calibration version" rows.
-        if protected or perms_needed:
-            perms_needed = set()
-            protected = [
-                *(line for line in protected if isinstance(line, str)),
-                *(
-                    f"Calibration {pk}: a lab record, kept with its versions (the audit "
-                    "trail). Correct it on its page, with a reason."
-                    for pk in ids
-                    if pk not in with_history
-                ),
-            ]
-        return deleted, counts, perms_needed, protected
+        protected: list[str] = [
+            f"Calibration {pk}: it has tag history, which is kept for the record. "
+            "Remove its tags instead; the history stays."
+            if pk in with_history
+            else f"Calibration {pk}: a lab record, kept with its versions (the audit "
+            "trail). Correct it on its page, with a reason."
+            for pk in ids[:DELETE_PAGE_LIMIT]
+        ]
+        if len(ids) > DELETE_PAGE_LIMIT:
+            protected.append(
+                f"… and {len(ids) - DELETE_PAGE_LIMIT:,} more calibrations, each kept for the "
+                "same reasons: a calibration is never deleted."
+            )
+        return [], {}, set(), protected
 
     @admin.display(description="Tags now")
     def tags_now(self, calibration: Calibration) -> str:
@@ -265,6 +259,7 @@ class CalibrationAdmin(CalibrationTagActions, CalibrationFilesAdmin):
         """Apply only the recorded fields the person changed (compared with the stored record),
         with their reason; an unchanged save writes nothing and adds no version."""
         changes = form.recorded_changes
+        self.warn_reason_dropped(request, form)
         if not changes:
             # The form copied its values onto `obj`; keep the response's view of it exact.
             obj.refresh_from_db(fields=list(RECORDED_FIELDS))
@@ -275,58 +270,6 @@ class CalibrationAdmin(CalibrationTagActions, CalibrationFilesAdmin):
             reason=form.cleaned_data["change_reason"],
             **changes,
         )
-
-    @admin.display(description="Versions")
-    def versions_table(self, calibration: Calibration) -> str:
-        """Every version, oldest first, with what changed from the one before, who, when, why."""
-        if calibration.pk is None:
-            return "-"
-        rows = []
-        previous: CalibrationVersion | None = None
-        for version in CalibrationVersion.objects.filter(calibration=calibration).for_history():
-            rows.append(
-                (
-                    version.version,
-                    version.change,
-                    _utc_us(version.changed_at),
-                    version.changed_by or "-",
-                    version_diff(previous, version),
-                    version.reason or "-",
-                )
-            )
-            previous = version
-        body = format_html_join(
-            "",
-            '<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class="version-diff">{}</td>'
-            "<td>{}</td></tr>",
-            rows,
-        )
-        return format_html(
-            '<table class="calibration-versions"><thead><tr><th>Version</th><th>Change</th>'
-            "<th>When (UTC)</th><th>By</th><th>What changed</th><th>Why</th></tr></thead>"
-            "<tbody>{}</tbody></table>",
-            body,
-        )
-
-
-def version_diff(previous: CalibrationVersion | None, version: CalibrationVersion) -> str:
-    """What a version changed from the one before ("value: 1.5 → 1.25"); for version 1, what
-    it recorded."""
-
-    def shown(v: CalibrationVersion, name: str) -> str:
-        if name == "calibration_type":
-            return v.calibration_type.name
-        if name == "timestamp":
-            return _utc_us(v.timestamp)
-        return str(getattr(v, name))
-
-    if previous is None:
-        return "; ".join(f"{name}: {shown(version, name)}" for name in RECORDED_FIELDS)
-    return "; ".join(
-        f"{name}: {shown(previous, name)} → {shown(version, name)}"
-        for name in RECORDED_FIELDS
-        if shown(previous, name) != shown(version, name)
-    )
 
 
 def _could_be_tag(term: str) -> bool:

@@ -20,12 +20,11 @@ from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils import timezone
 from import_export.admin import ImportMixin
-from import_export.formats.base_formats import CSV
 
 from config.api.fields import utc_iso
 from tagging.selectors import tag_names_by_calibration
 
-from ..imports import CalibrationImportResource
+from ..imports import CalibrationCSV, CalibrationImportResource, ImportFileError
 from ..models import Calibration
 from ..snapshot import CHUNK, SNAPSHOT_FORMATS, csv_block, snapshot_parts, snapshot_response
 from .forms import SnapshotForm
@@ -36,8 +35,10 @@ class CalibrationFilesAdmin(ImportMixin, admin.ModelAdmin[Calibration]):
     preview that lists every bad row, then all rows or none)."""
 
     resource_classes = [CalibrationImportResource]
-    import_formats = [CSV]
+    import_formats = [CalibrationCSV]
     import_export_change_list_template = "admin/calibrations/calibration/change_list.html"
+    # Every problem written out, at the file's line, instead of behind a badge's hover.
+    import_template_name = "admin/calibrations/calibration/import.html"
 
     def get_urls(self) -> list[URLPattern]:
         info = self.opts.app_label, self.opts.model_name
@@ -100,6 +101,21 @@ class CalibrationFilesAdmin(ImportMixin, admin.ModelAdmin[Calibration]):
             "formats": SNAPSHOT_FORMATS,
         }
         return TemplateResponse(request, "admin/calibrations/calibration/snapshot.html", context)
+
+    def add_data_read_fail_error_to_form(self, form: Any, e: Exception) -> None:
+        # Our reader says where and why; django-import-export's message named only the
+        # exception's class ("'InvalidDimensions' encountered…").
+        if isinstance(e, ImportFileError):
+            form.add_error("import_file", str(e))
+            return
+        if isinstance(e, UnicodeDecodeError):
+            form.add_error(
+                "import_file",
+                "The file is not UTF-8 text. Save it as CSV in UTF-8 (a spreadsheet's “CSV "
+                "UTF-8”) and import it again.",
+            )
+            return
+        super().add_data_read_fail_error_to_form(form, e)
 
     def has_import_permission(self, request: HttpRequest) -> bool:
         return bool(request.user.has_perm("calibrations.add_calibration"))

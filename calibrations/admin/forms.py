@@ -2,6 +2,7 @@
 tags to add and remove), the changelist's action bar, and the snapshot download's options."""
 
 import copy
+import math
 from typing import Any
 
 from django import forms
@@ -39,6 +40,27 @@ class PreciseSplitDateTime(AdminSplitDateTime):
         time.attrs["size"] = "15"
 
 
+class FiniteNumberField(forms.FloatField):
+    """A calibration's value, typed as text and refused, saying why, unless it is a finite
+    number.
+
+    Not the browser's number input: it turns what it cannot hold (`1e400`) into nothing, so
+    the page answered "This field is required" for a value that was there.
+    """
+
+    widget = forms.TextInput(attrs={"inputmode": "decimal", "size": 24})
+
+    def to_python(self, value: Any) -> float | None:  # type: ignore[override]
+        number = super().to_python(value)
+        if number is not None and not math.isfinite(number):
+            raise ValidationError(
+                "%(value)s is not a finite number: a value lies within ±1.8e308.",
+                code="not_finite",
+                params={"value": str(value).strip()},
+            )
+        return number
+
+
 class CalibrationForm(forms.ModelForm[Calibration]):
     """The calibration's fields, plus tags to add and tags to remove (through the services),
     and the reason a correction needs."""
@@ -70,6 +92,7 @@ class CalibrationForm(forms.ModelForm[Calibration]):
         model = Calibration
         fields = ["calibration_type", "value", "timestamp", "username"]
         widgets = {"timestamp": PreciseSplitDateTime}
+        field_classes = {"value": FiniteNumberField}
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -11,6 +11,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from config.api.fields import FiniteFloatField, StrictCharField, TimestampField, utc_iso
+from config.api.query import QuerySerializer
 from tagging.api.serializers import TagNameField
 from tagging.selectors import tag_names_by_calibration
 
@@ -162,7 +163,7 @@ class CalibrationVersionSerializer(serializers.ModelSerializer[CalibrationVersio
         read_only_fields = fields
 
 
-class SnapshotQuerySerializer(serializers.Serializer[Any]):
+class SnapshotQuerySerializer(QuerySerializer):
     """The query parameters of `GET /api/snapshot`."""
 
     timestamp = TimestampField(
@@ -184,7 +185,7 @@ class SnapshotQuerySerializer(serializers.Serializer[Any]):
     )
 
 
-class AsOfQuerySerializer(serializers.Serializer[Any]):
+class AsOfQuerySerializer(QuerySerializer):
     """The `timestamp` query parameter of the as-of routes (default now)."""
 
     timestamp = TimestampField(

@@ -7,6 +7,7 @@ from django.db import DatabaseError, InterfaceError, OperationalError
 from django.http import HttpRequest, JsonResponse
 from rest_framework import status
 from rest_framework.exceptions import APIException
+from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -25,6 +26,12 @@ class Conflict(APIException):
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     """DRF's handler, plus a JSON 503 when the database cannot be reached."""
     response = drf_exception_handler(exc, context)
+    request = context.get("request")
+    if request is not None and getattr(request, "accepted_renderer", None) is None:
+        # The request failed before a renderer was chosen (a bad `?format=`): DRF would answer
+        # in the view's first one, YAML on the schema route; errors are JSON (DESIGN §4.1).
+        request.accepted_renderer = JSONRenderer()
+        request.accepted_media_type = JSONRenderer.media_type
     if response is not None:
         return response
     if isinstance(exc, OperationalError | InterfaceError):

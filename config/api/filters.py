@@ -12,7 +12,8 @@ class StrictOrderingFilter(OrderingFilter):
 
     def get_ordering(self, request: Request, queryset: Any, view: Any) -> Any:
         params = request.query_params.get(self.ordering_param)
-        if params:
+        # Given empty, it is a bad value like any other (DESIGN §4.1), not the default order.
+        if params is not None:
             fields = [param.strip() for param in params.split(",")]
             valid = self.remove_invalid_fields(queryset, fields, view, request)
             if len(valid) != len(fields):

@@ -3,9 +3,12 @@
 from collections.abc import Iterable
 from typing import Any
 
+from rest_framework.exceptions import ValidationError
 from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.renderers import BaseRenderer
 from rest_framework.request import Request
+
+from .query import blank_parameters
 
 # What JSON clients (curl, scripts, sensors) send: nothing to weigh between renderers.
 _JSON_ACCEPTS = frozenset({None, "", "*/*", "application/json"})
@@ -23,6 +26,10 @@ class JSONFirstContentNegotiation(DefaultContentNegotiation):
     def select_renderer(
         self, request: Request, renderers: Iterable[BaseRenderer], format_suffix: str | None = None
     ) -> tuple[BaseRenderer, str]:
+        # DRF's `?format=` override, given empty, is a bad value (DESIGN §4.1), not "none".
+        blank = blank_parameters(request.query_params, [self.settings.URL_FORMAT_OVERRIDE])
+        if blank:
+            raise ValidationError(blank)
         renderers = list(renderers)
         first = renderers[0]
         if (

@@ -8,6 +8,8 @@ from rest_framework import pagination
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.request import Request
 
+from .query import blank_parameters
+
 
 class CursorPagination(pagination.CursorPagination):
     """`{"next", "previous", "results"}`; `page_size` 1–1000 (larger is capped), default 50."""
@@ -18,8 +20,11 @@ class CursorPagination(pagination.CursorPagination):
     ordering = "-pk"
 
     def get_page_size(self, request: Request) -> int:
+        blank = blank_parameters(request.query_params, [self.page_size_query_param])
+        if blank:
+            raise ValidationError(blank)
         raw = request.query_params.get(self.page_size_query_param)
-        if raw is None or raw == "":
+        if raw is None:
             return self.page_size
         try:
             size = int(raw)
@@ -49,7 +54,11 @@ class CursorPagination(pagination.CursorPagination):
 
     def decode_cursor(self, request: Request) -> pagination.Cursor | None:
         # DRF answers 404 for a cursor it cannot decode, and passes the position it holds to
-        # the database unchecked (a crafted one was a 500): both are bad input, a 400.
+        # the database unchecked (a crafted one was a 500): both are bad input, a 400. An
+        # empty one decodes to the first page: a 400 too (DESIGN §4.1).
+        blank = blank_parameters(request.query_params, [self.cursor_query_param])
+        if blank:
+            raise ValidationError(blank)
         try:
             cursor = super().decode_cursor(request)
         except NotFound:

@@ -36,6 +36,11 @@ class AutoSchema(openapi.AutoSchema):
         operation = super().get_operation(*args, **kwargs)
         if operation is None:
             return None
+        for parameter in operation.get("parameters", []):
+            schema = parameter.get("schema", {})
+            if parameter.get("in") == "query" and schema.get("type") == "string":
+                # Given empty, a query parameter is a 400 (config/api/query.py), not absent.
+                schema.setdefault("minLength", 1)
         responses: dict[str, Any] = operation.setdefault("responses", {})
         errors = dict(_COMMON)
         if self.method in ("POST", "PUT", "PATCH"):

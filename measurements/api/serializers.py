@@ -7,6 +7,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from config.api.fields import FiniteFloatField, StrictCharField, TimestampField, utc_iso
+from config.api.query import QuerySerializer
 from config.api.timestamps import TIMESTAMP_HELP
 
 from .. import clock
@@ -129,7 +130,7 @@ class ReadingErrorSerializer(serializers.Serializer[Any]):
         return fields
 
 
-class UnitQuerySerializer(serializers.Serializer[Any]):
+class UnitQuerySerializer(QuerySerializer):
     """The `unit` query parameter: the unit of the temperatures in the answer."""
 
     unit = serializers.ChoiceField(choices=list(UNITS), default="C", help_text=UNITS_HELP)

@@ -1,6 +1,7 @@
 // The browsable API's HTML forms send JSON, the only body this API reads (a form body is a
 // 415). Numbers go as JSON numbers, empty fields are left out (so their defaults apply), and
-// the answer replaces the page, as DRF's own form script does for its other methods.
+// the answer replaces the page, as DRF's own form script does for its other methods. The
+// Filters form leaves its empty fields out of the query string.
 (function () {
   "use strict";
 
@@ -31,6 +32,20 @@
     document.write(html);
     document.close();
   }
+
+  // The Filters dialog's form sends every field, the empty ones too; the API refuses a
+  // parameter given empty (a 400), so the fields left blank are left out of the query.
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (!(form instanceof HTMLFormElement) || !form.closest("#filtersModal")) {
+      return;
+    }
+    form.querySelectorAll("input[name], select[name], textarea[name]").forEach(function (field) {
+      if (!field.disabled && field.value.trim() === "") {
+        field.disabled = true;
+      }
+    });
+  }, true);
 
   document.addEventListener("submit", function (event) {
     var form = event.target;

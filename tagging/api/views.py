@@ -44,7 +44,9 @@ def tag_from_path(raw: str, tags: TagQuerySet | None = None) -> Tag:
 
 
 class TagPagination(CursorPagination):
-    ordering = "name"
+    """By name, case-insensitively (`tag_key`, as every list of tag names in the API)."""
+
+    ordering = "name_key"
 
 
 @extend_schema_view(

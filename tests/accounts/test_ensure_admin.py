@@ -59,3 +59,24 @@ def test_ensure_admin_refuses_to_run_when_debug_is_off_and_creates_no_one() -> N
     with pytest.raises(CommandError, match="local development only"):
         ensure_admin()
     assert not User.objects.exists()
+
+
+@override_settings(DEBUG=True)
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--username", ""], "--username: blank is refused"),
+        (["--username", "   "], "--username: blank is refused"),
+        (["--username", "bad name"], "--username: 'bad name' is refused"),
+        (["--password", ""], "--password: blank is refused"),
+        (["--password", "  "], "--password: blank is refused"),
+    ],
+)
+def test_ensure_admin_refuses_a_blank_or_unusable_username_or_password_and_prints_no_token(
+    args: list[str], message: str
+) -> None:
+    out = io.StringIO()
+    with pytest.raises(CommandError, match=message):
+        call_command("ensure_admin", *args, stdout=out)
+    assert "Token" not in out.getvalue()
+    assert not User.objects.exists()

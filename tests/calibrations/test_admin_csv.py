@@ -242,3 +242,93 @@ def test_a_row_gone_bad_between_preview_and_confirmation_stores_nothing(
     assert Calibration.objects.count() == 1
     page = admin_client.get(response["Location"]).content.decode()
     assert "Nothing was imported" in page
+
+
+def test_each_bad_line_is_written_out_at_its_line_in_the_file(admin_client: Client) -> None:
+    # Line 1 is the header, as a spreadsheet numbers rows; a blank line still counts.
+    CalibrationTypeFactory(name="gain")
+    text = (
+        "calibration_type,value,timestamp,username\n"
+        "gain,1.5,2025-04-01T10:00:00Z,alice\n"
+        "\n"
+        "gain,abc,2025-04-01T10:00:00Z,alice\n"
+        "gain,1.5,yesterday,bob\n"
+    )
+    _, page = upload(admin_client, text)
+    page = page.replace("&#x27;", "'")
+    assert "2 lines of the file cannot be imported" in page
+    lines = re.findall(r'<td class="import-line">(\d+)</td>', page)
+    assert lines == ["4", "5"]
+    problems = re.findall(r'<td class="import-problem">(.*?)</td>', page, re.S)
+    assert "<strong>value</strong>: 'abc' is not a number." in problems[0]
+    assert "<strong>timestamp</strong>:" in problems[1]
+    assert "ISO 8601" in problems[1]
+    assert 'class="validation-error-container"' not in page  # not hidden behind a hover
+    assert Calibration.objects.count() == 0
+
+
+@pytest.mark.parametrize("separator", [";", "\t"])
+def test_a_file_separated_by_semicolons_or_tabs_is_read_as_such(
+    admin_client: Client, separator: str
+) -> None:
+    CalibrationTypeFactory(name="gain")
+    rows = [
+        ["calibration_type", "value", "timestamp", "username", "tags"],
+        ["gain", "1.5", "2025-04-01T10:00:00Z", "alice", "baseline-2025|reference"],
+        ["gain", "2.5", "2025-04-02T10:00:00Z", "bob, senior", ""],  # a comma inside a value
+    ]
+    _, preview = upload(admin_client, "\n".join(separator.join(row) for row in rows) + "\n")
+    assert "Confirm import" in preview, preview[-1500:]
+    assert confirm(admin_client, preview).status_code == 302
+    assert sorted(Calibration.objects.values_list("username", "value")) == [
+        ("alice", 1.5),
+        ("bob, senior", 2.5),
+    ]
+
+
+def test_a_decimal_comma_in_a_semicolon_file_says_how_to_write_the_number(
+    admin_client: Client,
+) -> None:
+    CalibrationTypeFactory(name="gain")
+    _, page = upload(
+        admin_client,
+        "calibration_type;value;timestamp;username\ngain;1,5;2025-04-01T10:00:00Z;alice\n",
+    )
+    page = page.replace("&#x27;", "'")
+    assert "'1,5' is not a number: write the decimal mark as a point (1.5)." in page
+    assert "InvalidDimensions" not in page
+
+
+def test_a_line_with_more_fields_than_the_header_names_its_line(admin_client: Client) -> None:
+    CalibrationTypeFactory(name="gain")
+    _, page = upload(
+        admin_client,
+        "calibration_type,value,timestamp,username\n"
+        "gain,1.5,2025-04-01T10:00:00Z,alice\n"
+        "gain,1,5,2025-04-01T10:00:00Z,alice\n",
+    )
+    assert "Line 3 has 5 fields, the first line 4 (columns separated by commas)" in page
+    assert "InvalidDimensions" not in page
+    assert Calibration.objects.count() == 0
+
+
+def test_a_file_without_the_columns_says_which_and_what_the_first_line_should_be(
+    admin_client: Client,
+) -> None:
+    _, page = upload(admin_client, "type value when who\ngain 1.5 2025-04-01 alice\n")
+    assert "The file has no column calibration_type, value, timestamp, username." in page
+    assert "calibration_id,calibration_type,value,timestamp,username,tags" in page
+    assert "Traceback" not in page
+
+
+def test_a_file_not_in_utf_8_says_how_to_save_it(admin_client: Client) -> None:
+    data = io.BytesIO(
+        "calibration_type,value,timestamp,username\ngain,1.5,x,Jürgen\n".encode("cp1252")
+    )
+    data.name = "calibrations.csv"
+    response = admin_client.post(
+        CHANGELIST + "import/", {"format": "0", "resource": "0", "import_file": data}
+    )
+    page = response.content.decode()
+    assert "The file is not UTF-8 text. Save it as CSV in UTF-8" in page
+    assert "UnicodeDecodeError" not in page

@@ -6,6 +6,7 @@ import re
 from datetime import UTC, datetime
 
 import pytest
+from django.contrib.admin.models import LogEntry
 from django.contrib.auth.models import User
 from django.test import Client
 
@@ -163,3 +164,80 @@ def test_deleting_a_calibration_says_it_is_kept_with_its_versions(
     admin_client.post(url(calibration).replace("/change/", "/delete/"), {"post": "yes"})
     assert Calibration.objects.filter(pk=calibration.pk).exists()
     assert CalibrationVersion.objects.filter(calibration=calibration).count() == 1
+
+
+def history(client: Client, calibration: Calibration) -> str:
+    response = client.get(url(calibration).replace("/change/", "/history/"))
+    assert response.status_code == 200
+    return str(response.content.decode())
+
+
+def test_the_history_page_is_the_versions_the_service_wrote(
+    admin_client: Client, calibration: Calibration
+) -> None:
+    # An untouched save, then a correction: Django's History said "Changed Timestamp." for
+    # the first, which wrote no version.
+    admin_client.post(url(calibration), form_as_rendered(admin_client, calibration))
+    admin_client.post(
+        url(calibration),
+        {**form_as_rendered(admin_client, calibration), "value": "1.5", "change_reason": "Dial."},
+    )
+    page = history(admin_client, calibration)
+    rows = re.findall(r"<tr><td>(\d+)</td><td>(\w+)</td>", page)
+    assert rows == [("1", "created"), ("2", "changed")]
+    assert "value: 1.0000000000000002 → 1.5" in page
+    assert "Dial." in page
+    assert "Changed Timestamp" not in page
+    assert "2 versions" in page
+    # The change form's History link leads there.
+    change_form = admin_client.get(url(calibration)).content.decode()
+    assert f'href="/admin/calibrations/calibration/{calibration.pk}/history/"' in change_form
+
+
+def test_the_log_of_an_untouched_save_names_no_changed_field(
+    admin_client: Client, calibration: Calibration
+) -> None:
+    admin_client.post(url(calibration), form_as_rendered(admin_client, calibration))
+    admin_client.post(
+        url(calibration),
+        {**form_as_rendered(admin_client, calibration), "username": "bob", "change_reason": "x"},
+    )
+    messages = [e.get_change_message() for e in LogEntry.objects.order_by("action_time")]
+    assert messages == ["No fields changed.", "Changed Username."]
+
+
+def test_a_reason_typed_with_no_field_changed_is_said_to_be_dropped(
+    admin_client: Client, calibration: Calibration
+) -> None:
+    response = admin_client.post(
+        url(calibration),
+        {**form_as_rendered(admin_client, calibration), "change_reason": "Checked again."},
+        follow=True,
+    )
+    page = html.unescape(response.content.decode())
+    assert "The reason “Checked again.” was not kept: no recorded field" in page
+    assert CalibrationVersion.objects.filter(calibration=calibration).count() == 1
+    assert "Checked again." not in history(admin_client, calibration)
+
+
+def test_the_history_of_an_unknown_calibration_is_not_a_page(admin_client: Client) -> None:
+    response = admin_client.get(
+        "/admin/calibrations/calibration/00000000-0000-0000-0000-000000000000/history/",
+        follow=True,
+    )
+    assert response.redirect_chain == [("/admin/calibrations/calibration/", 302)]
+    assert "No calibration has the id" in response.content.decode()
+
+
+@pytest.mark.parametrize("typed", ["1e400", "-1e400", "inf", "nan"])
+def test_a_value_beyond_a_double_is_refused_saying_so(
+    admin_client: Client, calibration: Calibration, typed: str
+) -> None:
+    response = admin_client.post(
+        url(calibration),
+        {**form_as_rendered(admin_client, calibration), "value": typed, "change_reason": "x"},
+    )
+    assert response.status_code == 200
+    errors = response.context["adminform"].form.errors["value"]
+    assert errors == [f"{typed} is not a finite number: a value lies within ±1.8e308."]
+    assert stored(calibration)[1] == 1.0000000000000002

@@ -55,6 +55,23 @@ def test_create_api_user_run_again_keeps_the_token_and_refuses_staff() -> None:
 
 
 @pytest.mark.parametrize(
+    "name", ["bad name with spaces", "", "  ", "tab\there", "x" * 151, "semi;colon"]
+)
+def test_create_api_user_refuses_a_name_django_would_not_take_and_creates_no_one(
+    name: str,
+) -> None:
+    with pytest.raises(CommandError, match=r"username: .* is refused"):
+        run("create_api_user", name)
+    assert not User.objects.exists()
+    assert not Token.objects.exists()
+
+
+def test_create_api_user_takes_the_characters_django_allows() -> None:
+    key = run("create_api_user", "lab.1-sensor_2+x@lab").strip()
+    assert Token.objects.get(key=key).user.username == "lab.1-sensor_2+x@lab"
+
+
+@pytest.mark.parametrize(
     ("name", "message"),
     [
         ("readings.txt", "must end in .csv.gz or .jsonl.gz"),

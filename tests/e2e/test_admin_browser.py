@@ -41,6 +41,8 @@ def test_staff_create_a_calibration_tag_it_untag_it_and_see_both_periods(
     expect(page.locator(".messagelist")).to_contain_text("was added successfully")
     calibration = Calibration.objects.get()
     assert calibration.username == "alice"
+    # Carried from the instant the calibration exists (DESIGN §4.2), not a moment later.
+    assert TagAssignment.objects.get(calibration=calibration).added_at == calibration.created_at
 
     # Remove it, then put it back: two periods.
     page.get_by_label("baseline-2025").check()

@@ -52,3 +52,45 @@ def test_staff_correct_a_value_with_a_reason_and_see_the_version(
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "calibration-versions.png"), full_page=True)
+
+
+def test_history_shows_the_versions_and_a_reason_for_no_change_is_said_dropped(
+    staff_page: Page, live_server
+) -> None:  # type: ignore[no-untyped-def]
+    page = staff_page
+    page.set_viewport_size({"width": 1280, "height": 800})
+    calibration = calibration_create(
+        calibration_type=CalibrationTypeFactory(name="gain"),
+        value=1.5,
+        username="alice",
+        timestamp=datetime(2025, 4, 1, 10, 0, 0, 123456, tzinfo=UTC),
+    )
+    change = f"{live_server.url}/admin/calibrations/calibration/{calibration.pk}/change/"
+    page.goto(change)
+
+    # A reason typed, nothing changed: saved, and the page says the reason was not kept.
+    page.fill("#id_change_reason", "Looked at it again.")
+    page.click("input[name=_continue]")
+    warning = page.locator(".messagelist .warning")
+    expect(warning).to_contain_text("The reason “Looked at it again.” was not kept")
+    expect(warning).to_contain_text("no new version was written")
+    assert CalibrationVersion.objects.filter(calibration=calibration).count() == 1
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "calibration-reason-dropped.png"))
+
+    # A correction, then History: the versions, not Django's "Changed Timestamp.".
+    page.fill("#id_value", "1.25")
+    page.fill("#id_change_reason", "Read the wrong dial.")
+    page.click("input[name=_continue]")
+    page.click("a.historylink")
+    expect(page.locator("h1")).to_contain_text("History: calibration")
+    rows = page.locator("#change-history table.calibration-versions tbody tr")
+    expect(rows).to_have_count(2)
+    expect(rows.nth(0)).to_contain_text("created")
+    expect(rows.nth(1)).to_contain_text("value: 1.5 → 1.25")
+    expect(rows.nth(1)).to_contain_text("Read the wrong dial.")
+    expect(rows.nth(1)).to_contain_text("staff")
+    expect(page.locator("#content")).not_to_contain_text("Changed Timestamp")
+    expect(page.locator("#content")).not_to_contain_text("Looked at it again.")
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    page.screenshot(path=str(ARTIFACTS / "calibration-history.png"), full_page=True)

@@ -3,12 +3,16 @@
 import itertools
 from datetime import datetime, timedelta
 from io import StringIO
+from pathlib import Path
 
 import pytest
 from django.core.management import CommandError, call_command
 
+from measurements import clock
+from measurements.conf import stale_after
 from measurements.demo import DEMO_ROOMS
 from measurements.models import Measurement, Room
+from measurements.services import Reading, readings_ingest
 
 pytestmark = pytest.mark.django_db
 
@@ -61,3 +65,63 @@ def test_seed_demo_gives_rooms_a_range_and_keeps_one_staff_changed(now: datetime
     call_command("seed_demo", "--calibrations", "0", "--readings", "3")
     lab = Room.objects.get(pk="lab-1")
     assert (lab.min_c, lab.max_c) == (10.0, 30.0)
+
+
+def test_a_run_again_later_adds_only_the_readings_due_since_in_every_room(
+    monkeypatch: pytest.MonkeyPatch, now: datetime, capsys: pytest.CaptureFixture[str]
+) -> None:
+    call_command("seed_demo", "--calibrations", "0", "--readings", "30")
+    capsys.readouterr()
+    # A client posts a reading of its own meanwhile (README's example, at its arrival time):
+    # before, that made the next run add readings to that room alone.
+    readings_ingest(
+        room_id="lab-1", readings=[Reading(timestamp=now + timedelta(seconds=17), value=21.3)]
+    )
+    call_command("seed_demo", "--calibrations", "0", "--readings", "30")
+    assert "Readings: 0 created, 150 already there." in capsys.readouterr().out
+
+    later = now + timedelta(minutes=84)
+    monkeypatch.setattr(clock, "now", lambda: later)
+    call_command("seed_demo", "--calibrations", "0", "--readings", "30")
+    # The eight whole ten minutes since (12:10 … 13:20), in each room, and nothing else.
+    assert "Readings: 40 created, 110 already there." in capsys.readouterr().out
+    for room_id in DEMO_ROOMS:
+        stamps = list(
+            Measurement.objects.filter(room_id=room_id, sensor="")
+            .order_by("timestamp")
+            .values_list("timestamp", flat=True)
+        )
+        assert stamps[-1] == now + timedelta(minutes=80)
+        demo = [t for t in stamps if t.second == 0]
+        assert len(demo) == 38
+        assert {b - a for a, b in itertools.pairwise(demo)} == {timedelta(minutes=10)}
+
+
+def test_the_demo_sensors_keep_the_demo_rooms_from_turning_stale(
+    monkeypatch: pytest.MonkeyPatch, now: datetime, capsys: pytest.CaptureFixture[str]
+) -> None:
+    call_command("seed_demo", "--calibrations", "0", "--readings", "30")
+    capsys.readouterr()
+    later = now + timedelta(minutes=25)  # seeded at 12:00; stale after 15 minutes
+
+    def statuses() -> set[str]:
+        rooms = Room.objects.with_status(now=later, stale_after=stale_after())
+        return {room.status for room in rooms}  # type: ignore[attr-defined]
+
+    assert statuses() == {"stale"}
+    monkeypatch.setattr(clock, "now", lambda: later)
+    call_command("demo_sensors", "--once")
+    assert "Demo sensors: 10 reading(s) posted." in capsys.readouterr().out
+    assert "stale" not in statuses()
+    call_command("demo_sensors", "--once")  # nothing more is due yet
+    assert capsys.readouterr().out == ""
+    assert Measurement.objects.count() == 160
+
+
+def test_make_run_starts_the_demo_sensors_beside_the_server_and_stops_them_with_it() -> None:
+    recipe = (Path(__file__).resolve().parents[2] / "Makefile").read_text()
+    run = recipe.split("\nrun:", 1)[1].split("\n\n", 1)[0]
+    assert "manage.py demo_sensors & sensors=$$!;" in run
+    trap = next(line for line in run.splitlines() if "trap" in line)
+    assert "$$sensors" in trap.split("'")[1]  # killed, and waited for, with the server
+    assert trap.rstrip(" \\").endswith("EXIT INT TERM;")

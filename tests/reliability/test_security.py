@@ -76,6 +76,14 @@ def test_the_admin_login_locks_out_after_repeated_failures_even_the_right_passwo
     assert admin_login(client, "boss", "guess") == 429  # the fifth failure locks the pair out
     status = admin_login(client, "boss", "the-right-password-1")
     assert status == 429
+    # The console's own page, saying for how long and what to do (axes' was bare text).
+    page = client.post(
+        "/admin/login/?next=/admin/", {"username": "boss", "password": "guess"}
+    ).content.decode()
+    assert "<title>Sign-in locked | Calibration &amp; Measurement Service</title>" in page
+    assert "Too many failed sign-ins as “boss” from this address (5 in a row)" in page
+    assert "locked for 15 minutes" in page
+    assert 'href="/admin/login/"' in page
     assert "_auth_user_id" not in client.session
     assert Client().get("/admin/").status_code == 302
     # Another account from the same address is not locked by someone guessing at "boss".

@@ -9,6 +9,7 @@ from django.db import transaction
 from rest_framework.authtoken.models import Token
 
 from accounts.permissions import SENSOR_PERMISSION
+from accounts.usernames import checked_username
 
 # What an integrator does through the API: record calibrations, add and remove tags, archive
 # them, post readings and set a room's range. Reads need no permission.
@@ -39,9 +40,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, username: str, sensor: bool, **options: Any) -> None:
-        name = username.strip()
-        if not name or len(name) > 150:
-            raise CommandError("username: 1 to 150 characters.")
+        name = checked_username(username, option="username")
         wanted = SENSOR_PERMISSIONS if sensor else INTEGRATOR_PERMISSIONS
         with transaction.atomic():
             user, created = User.objects.get_or_create(username=name)

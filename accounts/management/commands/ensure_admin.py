@@ -7,6 +7,8 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from rest_framework.authtoken.models import Token
 
+from accounts.usernames import checked_username
+
 
 class Command(BaseCommand):
     help = (
@@ -22,6 +24,10 @@ class Command(BaseCommand):
     def handle(self, *args: Any, username: str, password: str, port: int, **options: Any) -> None:
         if not settings.DEBUG:
             raise CommandError("ensure_admin is for local development only (DEBUG is off).")
+        username = checked_username(username, option="--username")
+        if not password.strip():
+            # A blank password would be printed as working credentials of a superuser.
+            raise CommandError("--password: blank is refused; give the admin a password.")
         User = get_user_model()
         user, created = User.objects.get_or_create(username=username)
         user.is_staff = user.is_superuser = user.is_active = True
