@@ -5,7 +5,7 @@ version 1 at the room's `created_at`: the range was its first, set by nobody we 
 import django.db.models.deletion
 from django.db import migrations, models
 
-# Rooms per INSERT … SELECT: a lab has at most thousands, but stay well below any limit.
+# Versions per INSERT: a lab has at most thousands of rooms; batches keep each statement small.
 BATCH = 2000
 
 
@@ -13,7 +13,14 @@ def first_versions(apps, schema_editor):
     Room = apps.get_model("measurements", "Room")
     RangeVersion = apps.get_model("measurements", "RangeVersion")
     db = schema_editor.connection.alias
-    ranged = Room.objects.using(db).filter(min_c__isnull=False).order_by("room_id")
+    # Rooms with a range and no version yet (so running it again adds nothing).
+    versioned = RangeVersion.objects.using(db).filter(room_id=models.OuterRef("pk"))
+    ranged = (
+        Room.objects.using(db)
+        .filter(min_c__isnull=False)
+        .filter(~models.Exists(versioned))
+        .order_by("room_id")
+    )
     rows = ranged.values_list("room_id", "min_c", "max_c", "created_at")
     batch = []
     for room_id, min_c, max_c, created_at in rows.iterator(chunk_size=BATCH):
