@@ -25,7 +25,13 @@ from ..charts import temperature_chart
 from ..conf import stale_after
 from ..durations import format_span
 from ..models import Measurement, RangeVersion, Room, RoomStatus
-from ..selectors import excursions, mkt_summary, range_spans, range_versions_covering
+from ..selectors import (
+    excursions,
+    mkt_summary,
+    range_spans,
+    range_versions_covering,
+    time_weighted_summary,
+)
 from ..services import UNSET, room_create, room_update, validate_room_range
 from ..services.rooms import REASON_REQUIRED
 
@@ -263,6 +269,7 @@ class RoomAdmin(PageContextAdmin[Room]):
                 "key": k,
                 "label": name,
                 **Measurement.objects.window(room, now - span, now).summary(),
+                "time_weighted": time_weighted_summary(room, now - span, now)["average"],
                 "mkt": mkt_summary(room, now - span, now)["average"],
             }
             for k, name, span in AVERAGES
