@@ -102,6 +102,8 @@ def _excursions_sql(room_id: str, start: datetime, end: datetime) -> list[Excurs
                    min(value) AS lo, max(value) AS hi
             FROM {table()}
             WHERE room_id = %(room)s AND "timestamp" >= %(start)s AND "timestamp" <= %(end)s
+              -- A room that never had a range has no excursions: nothing to read.
+              AND (SELECT inner_lo FROM ranges) IS NOT NULL
             GROUP BY "timestamp"
         ), before AS (
             SELECT {side_sql(mean, '"timestamp"')} AS side
