@@ -220,3 +220,18 @@ def test_the_readings_download_needs_the_permission_to_view_readings(
 ) -> None:
     client.force_login(UserFactory(username="clerk", is_staff=True))
     assert client.get(f"{READINGS}export/", {"room__exact": "balance"}).status_code == 403
+
+
+def test_a_big_download_streams_block_by_block_without_losing_a_reading(
+    admin_client: Client, balance: Room, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Blocks of 7 readings: the stream yields many, each a few rows, and loses none.
+    monkeypatch.setattr("measurements.exports.CHUNK", 7)
+    response = admin_client.get(f"{READINGS}export/", {"room__exact": "balance"})
+    assert isinstance(response, StreamingHttpResponse)
+    blocks = list(response.streaming_content)
+    assert len(blocks) > 20
+    rows = list(csv.reader(io.StringIO(b"".join(blocks).decode())))  # type: ignore[arg-type]
+    stamps = [row[1] for row in rows[1:]]
+    assert stamps == sorted(stamps)
+    assert len(stamps) == len(set(stamps)) == Measurement.objects.filter(room=balance).count()

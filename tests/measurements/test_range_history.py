@@ -199,3 +199,17 @@ def test_two_changes_of_one_room_number_their_versions_in_turn(now: datetime) ->
     assert [v[0] for v in _versions()] == [1, 2, 3, 4]
     assert all(v.changed_at == now for v in RangeVersion.objects.of_room("lab-1"))
     assert RangeVersion.objects.of_room("lab-1").last().max_c == 25.0  # type: ignore[union-attr]
+
+
+def test_the_range_history_is_a_fixed_number_of_queries_whatever_its_length(
+    reader_client: APIClient,
+    django_assert_max_num_queries,  # type: ignore[no-untyped-def]
+) -> None:
+    RoomFactory(room_id="lab-1", min_c=18.0, max_c=22.0)
+    for version in range(2, 40):
+        room_update(room="lab-1", max_c=22.0 + version, reason=f"change {version}")
+    # 1. the token with its user; 2.–3. its permissions (the sensor-account rule); 4. the room;
+    # 5. its versions.
+    with django_assert_max_num_queries(5):
+        response = reader_client.get(HISTORY)
+    assert [entry["version"] for entry in response.json()] == list(range(1, 40))
