@@ -27,8 +27,10 @@ class NewestInstantStatus(models.Expression):
     Its newest instant (the mean of the readings at its newest timestamp) is `stale` when
     older than `stale_before`; else it is judged by the range in force at that instant: the
     newest version changed at or before it, or the first version when none was (the rule of
-    `selectors.range_in_force`); no range in force is `no_range`. Per room, three probes of
-    unique indexes: the newest timestamp, that instant's readings, the room's versions.
+    `selectors.range_in_force`); no range in force is `no_range`. Per room, probes of the
+    unique indexes only: the newest timestamp, that instant's readings, and three of the
+    room's (room, version) index (0.65 ms for 20 rooms against 0.35 ms for the one probe of
+    the status before the range history, in the backend's CPU time).
     """
 
     output_field = models.CharField()
@@ -59,48 +61,44 @@ class NewestInstantStatus(models.Expression):
         q = connection.ops.quote_name
         readings, ranges = q(self.readings._meta.db_table), q(self.ranges._meta.db_table)
         ts, value, room_id = q("timestamp"), q("value"), q("room_id")
-        # The version in force: the newest changed at or before the instant, else the first.
-        # Subqueries that compare columns (SQLite refuses a correlated ORDER BY, and a join
-        # whose ON clause reads a derived table's columns).
+        # The version in force: the newest changed at or before the instant, else the first,
+        # judged in one probe of the (room, version) index. Subqueries that compare columns
+        # (SQLite refuses a correlated ORDER BY, and a join whose ON clause reads a derived
+        # table's columns). A room whose versions are all gone cannot be: PROTECT.
         sql = f"""(
-            SELECT CASE
-                WHEN k.t < {stale} THEN %s
-                WHEN k.lo IS NULL THEN %s
-                WHEN k.v < k.lo THEN %s
-                WHEN k.v > k.hi THEN %s
-                ELSE %s END
+            SELECT CASE WHEN s.t < {stale} THEN %s ELSE COALESCE((
+                SELECT CASE
+                    WHEN r.min_c IS NULL THEN %s
+                    WHEN s.v < r.min_c THEN %s
+                    WHEN s.v > r.max_c THEN %s
+                    ELSE %s END
+                FROM {ranges} r
+                WHERE r.{room_id} = {room} AND r.version = COALESCE(
+                    (SELECT MAX(p.version) FROM {ranges} p
+                     WHERE p.{room_id} = {room} AND p.changed_at <= s.t),
+                    (SELECT MIN(p.version) FROM {ranges} p WHERE p.{room_id} = {room})
+                )
+            ), %s) END
             FROM (
-                SELECT j.t, j.v,
-                    (SELECT r.min_c FROM {ranges} r
-                     WHERE r.{room_id} = {room} AND r.version = j.number) AS lo,
-                    (SELECT r.max_c FROM {ranges} r
-                     WHERE r.{room_id} = {room} AND r.version = j.number) AS hi
-                FROM (
-                    SELECT s.t, s.v, COALESCE(
-                        (SELECT MAX(r.version) FROM {ranges} r
-                         WHERE r.{room_id} = {room} AND r.changed_at <= s.t),
-                        (SELECT MIN(r.version) FROM {ranges} r WHERE r.{room_id} = {room})
-                    ) AS number
-                    FROM (
-                        SELECT m.{ts} AS t, AVG(m.{value}) AS v
-                        FROM {readings} m
-                        WHERE m.{room_id} = {room} AND m.{ts} = (
-                            SELECT MAX(n.{ts}) FROM {readings} n WHERE n.{room_id} = {room}
-                        )
-                        GROUP BY m.{ts}
-                    ) s
-                ) j
-            ) k
+                SELECT m.{ts} AS t, AVG(m.{value}) AS v
+                FROM {readings} m
+                WHERE m.{room_id} = {room} AND m.{ts} = (
+                    SELECT MAX(n.{ts}) FROM {readings} n WHERE n.{room_id} = {room}
+                )
+                GROUP BY m.{ts}
+            ) s
         )"""
-        statuses = [RoomStatus.STALE, RoomStatus.NO_RANGE, RoomStatus.LOW, RoomStatus.HIGH]
         params = [
             *stale_params,
-            *(str(status) for status in statuses),
+            str(RoomStatus.STALE),
+            str(RoomStatus.NO_RANGE),
+            str(RoomStatus.LOW),
+            str(RoomStatus.HIGH),
             str(RoomStatus.OK),
-            *room_params,  # the version's min
-            *room_params,  # the version's max
+            *room_params,  # the version
             *room_params,  # the newest version changed by then
             *room_params,  # the first version
+            str(RoomStatus.NO_RANGE),  # no version at all
             *room_params,  # the instant's readings
             *room_params,  # the newest timestamp
         ]
