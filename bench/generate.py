@@ -325,18 +325,30 @@ def load(dsn: str, scale: Scale, *, with_measurements: bool = True) -> dict[str,
 def room_ranges_sql() -> str:
     """The acceptable range of each loaded room, deterministic from its number: 18–23, 18.5–23.5
     or 19–24 °C in turn, and none for every tenth room (status `no_range`). The readings (a
-    base of 17–24 °C, a daily swing of ±3 °C) leave the range now and then: excursions."""
-    from measurements.models import Room
+    base of 17–24 °C, a daily swing of ±3 °C) leave the range now and then: excursions. Each
+    ranged room gets that range as its version 1 (at its `created_at`, as the migration gives
+    it), which every judge of readings reads; one statement, and nothing twice on a reused set."""
+    from measurements.models import RangeVersion, Room
 
     fields = {f.name: f.column for f in Room._meta.concrete_fields}
     table, key = Room._meta.db_table, fields["room_id"]
+    versions = {f.name: f.column for f in RangeVersion._meta.concrete_fields}
     return f"""
-        UPDATE {table} SET
-            {fields["min_c"]} = CASE WHEN r.n % 10 = 9 THEN NULL ELSE 18 + (r.n % 3) * 0.5 END,
-            {fields["max_c"]} = CASE WHEN r.n % 10 = 9 THEN NULL ELSE 23 + (r.n % 3) * 0.5 END
-        FROM (SELECT {key} AS id, substr({key}, 6)::int AS n FROM {table}
-              WHERE {key} ~ '^room-[0-9]+$') AS r
-        WHERE {table}.{key} = r.id
+        WITH ranged AS (
+            UPDATE {table} SET
+                {fields["min_c"]} = CASE WHEN r.n % 10 = 9 THEN NULL ELSE 18 + (r.n % 3) * 0.5 END,
+                {fields["max_c"]} = CASE WHEN r.n % 10 = 9 THEN NULL ELSE 23 + (r.n % 3) * 0.5 END
+            FROM (SELECT {key} AS id, substr({key}, 6)::int AS n FROM {table}
+                  WHERE {key} ~ '^room-[0-9]+$') AS r
+            WHERE {table}.{key} = r.id
+            RETURNING {table}.{key} AS room, {table}.{fields["min_c"]} AS min_c,
+                      {table}.{fields["max_c"]} AS max_c, {table}.{fields["created_at"]} AS at
+        )
+        INSERT INTO {RangeVersion._meta.db_table}
+            ({versions["room"]}, {versions["version"]}, {versions["min_c"]}, {versions["max_c"]},
+             {versions["changed_at"]}, {versions["changed_by"]}, {versions["reason"]})
+        SELECT room, 1, min_c, max_c, at, NULL, '' FROM ranged WHERE min_c IS NOT NULL
+        ON CONFLICT ({versions["room"]}, {versions["version"]}) DO NOTHING
     """
 
 

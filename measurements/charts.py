@@ -9,7 +9,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
 from .models import Bucket
-from .selectors import Excursion
+from .selectors import Excursion, RangeSpan
 
 WIDTH, HEIGHT = 760, 260
 LEFT, RIGHT, TOP, BOTTOM = 48, 12, 12, 28  # margins for the axes' labels
@@ -56,12 +56,12 @@ def temperature_chart(
     end: datetime,
     *,
     title: str,
-    min_c: float | None = None,
-    max_c: float | None = None,
+    ranges: Sequence[RangeSpan] = (),
     excursions: Sequence[Excursion] = (),
 ) -> SafeString:
     """Averages as a line, each bucket's min–max as a band, between `start` and `end`; the
-    acceptable range `[min_c, max_c]` shaded, and each excursion marked over its time."""
+    acceptable range in force at each moment shaded (a step when it changed: `ranges`, from
+    `selectors.range_spans`), and each excursion marked over its time."""
     if not buckets:
         return format_html(
             '<svg class="temperature-chart empty" viewBox="0 0 {} {}" role="img" aria-label="{}">'
@@ -76,10 +76,10 @@ def temperature_chart(
         )
     low = min(b.min for b in buckets)
     high = max(b.max for b in buckets)
-    has_range = min_c is not None and max_c is not None
-    if min_c is not None and max_c is not None:
-        # The range is always in view, so a room well inside it still shows how far inside.
-        low, high = min(low, min_c), max(high, max_c)
+    shaded = [r for r in ranges if r.min_c is not None and r.max_c is not None]
+    # The ranges are always in view, so a room well inside one still shows how far inside.
+    low = min([low, *(r.min_c for r in shaded if r.min_c is not None)])
+    high = max([high, *(r.max_c for r in shaded if r.max_c is not None)])
     step = _nice_step(high - low)
     low, high = floor(low / step) * step, ceil(high / step) * step
     if high - low < step:
@@ -137,19 +137,22 @@ def temperature_chart(
             for b in buckets
         ),
     )
-    acceptable = (
-        format_html(
-            '<rect class="acceptable" x="{}" y="{}" width="{}" height="{}">'
-            "<title>Acceptable range: {} to {} °C</title></rect>",
-            LEFT,
-            y(max_c),
-            plot_w,
-            round(y(min_c) - y(max_c), 1),
-            f"{min_c:g}",
-            f"{max_c:g}",
-        )
-        if has_range and min_c is not None and max_c is not None
-        else ""
+    acceptable = format_html_join(
+        "",
+        '<rect class="acceptable" x="{}" y="{}" width="{}" height="{}">'
+        "<title>Acceptable range: {} to {} °C{}</title></rect>",
+        (
+            (
+                x(r.start),
+                y(r.max_c),  # type: ignore[arg-type]
+                round(x(r.end) - x(r.start), 1),
+                round(y(r.min_c) - y(r.max_c), 1),  # type: ignore[arg-type]
+                f"{r.min_c:g}",
+                f"{r.max_c:g}",
+                "" if len(ranges) == 1 else f" ({_span_label(r)})",
+            )
+            for r in shaded
+        ),
     )
     marks = format_html_join(
         "",
@@ -184,6 +187,12 @@ def temperature_chart(
         average=average,
         points=points,
     )
+
+
+def _span_label(span: RangeSpan) -> str:
+    since = timezone.localtime(span.start).strftime("%Y-%m-%d %H:%M %Z")
+    until = timezone.localtime(span.end).strftime("%Y-%m-%d %H:%M %Z")
+    return f"in force from {since} to {until}"
 
 
 def _excursion_label(excursion: Excursion) -> str:

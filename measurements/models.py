@@ -9,9 +9,9 @@ from django.core.validators import RegexValidator
 from django.db import connection, models
 from django.db.models import Avg, Count, F, Max, Min, Q
 from django.db.models.functions import Coalesce
-from django.db.models.lookups import IsNull
 from django.utils import timezone
 
+from .status import NewestInstantStatus, RoomStatus
 from .units import ABSOLUTE_ZERO_C, MAX_CELSIUS
 
 ROOM_ID_MAX_LENGTH = 64
@@ -36,57 +36,68 @@ validate_room_id = RegexValidator(
 )
 
 
-class RoomStatus(models.TextChoices):
-    """Where a room stands, by its last reading (DESIGN §4.5)."""
-
-    NO_DATA = "no_data", "No data"
-    STALE = "stale", "Stale"
-    NO_RANGE = "no_range", "No range"
-    LOW = "low", "Low"
-    HIGH = "high", "High"
-    OK = "ok", "OK"
+def _range_valid() -> Q:
+    """Both bounds or neither; min below max; both between absolute zero and the plausibility
+    bound of readings, which also makes them finite (NaN sorts above every number on
+    PostgreSQL, so `max_c <= …` refuses it, and `min_c < max_c` then refuses a NaN minimum)."""
+    return Q(min_c__isnull=True, max_c__isnull=True) | Q(
+        min_c__isnull=False,
+        max_c__isnull=False,
+        min_c__lt=F("max_c"),
+        min_c__gte=ABSOLUTE_ZERO_C,
+        max_c__lte=MAX_CELSIUS,
+    )
 
 
 class RoomQuerySet(models.QuerySet["Room"]):
     def with_status(self, *, now: datetime, stale_after: timedelta) -> "RoomQuerySet":
-        """Rooms with their latest reading (`last_timestamp`, `last_value`) and `status`, a
+        """Rooms with their newest instant (`last_timestamp`, `last_value`) and `status`, a
         RoomStatus value computed by the database, so a page of rooms is one query."""
-        latest = Measurement.objects.filter(room=models.OuterRef("pk")).order_by(
-            "-timestamp", "-sensor"
+        # The status is its own subquery rather than a CASE over the two annotations: Django
+        # inlines an annotation's subquery every time an expression refers to it.
+        status = NewestInstantStatus(
+            readings=Measurement, ranges=RangeVersion, stale_before=now - stale_after
         )
-        # The status is its own subquery (one more probe of the index per room) rather than a
-        # CASE over the two annotations: Django inlines an annotation's subquery every time an
-        # expression refers to it, which would probe the index once per WHEN.
-        status = latest.annotate(
-            status=models.Case(
-                models.When(timestamp__lt=now - stale_after, then=models.Value(RoomStatus.STALE)),
-                models.When(
-                    IsNull(models.OuterRef("min_c"), True), then=models.Value(RoomStatus.NO_RANGE)
-                ),
-                models.When(value__lt=models.OuterRef("min_c"), then=models.Value(RoomStatus.LOW)),
-                models.When(value__gt=models.OuterRef("max_c"), then=models.Value(RoomStatus.HIGH)),
-                default=models.Value(RoomStatus.OK),
-                output_field=models.CharField(),
-            )
-        ).values("status")[:1]
         return self.with_last_reading().annotate(
             status=Coalesce(
-                models.Subquery(status),
-                models.Value(RoomStatus.NO_DATA),
-                output_field=models.CharField(),
+                status, models.Value(RoomStatus.NO_DATA), output_field=models.CharField()
             )
         )
 
     def with_last_reading(self) -> "RoomQuerySet":
-        """Rooms annotated with `last_timestamp` and `last_value` (°C) of their latest reading."""
-        # Ordered like the unique index read backwards, so each subquery is one index probe;
-        # the sensor breaks ties between readings of the same instant, the same way in both.
-        latest = Measurement.objects.filter(room=models.OuterRef("pk")).order_by(
-            "-timestamp", "-sensor"
+        """Rooms annotated with `last_timestamp`, their newest instant, and `last_value`, the
+        mean (°C) of the readings at it: one instant is one reading (DESIGN §4.5)."""
+        # Backward probes of the unique index: its newest timestamp, then that instant's rows.
+        # The inner probe refers to the room, not to the middle query's rows, so PostgreSQL
+        # runs it once per room.
+        newest = Measurement.objects.filter(room=models.OuterRef("pk")).order_by("-timestamp")
+        at_newest = Measurement.objects.filter(
+            room=models.OuterRef("pk"),
+            timestamp=models.Subquery(
+                Measurement.objects.filter(room=models.OuterRef(models.OuterRef("pk")))
+                .order_by("-timestamp")
+                .values("timestamp")[:1]
+            ),
+        )
+        mean = at_newest.order_by().values("room").annotate(mean=Avg("value")).values("mean")
+        return self.annotate(
+            last_timestamp=models.Subquery(newest.values("timestamp")[:1]),
+            last_value=models.Subquery(mean, output_field=models.FloatField()),
+        )
+
+    def with_range_at(self, at: datetime) -> "RoomQuerySet":
+        """Rooms annotated with `range_min_c`/`range_max_c`: the range in force at `at` (null
+        when none), by the rule of `selectors.range_in_force`."""
+        in_force = RangeVersion.objects.filter(room=models.OuterRef("pk")).order_by(
+            models.Case(
+                models.When(changed_at__lte=at, then=F("version")),
+                default=models.Value(0),
+            ).desc(),
+            "version",
         )
         return self.annotate(
-            last_timestamp=models.Subquery(latest.values("timestamp")[:1]),
-            last_value=models.Subquery(latest.values("value")[:1]),
+            range_min_c=models.Subquery(in_force.values("min_c")[:1]),
+            range_max_c=models.Subquery(in_force.values("max_c")[:1]),
         )
 
 
@@ -138,19 +149,8 @@ class Room(models.Model):
                 name="measurements_room_id_valid",
                 violation_error_message="A room id is 1–64 letters, digits, '.', '_' or '-'.",
             ),
-            # Both bounds or neither; min below max; both between absolute zero and the
-            # plausibility bound of readings, which also makes them finite (NaN sorts above
-            # every number on PostgreSQL, so `max_c <= …` refuses it, and `min_c < max_c` then
-            # refuses a NaN minimum).
             models.CheckConstraint(
-                condition=Q(min_c__isnull=True, max_c__isnull=True)
-                | Q(
-                    min_c__isnull=False,
-                    max_c__isnull=False,
-                    min_c__lt=F("max_c"),
-                    min_c__gte=ABSOLUTE_ZERO_C,
-                    max_c__lte=MAX_CELSIUS,
-                ),
+                condition=_range_valid(),
                 name="measurements_room_range_valid",
                 violation_error_message=ROOM_RANGE_MESSAGE,
             ),
@@ -169,6 +169,69 @@ class Room(models.Model):
 
     def __str__(self) -> str:
         return f"{self.room_id} ({self.name})" if self.name else self.room_id
+
+
+class RangeVersionQuerySet(models.QuerySet["RangeVersion"]):
+    def of_room(self, room: "Room | str") -> "RangeVersionQuerySet":
+        """A room's versions, oldest first (the range history)."""
+        room_id = room.pk if isinstance(room, Room) else room
+        return self.filter(room_id=room_id).order_by("version")
+
+
+class RangeVersion(models.Model):
+    """One state of a room's acceptable range: the room's range history (DESIGN §3).
+
+    Written only by `services.room_update`, in the transaction that changes the room's range;
+    never updated or deleted. The room's `min_c`/`max_c` are its newest version.
+    """
+
+    id = models.BigAutoField(primary_key=True)
+    # No index of its own: the unique (room, version) index leads with it.
+    room = models.ForeignKey(
+        Room, on_delete=models.PROTECT, related_name="range_versions", db_index=False
+    )
+    version = models.PositiveIntegerField()
+    min_c = models.FloatField(null=True, blank=True, verbose_name="minimum (°C)")
+    max_c = models.FloatField(null=True, blank=True, verbose_name="maximum (°C)")
+    changed_at = models.DateTimeField(help_text="Server time of the change.")
+    # The username as text, like a signature on paper (as a calibration version's). Null
+    # when no signed-in user made the change (a migration, a command).
+    changed_by = models.CharField(  # noqa: DJ001 (DESIGN §3: null when there is none)
+        max_length=150, null=True, blank=True
+    )
+    reason = models.TextField(blank=True, default="")
+
+    objects = RangeVersionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["room", "version"]
+        constraints = [
+            # Also the index every judge of readings reads a room's versions by.
+            models.UniqueConstraint(
+                fields=["room", "version"],
+                name="measurements_rangeversion_room_version_uniq",
+                violation_error_message="This version of the room's range already exists.",
+            ),
+            models.CheckConstraint(
+                condition=Q(version__gte=1),
+                name="measurements_rangeversion_version_positive",
+                violation_error_message="Versions are numbered from 1.",
+            ),
+            # Only the first range may come without a reason (nobody judged anything before).
+            models.CheckConstraint(
+                condition=Q(version=1) | Q(reason__regex=r"\S"),
+                name="measurements_rangeversion_reason_after_first",
+                violation_error_message="Every change of a range after the first needs a reason.",
+            ),
+            models.CheckConstraint(
+                condition=_range_valid(),
+                name="measurements_rangeversion_range_valid",
+                violation_error_message=ROOM_RANGE_MESSAGE,
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.room_id} range v{self.version}"
 
 
 class Summary(TypedDict):

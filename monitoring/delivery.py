@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from config.api.fields import utc_iso
+from measurements.selectors import range_in_force, range_versions_covering
 
 from .conf import retry_delay
 from .models import Alarm, AlarmKind, DeliveryState, Event, Notification
@@ -80,10 +81,13 @@ def room_link(room_id: str) -> str:
 
 
 def _range(alarm: Alarm) -> str:
-    room = alarm.room
-    if room.min_c is None or room.max_c is None:
+    """The range in force when the alarm's run began (its judge), in words."""
+    versions = range_versions_covering(alarm.room_id, alarm.opened_at, alarm.opened_at)
+    version = range_in_force(versions, alarm.opened_at)
+    low, high = (None, None) if version is None else (version.min_c, version.max_c)
+    if low is None or high is None:
         return "no range set"
-    return f"range {room.min_c:g}–{room.max_c:g} °C"
+    return f"range {low:g}–{high:g} °C"
 
 
 def message(notification: Notification) -> tuple[str, str, dict[str, Any]]:

@@ -8,7 +8,7 @@ from django.contrib.auth.models import Permission, User
 
 from calibrations.models import Calibration, CalibrationType
 from calibrations.services import calibration_create
-from measurements.models import Measurement, Room
+from measurements.models import Measurement, RangeVersion, Room
 from tagging.models import Tag, TagAssignment
 
 
@@ -87,8 +87,22 @@ class RoomFactory(factory.django.DjangoModelFactory[Room]):
     class Meta:
         model = Room
         django_get_or_create = ("room_id",)
+        skip_postgeneration_save = True
 
     room_id = factory.Sequence(lambda n: f"room-{n}")
+
+    @factory.post_generation
+    def first_range(self, create: bool, extracted: object, **kwargs: object) -> None:
+        """A room made with a range has that range as its version 1, as the migration gives
+        one to a room that had a range (so it judges every reading)."""
+        if create and self.min_c is not None and not self.range_versions.exists():
+            RangeVersion.objects.create(
+                room=self,
+                version=1,
+                min_c=self.min_c,
+                max_c=self.max_c,
+                changed_at=self.created_at,
+            )
 
 
 class MeasurementFactory(factory.django.DjangoModelFactory[Measurement]):

@@ -1,35 +1,25 @@
-"""Shapes of rooms and readings in the API, and the parser of posted readings."""
+"""Shapes of rooms, their range history and readings in the API (the query strings are in
+`queries`)."""
 
-from datetime import datetime, timedelta
 from typing import Any
 
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from config.api.fields import FiniteFloatField, StrictCharField, TimestampField, utc_iso
-from config.api.query import QuerySerializer
 from config.api.timestamps import TIMESTAMP_HELP
 
-from .. import clock
-from ..durations import DURATION_HELP, DurationError, parse_duration
-from ..models import EPOCH, ROOM_ID_HELP, SENSOR_MAX_LENGTH, Measurement, Room, RoomStatus
+from ..durations import DURATION_HELP
+from ..models import ROOM_ID_HELP, SENSOR_MAX_LENGTH, Measurement, RangeVersion, Room, RoomStatus
 from ..selectors import Excursion
 from ..units import STORED_UNIT, UNITS, UNITS_HELP, from_celsius
+from .queries import ACTIVATION_ENERGY_HELP, METHOD_HELP, METHODS
 
-MAX_BUCKETS = 10_000
-# The window of the series and excursions routes when `from` is not given: `to` − 7 days.
-DEFAULT_SPAN = timedelta(days=7)
-METHODS = ("mean", "time_weighted")
-METHOD_HELP = (
-    "`mean` (default): the arithmetic mean of the readings in the window. `time_weighted`: "
-    "each instant's reading (the mean of the sensors that read at that instant) holds until "
-    "the next one, the last until the window's end, and the last reading before the window "
-    "covers its start; `min`, `max` and `count` are those of the readings in the window."
-)
 STATUS_HELP = (
-    "`no_data` (no reading), `stale` (the last reading is older than `ROOM_STALE_AFTER`, "
-    "15 minutes by default), else by the last reading: `no_range` (no range set), `low`, "
-    "`high` or `ok` (a reading exactly on a bound is `ok`)."
+    "`no_data` (no reading), `stale` (the newest reading is older than `ROOM_STALE_AFTER`, "
+    "15 minutes by default), else by the newest instant (the mean of the readings at the "
+    "newest timestamp) against the range in force at it: `no_range` (none), `low`, `high` or "
+    "`ok` (a value exactly on a bound is `ok`)."
 )
 
 
@@ -130,12 +120,6 @@ class ReadingErrorSerializer(serializers.Serializer[Any]):
         return fields
 
 
-class UnitQuerySerializer(QuerySerializer):
-    """The `unit` query parameter: the unit of the temperatures in the answer."""
-
-    unit = serializers.ChoiceField(choices=list(UNITS), default="C", help_text=UNITS_HELP)
-
-
 class AverageSerializer(serializers.Serializer[Any]):
     """Statistics of a room's readings over `[from, to]`, in `unit`."""
 
@@ -146,12 +130,16 @@ class AverageSerializer(serializers.Serializer[Any]):
     unit = serializers.ChoiceField(choices=list(UNITS), help_text=UNITS_HELP)
     average = serializers.FloatField(
         allow_null=True,
-        help_text="Null when `count` is 0 (`time_weighted`: and no reading before the window).",
+        help_text="Null when `count` is 0 (`time_weighted`, `mkt`: and no reading before the "
+        "window). With `method=mkt`, the mean kinetic temperature.",
     )
     min = serializers.FloatField(allow_null=True, help_text="Null when `count` is 0.")
     max = serializers.FloatField(allow_null=True, help_text="Null when `count` is 0.")
     count = serializers.IntegerField(help_text="Readings in the window.")
     method = serializers.ChoiceField(choices=list(METHODS), help_text=METHOD_HELP)
+    activation_energy = serializers.FloatField(
+        required=False, help_text=f"Only with `method=mkt`. {ACTIVATION_ENERGY_HELP}"
+    )
 
     def get_fields(self) -> dict[str, Any]:
         fields = super().get_fields()
@@ -168,83 +156,15 @@ class AverageSerializer(serializers.Serializer[Any]):
             "max",
             "count",
             "method",
+            "activation_energy",
         ]
         return {name: fields[name] for name in ordered}
 
-
-class MethodQuerySerializer(UnitQuerySerializer):
-    """`unit`, and `method`: how the average is taken."""
-
-    method = serializers.ChoiceField(choices=list(METHODS), default="mean", help_text=METHOD_HELP)
-
-
-class AverageQuerySerializer(MethodQuerySerializer):
-    """The query of the average route (the duration is in the path: see `DURATION_HELP`)."""
-
-
-class ExcursionsQuerySerializer(UnitQuerySerializer):
-    """The query of the excursions route: a `from`/`to` window (the series route's too); `to`
-    defaults to now and `from` to `to` − 7 days."""
-
-    from_ = TimestampField(
-        required=False, help_text=f"Start (inclusive). {TIMESTAMP_HELP} Default: `to` − 7 days."
-    )
-    to = TimestampField(
-        required=False, help_text=f"End (inclusive). {TIMESTAMP_HELP} Default: now."
-    )
-
-    def get_fields(self) -> dict[str, Any]:
-        fields = super().get_fields()
-        # `from` is a Python keyword; the field is declared as `from_` and renamed here.
-        fields["from"] = fields.pop("from_")
-        return fields
-
-    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        end: datetime = attrs.get("to") or clock.now()
-        try:
-            start: datetime = attrs.get("from") or end - DEFAULT_SPAN
-        except OverflowError:
-            raise serializers.ValidationError(
-                {"to": ["Too early to start a default window before it."]}
-            ) from None
-        if start > end:
-            raise serializers.ValidationError({"from": ["`from` must not be after `to`."]})
-        return {**attrs, "from": start, "to": end}
-
-
-class SeriesQuerySerializer(MethodQuerySerializer, ExcursionsQuerySerializer):
-    """The query of the series route: the window, and the width of its buckets (at most
-    10,000 between `from` and `to`); validated, it adds `width`."""
-
-    bucket = serializers.CharField(
-        required=False, default="1h", help_text=f"Width of each bucket. {DURATION_HELP}"
-    )
-
-    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        try:
-            width = parse_duration(attrs["bucket"])
-        except DurationError as exc:
-            raise serializers.ValidationError({"bucket": [str(exc)]}) from None
-        attrs = super().validate(attrs)
-        start, end = attrs["from"], attrs["to"]
-        try:
-            # The first bucket starts at or before `from`; it must be a representable instant.
-            EPOCH + (start - EPOCH) // width * width
-        except OverflowError:
-            raise serializers.ValidationError(
-                {"from": ["Too early: the first bucket would start before the year 1."]}
-            ) from None
-        count = (end - EPOCH) // width - (start - EPOCH) // width + 1
-        if count > MAX_BUCKETS:
-            raise serializers.ValidationError(
-                {
-                    "bucket": [
-                        f"{count:,} buckets between `from` and `to`; at most {MAX_BUCKETS:,}. "
-                        "Use a wider bucket or a shorter span."
-                    ]
-                }
-            )
-        return {**attrs, "width": width}
+    def to_representation(self, instance: Any) -> dict[str, Any]:
+        data: dict[str, Any] = super().to_representation(instance)
+        if data.get("activation_energy") is None:
+            data.pop("activation_energy", None)
+        return data
 
 
 class BucketSerializer(serializers.Serializer[Any]):
@@ -275,10 +195,12 @@ def _float(value: Any) -> float | None:
 
 
 class LastReadingSerializer(serializers.Serializer[Any]):
-    """A room's latest reading, in the requested unit (°C by default)."""
+    """A room's newest instant, in the requested unit (°C by default)."""
 
-    timestamp = TimestampField()
-    value = serializers.FloatField()
+    timestamp = TimestampField(help_text="The newest reading's timestamp.")
+    value = serializers.FloatField(
+        help_text="The mean of the readings at that instant (one per sensor that read then)."
+    )
     unit = serializers.ChoiceField(choices=list(UNITS))
 
 
@@ -344,6 +266,13 @@ class RoomUpdateSerializer(serializers.Serializer[Any]):
         allow_null=True,
         help_text="Highest acceptable temperature, °C, above `min_c`; or null to clear the range.",
     )
+    reason = StrictCharField(
+        required=False,
+        allow_blank=True,
+        help_text="Why the range changes: required (not blank) when the room has had a range "
+        "(a change, a clearing, a range set again after a clearing); kept in the range history. "
+        "The first range needs none.",
+    )
     alarm_delay = StrictCharField(
         required=False,
         help_text=f"How long readings stay outside the range before an alarm: {DURATION_HELP} "
@@ -357,8 +286,25 @@ class RoomUpdateSerializer(serializers.Serializer[Any]):
     )
 
 
+class RangeVersionSerializer(serializers.ModelSerializer[RangeVersion]):
+    """One version of a room's acceptable range, as it was set (°C)."""
+
+    min_c = serializers.FloatField(allow_null=True, help_text="°C; null: the range was cleared.")
+    max_c = serializers.FloatField(allow_null=True, help_text="°C; null: the range was cleared.")
+    changed_at = TimestampField(help_text="When it was set (server time); in force from then.")
+    changed_by = serializers.CharField(
+        allow_null=True, help_text="The username who set it; null when unknown (a migration)."
+    )
+    reason = serializers.CharField(help_text="Why; empty only for version 1.")
+
+    class Meta:
+        model = RangeVersion
+        fields = ["version", "min_c", "max_c", "changed_at", "changed_by", "reason"]
+        read_only_fields = fields
+
+
 class ExcursionSerializer(serializers.Serializer[Any]):
-    """One run of consecutive readings outside the room's range, on one side."""
+    """One run of consecutive instants outside the range in force at each, on one side."""
 
     kind = serializers.ChoiceField(choices=["high", "low"], help_text="Above `max` or below `min`.")
     start = TimestampField(help_text="The run's first reading.")
@@ -367,8 +313,14 @@ class ExcursionSerializer(serializers.Serializer[Any]):
         help_text="The first reading after the run; null when no reading after it falls inside "
         "`[from, to]` (still going on as far as the answer looks).",
     )
-    peak = serializers.FloatField(help_text="The run's highest (`high`) or lowest (`low`) value.")
-    readings = serializers.IntegerField(help_text="Readings in the run.")
+    peak = serializers.FloatField(
+        help_text="The run's highest (`high`) or lowest (`low`) stored reading."
+    )
+    readings = serializers.IntegerField(help_text="Stored readings in the run (every sensor).")
+    started_before = serializers.BooleanField(
+        help_text="The reading just before `from` was outside on the same side: the run began "
+        "before the window (`start` is its first reading inside it)."
+    )
 
     def to_representation(self, instance: Excursion) -> dict[str, Any]:
         # As the fields above write it (the peak then converted to `unit`), built directly: a
@@ -381,6 +333,7 @@ class ExcursionSerializer(serializers.Serializer[Any]):
             "end": None if instance.end is None else utc_iso(instance.end),
             "peak": _value_in(float(instance.peak), self.context),
             "readings": int(instance.readings),
+            "started_before": bool(instance.started_before),
         }
 
 
@@ -391,9 +344,15 @@ class ExcursionsSerializer(serializers.Serializer[Any]):
     from_ = TimestampField(help_text="Start of the window (inclusive).")
     to = TimestampField(help_text="End of the window (inclusive).")
     unit = serializers.ChoiceField(choices=list(UNITS), help_text=UNITS_HELP)
-    min = serializers.FloatField(allow_null=True, help_text="The range's minimum in `unit`.")
-    max = serializers.FloatField(allow_null=True, help_text="The range's maximum in `unit`.")
-    excursions = ExcursionSerializer(many=True, help_text="Empty when the room has no range.")
+    min = serializers.FloatField(
+        allow_null=True, help_text="The minimum of the range in force at `to`, in `unit`."
+    )
+    max = serializers.FloatField(
+        allow_null=True, help_text="The maximum of the range in force at `to`, in `unit`."
+    )
+    excursions = ExcursionSerializer(
+        many=True, help_text="Empty when no range was in force in the window."
+    )
 
     def get_fields(self) -> dict[str, Any]:
         fields = super().get_fields()

@@ -2,7 +2,8 @@ from django.urls import re_path
 
 from config.api.routers import OptionalSlashRouter
 
-from .views import MeasurementViewSet, RoomStatisticsViewSet, RoomViewSet
+from .rooms import RoomViewSet
+from .views import MeasurementViewSet, RoomStatisticsViewSet
 
 app_name = "measurements-api"
 

@@ -1,4 +1,5 @@
-"""`/api/measurements/{room_id}` (post, list, average, series, excursions) and `/api/rooms`."""
+"""`/api/measurements/{room_id}`: post, list, average, series, excursions (`/api/rooms` is in
+`rooms`)."""
 
 from typing import Any
 
@@ -13,7 +14,7 @@ from drf_spectacular.utils import (
     PolymorphicProxySerializer,
     extend_schema,
 )
-from rest_framework import mixins, status, viewsets
+from rest_framework import status, viewsets
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -21,34 +22,33 @@ from rest_framework.response import Response
 from config.api.pagination import CursorPagination
 
 from .. import clock
-from ..conf import stale_after
 from ..durations import DURATION_HELP, DurationError, format_duration, parse_duration
 from ..filtersets import MeasurementFilterSet
-from ..models import ROOM_ID_HELP, Measurement, Room, validate_room_id
-from ..selectors import excursions, time_weighted_buckets, time_weighted_summary
-from ..services import (
-    ReadingsBodyError,
-    reading_store,
-    readings_ingest,
-    readings_parse,
-    room_update,
+from ..models import ROOM_ID_HELP, Bucket, Measurement, Room, Summary, validate_room_id
+from ..selectors import (
+    excursions,
+    mkt_buckets,
+    mkt_summary,
+    time_weighted_buckets,
+    time_weighted_summary,
 )
+from ..services import ReadingsBodyError, reading_store, readings_ingest, readings_parse
 from ..units import from_celsius_or_none
-from .serializers import (
+from .queries import (
     MAX_BUCKETS,
     AverageQuerySerializer,
+    ExcursionsQuerySerializer,
+    SeriesQuerySerializer,
+    UnitQuerySerializer,
+)
+from .serializers import (
     AverageSerializer,
     BucketSerializer,
-    ExcursionsQuerySerializer,
     ExcursionsSerializer,
     IngestResultSerializer,
     ReadingErrorSerializer,
     ReadingInSerializer,
     ReadingSerializer,
-    RoomSerializer,
-    RoomUpdateSerializer,
-    SeriesQuerySerializer,
-    UnitQuerySerializer,
 )
 
 ROOM_ID = OpenApiParameter(
@@ -70,11 +70,12 @@ READINGS_IN = PolymorphicProxySerializer(
 )
 
 
-def room_or_404(room_id: str) -> Room:
-    """The room, or a 404 saying it has no readings (a malformed id cannot name a room)."""
+def room_or_404(room_id: str, rooms: QuerySet[Room] | None = None) -> Room:
+    """The room (from `rooms`, default all), or a 404 saying it has no readings (a malformed
+    id cannot name a room)."""
     try:
         validate_room_id(room_id)
-        return Room.objects.get(pk=room_id)
+        return (Room.objects.all() if rooms is None else rooms).get(pk=room_id)
     except (DjangoValidationError, Room.DoesNotExist):
         raise NotFound(f"Room '{room_id}' has no readings.") from None
 
@@ -206,8 +207,9 @@ class RoomStatisticsViewSet(viewsets.GenericViewSet[Measurement]):
         description=(
             "The window is `[now − duration, now]`, both ends inclusive. A room with no "
             "reading in the window → 200 with `count` 0 and `average`, `min`, `max` null "
-            "(`time_weighted`: `average` is then the last reading before the window, if any). "
-            "`method` picks the arithmetic mean (default) or the time-weighted average."
+            "(`time_weighted`, `mkt`: `average` is then the last reading before the window, if "
+            "any). `method` picks the arithmetic mean (default), the time-weighted average or "
+            "the mean kinetic temperature (`mkt`, with `activation_energy`; the answer adds it)."
         ),
         parameters=[ROOM_ID, DURATION, AverageQuerySerializer],
         responses={
@@ -225,11 +227,15 @@ class RoomStatisticsViewSet(viewsets.GenericViewSet[Measurement]):
         query = AverageQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         unit, method = query.validated_data["unit"], query.validated_data["method"]
+        energy = query.validated_data["activation_energy"]
         room = room_or_404(room_id)
         end = clock.now()
         start = end - width
+        summary: Summary
         if method == "time_weighted":
             summary = time_weighted_summary(room, start, end)
+        elif method == "mkt":
+            summary = mkt_summary(room, start, end, energy)
         else:
             summary = Measurement.objects.window(room, start, end).summary()
         body = AverageSerializer(
@@ -242,6 +248,7 @@ class RoomStatisticsViewSet(viewsets.GenericViewSet[Measurement]):
                 **{k: from_celsius_or_none(summary[k], unit) for k in ("average", "min", "max")},  # type: ignore[literal-required]
                 "count": summary["count"],
                 "method": method,
+                "activation_energy": energy if method == "mkt" else None,
             }
         )
         return Response(body.data)
@@ -251,8 +258,9 @@ class RoomStatisticsViewSet(viewsets.GenericViewSet[Measurement]):
         description=(
             "Each bucket is `[start, start + bucket)`; empty buckets are left out. At most "
             f"{MAX_BUCKETS:,} buckets between `from` and `to`, else 400. With "
-            "`method=time_weighted` each bucket is a window of its own (its part of "
-            "`[from, to]`), whose start is covered by the last reading before it."
+            "`method=time_weighted` or `mkt` each bucket is a window of its own (its part of "
+            "`[from, to]`), whose start is covered by the last reading before it; `average` is "
+            "then its time-weighted average or its mean kinetic temperature."
         ),
         parameters=[ROOM_ID, SeriesQuerySerializer],
         responses={
@@ -268,8 +276,11 @@ class RoomStatisticsViewSet(viewsets.GenericViewSet[Measurement]):
         params = query.validated_data
         start, end, width = params["from"], params["to"], params["width"]
         room = room_or_404(room_id)
+        buckets: list[Bucket]
         if params["method"] == "time_weighted":
             buckets = time_weighted_buckets(room, start, end, width)
+        elif params["method"] == "mkt":
+            buckets = mkt_buckets(room, start, end, width, params["activation_energy"])
         else:
             buckets = Measurement.objects.window(room, start, end).buckets(width)
         return Response(BucketSerializer(buckets, many=True, context={"unit": params["unit"]}).data)
@@ -278,10 +289,13 @@ class RoomStatisticsViewSet(viewsets.GenericViewSet[Measurement]):
         summary="A room's excursions outside its acceptable range, oldest first",
         description=(
             "An excursion is a maximal run of consecutive readings (in time order, every "
-            "sensor of the room merged; readings of one instant by sensor name) outside the "
-            "room's range on the same side. A reading exactly on a bound is inside. `min` and "
-            "`max` are the range in `unit`; a room without a range has `min`/`max` null and no "
-            "excursions. `to` defaults to now, `from` to `to` − 7 days; both are inclusive."
+            "sensor of the room merged; the readings of one instant count as one, their mean) "
+            "outside the range on the same side, each judged by the range in force at its "
+            "timestamp (the room's range history). A value exactly on a bound is inside, and so "
+            "is one with no range in force. `min` and `max` are the range in force at `to`, in "
+            "`unit` (null when none). `started_before`: the reading just before `from` was "
+            "outside on the same side. `to` defaults to now, `from` to `to` − 7 days; both are "
+            "inclusive."
         ),
         parameters=[ROOM_ID, ExcursionsQuerySerializer],
         responses={
@@ -296,117 +310,20 @@ class RoomStatisticsViewSet(viewsets.GenericViewSet[Measurement]):
         query.is_valid(raise_exception=True)
         params = query.validated_data
         start, end = params["from"], params["to"]
-        room = room_or_404(room_id)
+        # The room and the range in force at `to` in one statement; the runs in another.
+        room = room_or_404(room_id, Room.objects.with_range_at(end))
         unit = params["unit"]
-        found = excursions(room, start, end, room.min_c, room.max_c)
+        found = excursions(room, start, end)
         body = ExcursionsSerializer(
             {
                 "room_id": room.room_id,
                 "from": start,
                 "to": end,
                 "unit": unit,
-                "min": from_celsius_or_none(room.min_c, unit),
-                "max": from_celsius_or_none(room.max_c, unit),
+                "min": from_celsius_or_none(room.range_min_c, unit),  # type: ignore[attr-defined]
+                "max": from_celsius_or_none(room.range_max_c, unit),  # type: ignore[attr-defined]
                 "excursions": found,
             },
             context={"unit": unit},
         )
         return Response(body.data)
-
-
-class RoomPagination(CursorPagination):
-    ordering = "room_id"
-
-
-class RoomViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet[Room]):
-    """Rooms, each with its acceptable range, status and latest reading.
-
-    PATCH changes a room's name and range (needs `measurements.change_room`); there is no PUT:
-    a room is changed field by field.
-    """
-
-    # No `update` method, so the router gives PUT a 405; PATCH's permission is the default
-    # class's change_<model> of the queryset's model, `measurements.change_room`.
-
-    queryset = Room.objects.all()
-    serializer_class = RoomSerializer
-    pagination_class = RoomPagination
-    filter_backends: list[Any] = []
-    lookup_field = "room_id"
-    lookup_url_kwarg = "room_id"
-    lookup_value_regex = "[^/]+"
-
-    def get_queryset(self) -> QuerySet[Room]:
-        return Room.objects.with_status(now=clock.now(), stale_after=stale_after())
-
-    def get_serializer_context(self) -> dict[str, Any]:
-        return {**super().get_serializer_context(), "unit": unit_from(self.request)}
-
-    def get_serializer_class(self) -> Any:
-        # The browsable API draws the PATCH form from this: name and range, nothing read-only.
-        if self.request is not None and self.request.method == "PATCH":
-            return RoomUpdateSerializer
-        return self.serializer_class
-
-    def get_object(self) -> Room:
-        raw = self.kwargs["room_id"]
-        try:
-            validate_room_id(raw)
-        except DjangoValidationError:
-            raise NotFound(f"Room '{raw}' not found.") from None
-        room = self.get_queryset().filter(pk=raw).first()
-        if room is None:
-            raise NotFound(f"Room '{raw}' not found.")
-        return room
-
-    @extend_schema(
-        summary="Change a room's name, acceptable range and alarm rules",
-        description=(
-            "Any subset of `name`, `min_c`, `max_c` (°C, JSON numbers; null clears), and the "
-            "alarm rules `alarm_delay`, `alarm_deadband_c`, `alarms_enabled`. The checks apply "
-            "to the range that would result: both bounds or neither, `min_c < max_c`, finite "
-            "numbers from −273.15 to 1,000,000 °C; otherwise 400 and nothing changes."
-        ),
-        parameters=[ROOM_ID, UnitQuerySerializer],
-        request=RoomUpdateSerializer,
-        responses={
-            200: RoomSerializer,
-            400: BAD_INPUT,
-            403: OpenApiResponse(description="The user lacks `measurements.change_room`."),
-            404: UNKNOWN_ROOM,
-        },
-        examples=[
-            OpenApiExample(
-                "A balance room at 20 ± 2 °C", value={"min_c": 18, "max_c": 22}, request_only=True
-            )
-        ],
-    )
-    def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        unit_from(request)
-        room = self.get_object()
-        changes = RoomUpdateSerializer(data=request.data)
-        changes.is_valid(raise_exception=True)
-        fields = changes.validated_data
-        try:
-            room_update(room=room, **fields)
-        except DjangoValidationError as exc:
-            raise ValidationError(exc.message_dict) from None
-        return Response(
-            self.serializer_class(self.get_object(), context=self.get_serializer_context()).data
-        )
-
-    @extend_schema(
-        summary="Rooms by id, each with its range, status and latest reading",
-        parameters=[UnitQuerySerializer],
-        responses={200: RoomSerializer(many=True), 400: BAD_INPUT, 403: SENSOR_FORBIDDEN},
-    )
-    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        return super().list(request, *args, **kwargs)
-
-    @extend_schema(
-        summary="One room with its range, status and latest reading",
-        parameters=[ROOM_ID, UnitQuerySerializer],
-        responses={200: RoomSerializer, 403: SENSOR_FORBIDDEN, 404: UNKNOWN_ROOM},
-    )
-    def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        return super().retrieve(request, *args, **kwargs)

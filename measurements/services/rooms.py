@@ -1,14 +1,17 @@
-"""Writes of rooms: created by a first reading or in the console, renamed, given a range."""
+"""Writes of rooms: created by a first reading or in the console, renamed, given a range
+(each change of the range a new version of its history)."""
 
 import math
 from datetime import timedelta
 from typing import Any, Final
 
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
+from .. import clock
 from ..durations import DurationError, parse_duration
-from ..models import ROOM_RANGE_MESSAGE, Room, validate_room_id
+from ..models import ROOM_RANGE_MESSAGE, RangeVersion, Room, validate_room_id
 from ..units import ABSOLUTE_ZERO_C, MAX_CELSIUS
 
 
@@ -68,6 +71,18 @@ def _validate_name(name: object) -> str:
     return name.strip()
 
 
+REASON_REQUIRED = (
+    "A change to a range the room has had needs a reason, kept with the range history "
+    "(the first range needs none)."
+)
+
+
+def _validate_reason(reason: object) -> str:
+    if not isinstance(reason, str):
+        raise ValidationError({"reason": ["A reason is a string."]})
+    return reason.strip()
+
+
 def _validate_alarm_rules(delay: Any, deadband: Any, enabled: Any) -> dict[str, Any]:
     """The alarm rules given (not UNSET), checked: a delay in the API's duration formats (zero
     allowed), a deadband of at least 0 °C, `alarms_enabled` a boolean."""
@@ -109,17 +124,25 @@ def room_update(
     name: Any = UNSET,
     min_c: Any = UNSET,
     max_c: Any = UNSET,
+    reason: Any = "",
+    user: User | None = None,
     alarm_delay: Any = UNSET,
     alarm_deadband_c: Any = UNSET,
     alarms_enabled: Any = UNSET,
 ) -> Room:
     """Change a room's name, acceptable range and alarm rules; the range that results is
     checked as a whole (both bounds or neither, min below max, finite). Fields left UNSET keep
-    their value; nothing changes when one is bad (ValidationError keyed by field)."""
+    their value; nothing changes when one is bad (ValidationError keyed by field).
+
+    A range that differs from the room's writes a new RangeVersion (changed by `user`, now):
+    the first needs no reason, every later one (a change, a clearing, a range set again after
+    one was cleared) a non-blank `reason`. A range left as it is writes nothing.
+    """
     rules = _validate_alarm_rules(alarm_delay, alarm_deadband_c, alarms_enabled)
     room_id = room.pk if isinstance(room, Room) else room
     # Locked, so two concurrent half-updates (one sets min_c, the other max_c) cannot combine
-    # into a range neither checked; the check constraint is the last word anyway.
+    # into a range neither checked, and two range changes number their versions in turn; the
+    # check constraint and the unique version are the last word anyway.
     current = Room.objects.select_for_update().get(pk=room_id)
     fields: list[str] = []
     if name is not UNSET:
@@ -128,9 +151,15 @@ def room_update(
     new_min = current.min_c if min_c is UNSET else min_c
     new_max = current.max_c if max_c is UNSET else max_c
     validate_room_range(new_min, new_max)
-    if min_c is not UNSET or max_c is not UNSET:
-        current.min_c = None if new_min is None else float(new_min)
-        current.max_c = None if new_max is None else float(new_max)
+    why = _validate_reason(reason)
+    new_range = (
+        None if new_min is None else float(new_min),
+        None if new_max is None else float(new_max),
+    )
+    version = None
+    if new_range != (current.min_c, current.max_c):
+        version = _next_version(current, new_range, reason=why, user=user)
+        current.min_c, current.max_c = new_range
         fields += ["min_c", "max_c"]
     for field, value in rules.items():
         setattr(current, field, value)
@@ -139,6 +168,8 @@ def room_update(
         try:
             with transaction.atomic():
                 current.save(update_fields=fields)
+                if version is not None:
+                    version.save(force_insert=True)
         except IntegrityError:
             raise ValidationError({"min_c": [ROOM_RANGE_MESSAGE]}) from None
     if isinstance(room, Room):
@@ -147,16 +178,45 @@ def room_update(
     return current
 
 
+def _next_version(
+    room: Room, new_range: tuple[float | None, float | None], *, reason: str, user: User | None
+) -> RangeVersion:
+    """The version a range change writes (not saved); a ValidationError keyed by `reason`
+    when the room has had a range and no reason is given."""
+    last = RangeVersion.objects.of_room(room).only("version").last()
+    number = 1 if last is None else last.version + 1
+    if (last is not None or room.min_c is not None) and not reason:
+        raise ValidationError({"reason": [REASON_REQUIRED]})
+    return RangeVersion(
+        room=room,
+        version=number,
+        min_c=new_range[0],
+        max_c=new_range[1],
+        changed_at=clock.now(),
+        changed_by=user.get_username() if user is not None else None,
+        reason=reason,
+    )
+
+
 @transaction.atomic
 def room_create(
-    *, room_id: str, name: str = "", min_c: float | None = None, max_c: float | None = None
+    *,
+    room_id: str,
+    name: str = "",
+    min_c: float | None = None,
+    max_c: float | None = None,
+    user: User | None = None,
 ) -> Room:
-    """Register a room before its first reading (the admin's add form), with its range."""
+    """Register a room before its first reading (the admin's add form), with its range (its
+    version 1, written by `room_update`)."""
     validate_room_id(room_id)
     clean_name = _validate_name(name)
     validate_room_range(min_c, max_c)
     try:
         with transaction.atomic():
-            return Room.objects.create(room_id=room_id, name=clean_name, min_c=min_c, max_c=max_c)
+            room = Room.objects.create(room_id=room_id, name=clean_name)
     except IntegrityError:
         raise ValidationError({"room_id": [f"Room '{room_id}' already exists."]}) from None
+    if min_c is not None or max_c is not None:
+        room_update(room=room, min_c=min_c, max_c=max_c, user=user)
+    return room

@@ -25,7 +25,7 @@ from rest_framework.response import Response
 from config.api.exceptions import Conflict
 from config.api.pagination import CursorPagination
 from config.api.permissions import signed_in_user
-from measurements.api.views import RoomViewSet
+from measurements.api.rooms import RoomViewSet
 
 from ..filtersets import AlarmFilterSet
 from ..models import Alarm, NotificationTarget

@@ -10,7 +10,7 @@ class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
-        ('measurements', '0004_room_alarm_rules'),
+        ('measurements', '0005_room_alarm_rules'),
     ]
 
     operations = [

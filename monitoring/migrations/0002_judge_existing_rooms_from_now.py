@@ -24,7 +24,7 @@ def judged_until_newest(apps, schema_editor):  # type: ignore[no-untyped-def]
 class Migration(migrations.Migration):
     dependencies = [
         ("monitoring", "0001_alarms"),
-        ("measurements", "0004_room_alarm_rules"),
+        ("measurements", "0005_room_alarm_rules"),
     ]
 
     operations = [migrations.RunPython(judged_until_newest, migrations.RunPython.noop)]

@@ -19,7 +19,8 @@ from typing import Any
 from django.db import connection, transaction
 from django.utils import timezone
 
-from measurements.models import Measurement, Room
+from measurements.models import Measurement, RangeVersion, Room
+from measurements.selectors import range_in_force, range_versions_covering, side_of
 
 from ..models import Alarm, AlarmKind, Event, RoomJudgement
 from .outbox import notifications_write
@@ -49,6 +50,9 @@ class State:
     alarms_active: bool
     min_c: float | None
     max_c: float | None
+    # When the room's newest range version was set: an instant at or after it is judged by
+    # the room's range (its newest version); one before it, by the version in force then.
+    range_since: datetime | None
     alarm_delay: timedelta
     alarm_deadband_c: float
     alarms_enabled: bool
@@ -73,12 +77,15 @@ def locked_state(room_id: str) -> State:
     """The room's judgement row, locked, with the room's range and rules (one statement; a row
     is made for a room judged for the first time)."""
     judgement, room = _q(RoomJudgement._meta.db_table), _q(Room._meta.db_table)
+    versions = _q(RangeVersion._meta.db_table)
     # SQLite has no row locks: it lets one writer in at a time, and the ingest has written.
     lock = " FOR UPDATE OF j" if connection.vendor == "postgresql" else ""
     sql = f"""
         SELECT j.judged_until, j.run_kind, j.run_started_at, j.run_peak, j.run_readings,
                j.alarms_active, r.min_c, r.max_c, r.alarm_delay, r.alarm_deadband_c,
-               r.alarms_enabled
+               r.alarms_enabled,
+               (SELECT v.changed_at FROM {versions} v WHERE v.room_id = j.room_id
+                ORDER BY v.version DESC LIMIT 1)
         FROM {judgement} j JOIN {room} r ON r.room_id = j.room_id
         WHERE j.room_id = %s{lock}
     """
@@ -93,7 +100,7 @@ def locked_state(room_id: str) -> State:
             )
             cursor.execute(sql, [room_id])
             row = cursor.fetchone()
-    until, kind, started, peak, readings, active, low, high, delay, deadband, enabled = row
+    until, kind, started, peak, readings, active, low, high, delay, deadband, enabled, since = row
     return State(
         room_id=room_id,
         judged_until=_aware(until),
@@ -104,6 +111,7 @@ def locked_state(room_id: str) -> State:
         alarms_active=bool(active),
         min_c=low,
         max_c=high,
+        range_since=_aware(since),
         # PostgreSQL's interval is a timedelta; SQLite keeps the microseconds.
         alarm_delay=delay if isinstance(delay, timedelta) else timedelta(microseconds=delay),
         alarm_deadband_c=deadband,
@@ -158,17 +166,6 @@ def _instants_of(readings: list[tuple[datetime, float]], *, after: datetime) -> 
     ]
 
 
-def _side(value: float, min_c: float | None, max_c: float | None) -> str:
-    """`high`, `low`, or "" inside the range (a bound is inside; no range: inside)."""
-    if min_c is None or max_c is None:
-        return ""
-    if value > max_c:
-        return AlarmKind.HIGH
-    if value < min_c:
-        return AlarmKind.LOW
-    return ""
-
-
 def _further(kind: str, peak: float | None, instant: Instant) -> float:
     """The peak of a run on `kind`'s side after `instant`: the highest reading of a high run,
     the lowest of a low one (of the stored readings, not their mean)."""
@@ -177,13 +174,36 @@ def _further(kind: str, peak: float | None, instant: Instant) -> float:
     return instant.low if peak is None else min(peak, instant.low)
 
 
-def _clears(alarm: Alarm, value: float, state: State) -> bool:
+Range = tuple[float | None, float | None]
+
+
+class RangeInForce:
+    """The range in force at each instant judged (DESIGN §3): the room's own from its newest
+    version's change on, so the usual judgement (new readings) reads no version; for an
+    instant before it, the version in force then, the room's versions read once."""
+
+    def __init__(self, state: State) -> None:
+        self.state = state
+        self.versions: list[RangeVersion] | None = None
+
+    def at(self, instant: datetime) -> Range:
+        state = self.state
+        if state.range_since is None or instant >= state.range_since:
+            return state.min_c, state.max_c
+        if self.versions is None:
+            self.versions = range_versions_covering(state.room_id, instant, None)
+        version = range_in_force(self.versions, instant)
+        return (None, None) if version is None else (version.min_c, version.max_c)
+
+
+def _clears(alarm: Alarm, value: float, band: Range, deadband: float) -> bool:
     """Whether a reading ends `alarm`: back inside by the deadband (no range: inside)."""
-    if alarm.kind == AlarmKind.NO_DATA or state.min_c is None or state.max_c is None:
+    low, high = band
+    if alarm.kind == AlarmKind.NO_DATA or low is None or high is None:
         return True
     if alarm.kind == AlarmKind.HIGH:
-        return value <= state.max_c - state.alarm_deadband_c
-    return value >= state.min_c + state.alarm_deadband_c
+        return value <= high - deadband
+    return value >= low + deadband
 
 
 def _run_step(state: State, side: str, instant: Instant) -> None:
@@ -203,14 +223,16 @@ def _judged(state: State, instants: Iterator[Instant] | list[Instant]) -> list[A
     changed: dict[int, Alarm] = {}
     raised: list[Alarm] = []
     now = timezone.now()
+    ranges = RangeInForce(state)
     for instant in instants:
+        band = ranges.at(instant.at)
         if active is None:  # read only when the room has some
             active = {
                 a.kind: a
                 for a in Alarm.objects.active().filter(room_id=state.room_id).select_for_update()
             }
         for kind, alarm in list(active.items()):
-            if _clears(alarm, instant.mean, state):
+            if _clears(alarm, instant.mean, band, state.alarm_deadband_c):
                 # A reading from the silent stretch, sent late, ends it when it was raised for.
                 alarm.cleared_at = max(instant.at, alarm.opened_at)
                 del active[kind]
@@ -221,7 +243,7 @@ def _judged(state: State, instants: Iterator[Instant] | list[Instant]) -> list[A
                 alarm.readings += instant.count
                 alarm.peak = _further(alarm.kind, alarm.peak, instant)
                 changed[alarm.pk] = alarm
-        side = _side(instant.mean, state.min_c, state.max_c)
+        side = side_of(instant.mean, *band) or ""
         _run_step(state, side, instant)
         if (
             side

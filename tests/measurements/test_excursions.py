@@ -48,12 +48,40 @@ def test_excursions_are_maximal_runs_on_one_side_with_end_peak_and_count(
         "max": 22.0,
         "excursions": [
             # 23, 25 then 22 (exactly on the bound: inside).
-            {"kind": "high", "start": _at(1), "end": _at(3), "peak": 25.0, "readings": 2},
-            {"kind": "low", "start": _at(4), "end": _at(6), "peak": 16.0, "readings": 2},
+            {
+                "kind": "high",
+                "start": _at(1),
+                "end": _at(3),
+                "peak": 25.0,
+                "readings": 2,
+                "started_before": False,
+            },
+            {
+                "kind": "low",
+                "start": _at(4),
+                "end": _at(6),
+                "peak": 16.0,
+                "readings": 2,
+                "started_before": False,
+            },
             # Straight from low to high: a new excursion, ended by 21 at minute 7.
-            {"kind": "high", "start": _at(6), "end": _at(7), "peak": 23.0, "readings": 1},
+            {
+                "kind": "high",
+                "start": _at(6),
+                "end": _at(7),
+                "peak": 23.0,
+                "readings": 1,
+                "started_before": False,
+            },
             # The last reading of the window is outside: still going on, no end.
-            {"kind": "high", "start": _at(9), "end": None, "peak": 24.0, "readings": 1},
+            {
+                "kind": "high",
+                "start": _at(9),
+                "end": None,
+                "peak": 24.0,
+                "readings": 1,
+                "started_before": False,
+            },
         ],
     }
 
@@ -62,11 +90,26 @@ def test_the_window_cuts_runs_and_end_is_null_when_the_next_reading_is_after_to(
     reader_client: APIClient, lab: Room
 ) -> None:
     body = _get(reader_client, **{"from": _at(2), "to": _at(4)})
-    # Minute 2 (25) starts the first run as far as the answer looks; minute 4 (17) is the
-    # last reading in the window, and minute 5 lies beyond `to`.
+    # Minute 2 (25) starts the first run as far as the answer looks; it began before the
+    # window (minute 1, 23, was high too). Minute 4 (17) is the last reading in the window,
+    # and minute 5 lies beyond `to`.
     assert body["excursions"] == [
-        {"kind": "high", "start": _at(2), "end": _at(3), "peak": 25.0, "readings": 1},
-        {"kind": "low", "start": _at(4), "end": None, "peak": 17.0, "readings": 1},
+        {
+            "kind": "high",
+            "start": _at(2),
+            "end": _at(3),
+            "peak": 25.0,
+            "readings": 1,
+            "started_before": True,
+        },
+        {
+            "kind": "low",
+            "start": _at(4),
+            "end": None,
+            "peak": 17.0,
+            "readings": 1,
+            "started_before": False,
+        },
     ]
 
 
@@ -90,35 +133,43 @@ def test_readings_of_every_sensor_are_merged_in_time_order(reader_client: APICli
             "end": "2025-04-01T10:01:30Z",
             "peak": 24.5,
             "readings": 3,
+            "started_before": False,
         },
-        {"kind": "low", "start": "2025-04-01T10:02:00Z", "end": None, "peak": 17.5, "readings": 1},
+        {
+            "kind": "low",
+            "start": "2025-04-01T10:02:00Z",
+            "end": None,
+            "peak": 17.5,
+            "readings": 1,
+            "started_before": False,
+        },
     ]
 
 
-def test_readings_of_one_instant_on_both_sides_are_two_excursions_in_sensor_order(
+def test_the_readings_of_one_instant_count_as_one_their_mean_whatever_the_sensor_names(
     reader_client: APIClient,
 ) -> None:
     room = RoomFactory(room_id="lab-1", min_c=18.0, max_c=22.0)
     for seconds, sensor, value in [
         (0, "b-north", 23.0),
-        (60, "a-south", 25.0),  # one instant: a-south (high) is read before b-north (low)
+        (60, "a-south", 25.0),  # one instant: mean 20.5, inside, whichever sensor sorts last
         (60, "b-north", 16.0),
         (120, "a-south", 17.0),
         (180, "b-north", 20.0),
-        (240, "a-south", 24.0),
+        (240, "a-south", 24.0),  # mean 20.75: inside
         (240, "b-north", 17.5),
+        (300, "a-south", 23.0),  # mean 23.5: high; the peak and count are the stored readings'
+        (300, "b-north", 24.0),
     ]:
         MeasurementFactory(
             room=room, timestamp=T0 + timedelta(seconds=seconds), sensor=sensor, value=value
         )
     body = _get(reader_client, **{"from": _at(0), "to": _at(10)})
     assert body["excursions"] == [
-        {"kind": "high", "start": _at(0), "end": _at(1), "peak": 25.0, "readings": 2},
-        # Starts at the instant the high run ends, read after it.
-        {"kind": "low", "start": _at(1), "end": _at(3), "peak": 16.0, "readings": 2},
-        {"kind": "high", "start": _at(4), "end": _at(4), "peak": 24.0, "readings": 1},
-        {"kind": "low", "start": _at(4), "end": None, "peak": 17.5, "readings": 1},
-    ]
+        {"kind": "high", "start": _at(0), "end": _at(1), "peak": 23.0, "readings": 1, "started_before": False},
+        {"kind": "low", "start": _at(2), "end": _at(3), "peak": 17.0, "readings": 1, "started_before": False},
+        {"kind": "high", "start": _at(5), "end": None, "peak": 24.0, "readings": 2, "started_before": False},
+    ]  # fmt: skip
 
 
 def test_the_range_and_peaks_are_given_in_the_asked_unit(
@@ -157,6 +208,7 @@ def test_the_window_defaults_to_the_last_seven_days(
             "end": "2025-05-31T12:00:00Z",
             "peak": 29.0,
             "readings": 1,
+            "started_before": True,  # 30 °C, just before the window, was high too
         }
     ]
 
@@ -207,5 +259,12 @@ def test_start_and_end_keep_every_microsecond(reader_client: APIClient, first: d
 
     window = {"from": iso(first - timedelta(seconds=1)), "to": iso(after)}
     assert _get(reader_client, **window)["excursions"] == [
-        {"kind": "high", "start": iso(first), "end": iso(after), "peak": 30.0, "readings": 1}
+        {
+            "kind": "high",
+            "start": iso(first),
+            "end": iso(after),
+            "peak": 30.0,
+            "readings": 1,
+            "started_before": False,
+        }
     ]

@@ -1,5 +1,6 @@
-"""On PostgreSQL: excursions and time-weighted averages are computed by the database, give the
-answers of the portable path on irregular data, and read the readings by index range scans."""
+"""On PostgreSQL: excursions, time-weighted averages, MKT and judged instants are computed by
+the database, give the answers of the portable path on irregular data with a range history,
+and read the readings by index range scans."""
 
 import random
 from datetime import UTC, datetime, timedelta
@@ -9,8 +10,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from measurements import selectors
-from measurements.models import Room
-from measurements.services import Reading, readings_ingest
+from measurements.models import RangeVersion, Room
+from measurements.selectors import instants, mkt, ranges, runs, weighted
+from measurements.services import Reading, readings_ingest, room_update
 
 pytestmark = [pytest.mark.postgresql, pytest.mark.django_db]
 
@@ -30,15 +32,54 @@ def _irregular_room(room_id: str, seed: int) -> None:
     readings_ingest(room_id=room_id, readings=readings)
 
 
+def _random_history(room_id: str, rng: random.Random) -> None:
+    """Versions of the room's range changed at random instants of its readings (a clearing
+    among them), stored as `room_update` stores them."""
+    at = START
+    for version in range(1, 5):
+        at += timedelta(seconds=rng.randint(1_000, 8_000))
+        low = rng.uniform(17, 19)
+        bounds = (None, None) if version == 3 else (low, low + 3)
+        RangeVersion.objects.create(
+            room_id=room_id,
+            version=version,
+            min_c=bounds[0],
+            max_c=bounds[1],
+            changed_at=at,
+            reason="" if version == 1 else "a test's change",
+        )
+
+
 def _portable_summary(room_id: str, start: datetime, end: datetime):  # type: ignore[no-untyped-def]
-    previous = selectors._previous_step(room_id, start)
-    return selectors._time_weighted(previous, selectors._steps(room_id, start, end), start, end)
+    previous = instants.previous_instant(room_id, start)
+    return weighted._time_weighted(previous, instants.instants(room_id, start, end), start, end)
+
+
+def _portable_mkt(room_id: str, start: datetime, end: datetime, energy: float) -> float | None:
+    previous = instants.previous_instant(room_id, start)
+    weighing = weighted.weigh(previous, instants.instants(room_id, start, end), start, end)
+    return mkt.mkt_of(weighing, mkt.h_over_r(energy))
+
+
+def _portable_excursions(room_id: str, start: datetime, end: datetime) -> list[runs.Excursion]:
+    previous = instants.previous_instant(room_id, start)
+    versions = ranges.range_versions_covering(room_id, previous.at if previous else start, end)
+    return list(runs._runs(instants.instants(room_id, start, end), versions, previous))
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_the_database_and_the_portable_path_agree_on_irregular_readings(seed: int) -> None:
     _irregular_room("lab-1", seed)
     rng = random.Random(seed)
+    _random_history("lab-1", rng)
+    judged = selectors.judged_instants("lab-1")
+    versions = list(RangeVersion.objects.of_room("lab-1"))
+    assert {(j.min_c, j.max_c) for j in judged} == {(v.min_c, v.max_c) for v in versions}
+    for instant in judged:
+        version = ranges.range_in_force(versions, instant.at)
+        assert version is not None
+        assert (instant.min_c, instant.max_c) == (version.min_c, version.max_c)
+    runs_found = 0
     for _ in range(5):
         start = START + timedelta(seconds=rng.randint(0, 20_000))
         end = start + timedelta(seconds=rng.randint(1, 30_000))
@@ -48,35 +89,39 @@ def test_the_database_and_the_portable_path_agree_on_irregular_readings(seed: in
         assert (sql["min"], sql["max"]) == (portable["min"], portable["max"])
         assert sql["average"] == pytest.approx(portable["average"], rel=1e-12)
 
-        low = rng.uniform(17, 19)
-        found = selectors.excursions("lab-1", start, end, low, low + 3)
-        rows = (
-            Room.objects.get(pk="lab-1")
-            .measurements.filter(timestamp__gte=start, timestamp__lte=end)
-            .order_by("timestamp", "sensor")
-            .values_list("timestamp", "value")
-        )
-        assert found == list(selectors._runs(rows, low, low + 3))
-        assert found, "the data should leave the range now and then"
+        energy = rng.choice([83.144, 60.0, 1000.0])
+        sql_mkt = selectors.mkt_summary("lab-1", start, end, energy)
+        assert sql_mkt["count"] == portable["count"]
+        assert sql_mkt["average"] == pytest.approx(_portable_mkt("lab-1", start, end, energy))
+
+        found = selectors.excursions("lab-1", start, end)
+        assert found == _portable_excursions("lab-1", start, end)
+        runs_found += len(found)
 
         width = timedelta(minutes=rng.choice([5, 15, 60]))
         buckets = selectors.time_weighted_buckets("lab-1", start, end, width)
         assert buckets, "the window should hold readings"
-        previous = selectors._previous_step("lab-1", start)
-        for bucket in buckets:
+        kinetic = selectors.mkt_buckets("lab-1", start, end, width, energy)
+        assert [b.start for b in kinetic] == [b.start for b in buckets]
+        previous = instants.previous_instant("lab-1", start)
+        for bucket, hot in zip(buckets, kinetic, strict=True):
             window_start = max(bucket.start, start)
             window_end = min(bucket.start + width, end)
             # The bucket alone, as its own window: only its readings (the end is exclusive
             # unless it is the series' end).
             inside = [
                 step
-                for step in selectors._steps("lab-1", window_start, window_end)
+                for step in instants.instants("lab-1", window_start, window_end)
                 if step.at < bucket.start + width
             ]
-            expected = selectors._time_weighted(previous, inside, window_start, window_end)
+            expected = weighted._time_weighted(previous, inside, window_start, window_end)
             assert bucket.count == expected["count"]
             assert bucket.average == pytest.approx(expected["average"], rel=1e-12)
+            weighing = weighted.weigh(previous, inside, window_start, window_end)
+            assert hot.count == bucket.count
+            assert hot.average == pytest.approx(mkt.mkt_of(weighing, mkt.h_over_r(energy)))
             previous = inside[-1]
+    assert runs_found, "the data should leave the range now and then"
 
 
 def _plans(queries: CaptureQueriesContext) -> str:
@@ -95,19 +140,23 @@ def test_excursions_time_weighted_averages_and_statuses_read_the_index_not_the_t
             for i in range(3000)
         ]
         readings_ingest(room_id=f"room-{r:02d}", readings=readings)
-    Room.objects.update(min_c=18.5, max_c=21.5)
+        room_update(room=f"room-{r:02d}", min_c=18.5, max_c=21.5)
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE measurements_measurement")
     end = START + timedelta(seconds=90 * 2999)  # the last reading: 23 °C, a "high" block
     with CaptureQueriesContext(connection) as queries:
-        found = selectors.excursions("room-07", end - timedelta(days=7), end, 18.5, 21.5)
+        found = selectors.excursions("room-07", end - timedelta(days=7), end)
         day = selectors.time_weighted_summary("room-07", end - timedelta(days=1), end)
+        month = selectors.mkt_summary("room-07", end - timedelta(days=30), end)
+        judged = selectors.judged_instants("room-07", after=end - timedelta(hours=1))
         series = selectors.time_weighted_buckets(
             "room-07", end - timedelta(days=1), end, timedelta(hours=1)
         )
         rooms = list(Room.objects.with_status(now=end, stale_after=timedelta(minutes=15))[:50])
-    assert len(queries) == 4  # one statement each
+    assert len(queries) == 6  # one statement each
     assert len(found) == 50
+    assert month["count"] == 3000
+    assert len(judged) == 40
     assert found[-1].end is None
     assert day["count"] == 961
     assert len(series) == 25

@@ -1,6 +1,7 @@
 """`manage.py room_report`: each room's range, statistics and excursions, as a table or CSV."""
 
 import csv
+import math
 from datetime import datetime, timedelta
 from io import StringIO
 from pathlib import Path
@@ -34,11 +35,15 @@ def test_the_table_gives_each_rooms_range_statistics_and_excursions(rooms: None)
     assert lines[0].startswith("Rooms over the last PT1H: 2025-06-01T11:00:00+00:00 to")
     rows = {line.split()[0]: line.split() for line in lines[3:]}
     # 3 readings; mean 59 / 3; time-weighted (20 × 30 + 23 × 15 + 16 × 15) / 60 = 19.75;
-    # one excursion above (11:30–11:45) and one below (11:45, ongoing at noon): 30 minutes.
+    # MKT 20.08 (ΔH/R = 10,000 K, the same weights); one excursion above (11:30–11:45) and one below (11:45,
+    # ongoing at noon): 30 minutes; none had begun before the window (20 °C at 11:00).
     assert rows["balance"] == [
-        "balance", "18–22", "3", "19.67", "19.75", "16.00", "23.00", "2", "30", "min", "00", "s"
+        "balance", "18–22", "3", "19.67", "19.75", "20.08", "16.00", "23.00", "2", "0", "30",
+        "min", "00", "s",
     ]  # fmt: skip
-    assert rows["attic"] == ["attic", "-", "1", "21.50", "21.50", "21.50", "21.50", "-", "-"]
+    assert rows["attic"] == [
+        "attic", "-", "1", "21.50", "21.50", "21.50", "21.50", "21.50", "-", "-", "-"
+    ]  # fmt: skip
 
 
 def test_the_default_window_is_seven_days_and_rooms_can_be_chosen(rooms: None) -> None:
@@ -61,6 +66,13 @@ def test_the_csv_has_one_row_per_room_with_exact_figures(rooms: None, tmp_path: 
     assert balance["readings"] == "3"
     assert float(balance["mean_c"]) == pytest.approx(59 / 3)
     assert float(balance["time_weighted_c"]) == pytest.approx(19.75)
+    # (ΔH/R) / −ln(Σ wᵢ·exp(−(ΔH/R)/Tᵢ) / Σ wᵢ) − 273.15 with weights 30, 15, 15 minutes.
+    expected = 10_000 / -math.log(
+        (30 * math.exp(-10_000 / 293.15) + 15 * math.exp(-10_000 / 296.15)
+         + 15 * math.exp(-10_000 / 289.15)) / 60
+    ) - 273.15  # fmt: skip
+    assert float(balance["mkt_c"]) == pytest.approx(expected, rel=1e-12)
+    assert balance["excursions_started_before"] == "0"
     assert (balance["min_c"], balance["max_c"]) == ("16.0", "23.0")
     assert (balance["excursions"], balance["time_outside_s"]) == ("2", "1800.0")
     assert balance["time_outside"] == "PT30M"

@@ -92,17 +92,19 @@ def test_patch_changes_any_subset_and_checks_the_range_that_results(
     assert _range() == ("Balance room", None, None)
     assert manager_client.patch("/api/rooms/lab-1", {"min_c": 18, "max_c": 22}).status_code == 200
     # One bound alone is fine when the other is already set and the result is in order.
-    assert manager_client.patch("/api/rooms/lab-1", {"max_c": 24}).status_code == 200
+    widen = {"max_c": 24, "reason": "SOP-12 rev. 4"}
+    assert manager_client.patch("/api/rooms/lab-1", widen).status_code == 200
     assert _range() == ("Balance room", 18.0, 24.0)
-    response = manager_client.patch("/api/rooms/lab-1", {"min_c": 25})
+    response = manager_client.patch("/api/rooms/lab-1", {"min_c": 25, "reason": "r"})
     assert response.status_code == 400
     assert "below the maximum" in response.json()["min_c"][0]
     # Clearing one bound alone would leave half a range; clearing both removes it.
-    response = manager_client.patch("/api/rooms/lab-1", {"max_c": None})
+    response = manager_client.patch("/api/rooms/lab-1", {"max_c": None, "reason": "r"})
     assert response.status_code == 400
     assert "both bounds" in response.json()["max_c"][0]
     assert _range() == ("Balance room", 18.0, 24.0)
-    response = manager_client.patch("/api/rooms/lab-1", {"min_c": None, "max_c": None})
+    clear = {"min_c": None, "max_c": None, "reason": "room decommissioned"}
+    response = manager_client.patch("/api/rooms/lab-1", clear)
     assert response.status_code == 200
     assert response.json()["min_c"] is None
     assert _range() == ("Balance room", None, None)

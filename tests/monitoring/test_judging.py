@@ -141,12 +141,46 @@ def test_a_room_without_a_range_raises_none_and_clearing_its_range_ends_its_alar
     room(manager_client)
     post(manager_client, "lab-1", (0, 30.0))
     response = manager_client.patch(
-        "/api/rooms/lab-1", {"min_c": None, "max_c": None}, format="json"
+        "/api/rooms/lab-1",
+        {"min_c": None, "max_c": None, "reason": "Room taken out of use"},
+        format="json",
     )
     assert response.status_code == 200
     assert alarms()[0]["cleared_at"] is None  # a range change re-judges no reading
+    # A reading from before the change is still judged by the range then: still too warm.
     post(manager_client, "lab-1", (1, 30.0))
-    assert alarms()[0]["cleared_at"] == at(1)
+    assert alarms()[0]["cleared_at"] is None
+    # One from after it has no range in force: the alarm is over.
+    post(manager_client, "lab-1", (10**6, 30.0))
+    assert alarms()[0]["cleared_at"] == at(10**6)
+
+
+def test_each_reading_is_judged_by_the_range_in_force_at_its_timestamp(
+    manager_client: APIClient,
+) -> None:
+    room(manager_client)  # 18–22 °C, version 1
+    widened = manager_client.patch(
+        "/api/rooms/lab-1", {"min_c": 15, "max_c": 30, "reason": "SOP rev. 2"}, format="json"
+    )
+    assert widened.status_code == 200
+    # 25 °C is inside the range in force now (15–30): no alarm.
+    post(manager_client, "lab-1", (10**6, 25.0))
+    assert alarms() == []
+
+
+def test_an_alarm_raised_under_one_range_is_cleared_by_the_range_in_force_later(
+    manager_client: APIClient,
+) -> None:
+    room(manager_client)
+    post(manager_client, "lab-1", (0, 25.0))
+    assert alarms()[0]["cleared_at"] is None
+    manager_client.patch(
+        "/api/rooms/lab-1", {"min_c": 15, "max_c": 30, "reason": "SOP rev. 2"}, format="json"
+    )
+    # The range changed now; the alarm stays until a reading clears it, judged by the range
+    # in force at that reading's time: 25 °C, inside 15–30.
+    post(manager_client, "lab-1", (10**6, 25.0))
+    assert alarms()[0]["cleared_at"] == at(10**6)
 
 
 def test_two_rooms_are_judged_apart(manager_client: APIClient) -> None:

@@ -114,6 +114,7 @@ ROUTES = [
         "/api/rooms/{room_id}/",
         writes={"patch": Write("measurements.change_room", 200, {"min_c": 18, "max_c": 22})},
     ),
+    Route("/api/rooms/lab-1/range-history", "/api/rooms/{room_id}/range-history/"),
     Route("/api/alarms", "/api/alarms/"),
     Route("/api/alarms/1", "/api/alarms/{id}/"),
     Route(

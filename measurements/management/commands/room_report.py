@@ -29,9 +29,11 @@ COLUMNS = [
     "readings",
     "mean_c",
     "time_weighted_c",
+    "mkt_c",
     "min_c",
     "max_c",
     "excursions",
+    "excursions_started_before",
     "time_outside_s",
     "time_outside",
     "from",
@@ -41,9 +43,11 @@ COLUMNS = [
 
 class Command(BaseCommand):
     help = (
-        "Per room, over the last DURATION (default 7 days): its acceptable range, how many "
-        "readings, their mean and time-weighted average, min and max (°C), and its excursions "
-        "outside the range (how many, and the total time outside). A table on stdout, or CSV."
+        "Per room, over the last DURATION (default 7 days): its acceptable range (in force at "
+        "the end), how many readings, their mean, time-weighted average and mean kinetic "
+        "temperature, min and max (°C), and its excursions outside the range in force at each "
+        "reading (how many, how many had begun before the window, and the total time outside "
+        "within it). A table on stdout, or CSV."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -105,9 +109,11 @@ class Command(BaseCommand):
             "readings",
             "mean",
             "time-weighted",
+            "mkt",
             "min",
             "max",
             "excursions",
+            "began before",
             "outside",
         ]
         rows = [
@@ -117,10 +123,12 @@ class Command(BaseCommand):
                 str(r.readings),
                 _number(r.mean),
                 _number(r.time_weighted),
+                _number(r.mkt),
                 _number(r.low),
                 _number(r.high),
-                str(r.excursions) if r.min_c is not None else "-",
-                _span(r.time_outside) if r.min_c is not None else "-",
+                str(r.excursions) if r.judged else "-",
+                str(r.started_before) if r.judged else "-",
+                _span(r.time_outside) if r.judged else "-",
             ]
             for r in reports
         ]
@@ -168,7 +176,7 @@ def _write_csv(file: TextIO, reports: list[RoomReport], start: datetime, end: da
     writer = csv.writer(file)
     writer.writerow(COLUMNS)
     for r in reports:
-        has_range = r.min_c is not None
+        has_range = r.judged
         writer.writerow(
             [
                 r.room_id,
@@ -178,9 +186,11 @@ def _write_csv(file: TextIO, reports: list[RoomReport], start: datetime, end: da
                 r.readings,
                 _csv(r.mean),
                 _csv(r.time_weighted),
+                _csv(r.mkt),
                 _csv(r.low),
                 _csv(r.high),
                 r.excursions if has_range else "",
+                r.started_before if has_range else "",
                 repr(r.time_outside.total_seconds()) if has_range else "",
                 format_duration(r.time_outside) if has_range else "",
                 start.isoformat(),

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('measurements', '0003_room_range'),
+        ('measurements', '0004_range_version'),
     ]
 
     operations = [

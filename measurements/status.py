@@ -1,0 +1,105 @@
+"""A room's status as SQL: a correlated subquery of the rooms query, on both databases."""
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from django.db import models
+from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.models.sql.compiler import SQLCompiler
+
+
+class RoomStatus(models.TextChoices):
+    """Where a room stands, by the mean of its newest instant against the range in force at
+    that instant (DESIGN §4.5)."""
+
+    NO_DATA = "no_data", "No data"
+    STALE = "stale", "Stale"
+    NO_RANGE = "no_range", "No range"
+    LOW = "low", "Low"
+    HIGH = "high", "High"
+    OK = "ok", "OK"
+
+
+class NewestInstantStatus(models.Expression):
+    """The RoomStatus of the row's room, or NULL when the room has no reading (`no_data`).
+
+    Its newest instant (the mean of the readings at its newest timestamp) is `stale` when
+    older than `stale_before`; else it is judged by the range in force at that instant: the
+    newest version changed at or before it, or the first version when none was (the rule of
+    `selectors.range_in_force`); no range in force is `no_range`. Per room, probes of the
+    unique indexes only: the newest timestamp, that instant's readings, and three of the
+    room's (room, version) index (0.65 ms for 20 rooms against 0.35 ms for the one probe of
+    the status before the range history, in the backend's CPU time).
+    """
+
+    output_field = models.CharField()
+
+    def __init__(
+        self,
+        *,
+        readings: type[models.Model],
+        ranges: type[models.Model],
+        stale_before: datetime,
+    ) -> None:
+        super().__init__()
+        self.readings, self.ranges = readings, ranges
+        self.room: Any = models.F("pk")
+        self.stale_before: Any = models.Value(stale_before, output_field=models.DateTimeField())
+
+    def get_source_expressions(self) -> list[Any]:
+        return [self.room, self.stale_before]
+
+    def set_source_expressions(self, exprs: Sequence[Any]) -> None:
+        self.room, self.stale_before = exprs
+
+    def as_sql(
+        self, compiler: SQLCompiler, connection: BaseDatabaseWrapper, **extra: Any
+    ) -> tuple[str, list[Any]]:
+        room, room_params = compiler.compile(self.room)
+        stale, stale_params = compiler.compile(self.stale_before)
+        q = connection.ops.quote_name
+        readings, ranges = q(self.readings._meta.db_table), q(self.ranges._meta.db_table)
+        ts, value, room_id = q("timestamp"), q("value"), q("room_id")
+        # The version in force: the newest changed at or before the instant, else the first,
+        # judged in one probe of the (room, version) index. Subqueries that compare columns
+        # (SQLite refuses a correlated ORDER BY, and a join whose ON clause reads a derived
+        # table's columns). A room whose versions are all gone cannot be: PROTECT.
+        sql = f"""(
+            SELECT CASE WHEN s.t < {stale} THEN %s ELSE COALESCE((
+                SELECT CASE
+                    WHEN r.min_c IS NULL THEN %s
+                    WHEN s.v < r.min_c THEN %s
+                    WHEN s.v > r.max_c THEN %s
+                    ELSE %s END
+                FROM {ranges} r
+                WHERE r.{room_id} = {room} AND r.version = COALESCE(
+                    (SELECT MAX(p.version) FROM {ranges} p
+                     WHERE p.{room_id} = {room} AND p.changed_at <= s.t),
+                    (SELECT MIN(p.version) FROM {ranges} p WHERE p.{room_id} = {room})
+                )
+            ), %s) END
+            FROM (
+                SELECT m.{ts} AS t, AVG(m.{value}) AS v
+                FROM {readings} m
+                WHERE m.{room_id} = {room} AND m.{ts} = (
+                    SELECT MAX(n.{ts}) FROM {readings} n WHERE n.{room_id} = {room}
+                )
+                GROUP BY m.{ts}
+            ) s
+        )"""
+        params = [
+            *stale_params,
+            str(RoomStatus.STALE),
+            str(RoomStatus.NO_RANGE),
+            str(RoomStatus.LOW),
+            str(RoomStatus.HIGH),
+            str(RoomStatus.OK),
+            *room_params,  # the version
+            *room_params,  # the newest version changed by then
+            *room_params,  # the first version
+            str(RoomStatus.NO_RANGE),  # no version at all
+            *room_params,  # the instant's readings
+            *room_params,  # the newest timestamp
+        ]
+        return sql, params
