@@ -16,6 +16,9 @@ api_patterns: list[URLPattern | URLResolver] = [
     re_path(r"^schema/?$", SpectacularAPIView.as_view(), name="schema"),
     re_path(r"^docs/?$", views.SwaggerView.as_view(url_name="schema"), name="swagger-ui"),
     re_path(r"^redoc/?$", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
+    # First: monitoring serves a room's readings list (each reading with its instrument) by
+    # extending measurements' view, so its route must match before measurements' own.
+    path("", include("monitoring.api.urls")),
     path("", include("calibrations.api.urls")),
     path("", include("tagging.api.urls")),
     path("", include("measurements.api.urls")),

@@ -1,6 +1,7 @@
 """A room's temperatures as a server-side SVG chart: no script, no CDN, readable without one."""
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from math import ceil, floor, log10
 
@@ -13,6 +14,18 @@ from .selectors import Excursion
 
 WIDTH, HEIGHT = 760, 260
 LEFT, RIGHT, TOP, BOTTOM = 48, 12, 12, 28  # margins for the axes' labels
+
+
+@dataclass(frozen=True)
+class ChartMark:
+    """A span of time an app above this one marks on the chart (`RoomAdmin.chart_marks`, the
+    `spans` of `temperature_chart`): a band of class `chart-mark chart-mark-<kind>`, saying
+    `label` on hover."""
+
+    start: datetime
+    end: datetime
+    kind: str
+    label: str
 
 
 def _nice_step(span: float) -> float:
@@ -59,9 +72,11 @@ def temperature_chart(
     min_c: float | None = None,
     max_c: float | None = None,
     excursions: Sequence[Excursion] = (),
+    spans: Sequence[ChartMark] = (),
 ) -> SafeString:
     """Averages as a line, each bucket's min–max as a band, between `start` and `end`; the
-    acceptable range `[min_c, max_c]` shaded, and each excursion marked over its time."""
+    acceptable range `[min_c, max_c]` shaded, each excursion marked over its time, and `spans`
+    drawn as bands over theirs."""
     if not buckets:
         return format_html(
             '<svg class="temperature-chart empty" viewBox="0 0 {} {}" role="img" aria-label="{}">'
@@ -151,6 +166,23 @@ def temperature_chart(
         if has_range and min_c is not None and max_c is not None
         else ""
     )
+    spans_html = format_html_join(
+        "",
+        '<rect class="chart-mark chart-mark-{}" x="{}" y="{}" width="{}" height="{}">'
+        "<title>{}</title></rect>",
+        (
+            (
+                m.kind,
+                x(max(m.start, start)),
+                TOP,
+                max(round(x(min(m.end, end)) - x(max(m.start, start)), 1), 2.0),
+                plot_h,
+                m.label,
+            )
+            for m in spans
+            if m.start <= end and m.end >= start
+        ),
+    )
     marks = format_html_join(
         "",
         '<rect class="excursion excursion-{}" x="{}" y="{}" width="{}" height="{}">'
@@ -170,13 +202,14 @@ def temperature_chart(
     )
     return format_html(
         '<svg class="temperature-chart" viewBox="0 0 {w} {h}" role="img" aria-label="{title}">'
-        "<title>{title}</title>{acceptable}{marks}{grid}{axis}"
+        "<title>{title}</title>{acceptable}{spans}{marks}{grid}{axis}"
         '<polygon class="range" points="{band}"/>'
         '<polyline class="average" points="{average}"/>{points}</svg>',
         w=WIDTH,
         h=HEIGHT,
         title=title,
         acceptable=acceptable,
+        spans=spans_html,
         marks=marks,
         grid=grid,
         axis=axis,

@@ -8,12 +8,13 @@ from django import forms
 from django.contrib.admin.helpers import ActionForm
 from django.contrib.admin.widgets import AdminSplitDateTime
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 
 from config.api.timestamps import TimestampError, parse_timestamp
 from tagging.models import Tag, TagAssignment, normalize_tag_name
 
 from ..models import Calibration, CalibrationType
-from ..services import RECORDED_FIELDS, calibration_changes
+from ..services import RECORDED_FIELDS, calibration_changes, instrument_check
 
 
 class TagActionForm(ActionForm):
@@ -68,7 +69,7 @@ class CalibrationForm(forms.ModelForm[Calibration]):
 
     class Meta:
         model = Calibration
-        fields = ["calibration_type", "value", "timestamp", "username"]
+        fields = ["calibration_type", "value", "timestamp", "username", "instrument"]
         widgets = {"timestamp": PreciseSplitDateTime}
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -113,7 +114,25 @@ class CalibrationForm(forms.ModelForm[Calibration]):
                     "the record's new version.",
                 )
             cleaned["change_reason"] = reason
+        self._check_instrument(cleaned)
         return cleaned
+
+    def _check_instrument(self, cleaned: dict[str, Any]) -> None:
+        """A new calibration names an instrument in service now; a correction that changes it,
+        one in service when the calibration was done (the service's rule, said on the form)."""
+        instrument = cleaned.get("instrument")
+        if instrument is None:
+            return
+        if self.is_correction:
+            if "instrument" not in self.recorded_changes or not cleaned.get("timestamp"):
+                return
+            at = cleaned["timestamp"]
+        else:
+            at = timezone.now()
+        try:
+            instrument_check(instrument.pk, at=at)
+        except ValidationError as exc:
+            self.add_error("instrument", exc.message_dict["instrument"])
 
     def clean_add_tags(self) -> list[str]:
         raw = self.cleaned_data.get("add_tags") or ""

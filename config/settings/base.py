@@ -216,6 +216,9 @@ API_CREDENTIALS_CACHE_SECONDS = env.int("API_CREDENTIALS_CACHE_SECONDS", default
 # A room whose last reading is older than this is `stale` (DESIGN §4.5): `15m`, `PT15M`, `1h`, …
 # Read by the measurements app, whose system check stops start-up on a bad value.
 ROOM_STALE_AFTER: str = env("ROOM_STALE_AFTER", default="PT15M")
+# An instrument whose calibration falls due within this is `due_soon` (DESIGN §4.7): an ISO 8601
+# duration in days and time (`P30D`, `P14DT12H`). Read and checked by the calibrations app.
+CALIBRATION_DUE_SOON: str = env("CALIBRATION_DUE_SOON", default="P30D")
 
 # Headers on every response (Django's defaults, stated so they are not lost by accident).
 SECURE_CONTENT_TYPE_NOSNIFF = True
@@ -277,6 +280,12 @@ SPECTACULAR_SETTINGS = {
     "SERVE_AUTHENTICATION": [],
     # The API reads JSON only; the browsable API's form placeholder is not a body it takes.
     "PARSER_WHITELIST": ["rest_framework.parsers.JSONParser"],
+    # Choice sets that share a field name (`kind`, `status`) keep a name of their own.
+    "ENUM_NAME_OVERRIDES": {
+        "InstrumentKindEnum": "calibrations.models.InstrumentKind",
+        "InstrumentStatusEnum": "calibrations.models.InstrumentStatus",
+        "RoomStatusEnum": "measurements.models.RoomStatus",
+    },
     # The schema served over HTTP names the server it came from (ReDoc's samples showed
     # `api.example.org`); `manage.py spectacular` has no request and names none.
     "POSTPROCESSING_HOOKS": [
