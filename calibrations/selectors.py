@@ -130,7 +130,7 @@ def flagged_periods(
                 status = InstrumentStatus.OVERDUE
             else:
                 start = None
-            if start is not None and (end is None or start < end):
+            if start is not None and start <= until and (end is None or start < end):
                 periods[instrument_id].append(
                     FlaggedPeriod(instrument_id, status, start, end, calibration_id)
                 )
