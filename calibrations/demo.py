@@ -128,6 +128,7 @@ def _history(
 # `monitoring.demo`) and a reference, each with a story the console shows. Calibrations are
 # dated back from today by these days; each is done once (its id is fixed).
 DEMO_CHECK_TYPE = "thermometer-check"
+DEMO_CHECK_LIMITS = (-0.5, 0.5)
 DEMO_INSTRUMENTS: dict[str, dict[str, Any]] = {
     # id: fields, and the calibrations (days ago, error found in °C)
     "TH-LAB1": {
@@ -183,8 +184,8 @@ def seed_instruments() -> int:
         defaults={
             "unit": "°C",
             "description": "A thermometer's error against the lab's reference.",
-            "lower_limit": -0.5,
-            "upper_limit": 0.5,
+            "lower_limit": DEMO_CHECK_LIMITS[0],
+            "upper_limit": DEMO_CHECK_LIMITS[1],
         },
     )
     now = timezone.now().replace(microsecond=0)

@@ -124,12 +124,14 @@ class InstrumentAdmin(PageContextAdmin[Instrument]):
         # An instrument that a calibration, a version or a placement names is part of their
         # record (PROTECT): say so in words, rather than Django's list of protected rows.
         deleted, counts, perms_needed, protected = super().get_deleted_objects(objs, request)
-        if protected:
+        named = [instrument for instrument in objs if _is_named(instrument)]
+        if named:
+            # Not a permission staff lack: nobody deletes these records.
+            perms_needed = set()
             protected = [
                 f"Instrument {instrument.pk}: calibrations or placements name it, and they are "
                 "lab records, so it is kept. Set its “Retired at” to take it out of service."
-                for instrument in objs
-                if _is_named(instrument)
+                for instrument in named
             ]
         return deleted, counts, perms_needed, protected
 

@@ -32,6 +32,9 @@ class PlacementForm(forms.ModelForm[Placement]):
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
+        removed_at = cleaned.get("removed_at")
+        if self.instance.pk is not None and removed_at and removed_at < self.instance.placed_at:
+            self.add_error("removed_at", "A placement cannot end before it began.")
         if self.instance.pk is None and not self.errors:
             instrument = cleaned["instrument"]
             placed_at = cleaned["placed_at"]
@@ -69,7 +72,7 @@ class PlacementAdmin(admin.ModelAdmin[Placement]):
     form = PlacementForm
     list_display = ["instrument", "room", "sensor", "placed_at", "removed_at"]
     list_filter = [("placed_at", DateRangeListFilter), "room"]
-    list_select_related = ["instrument"]
+    list_select_related = ["instrument", "room"]
     search_fields = ["instrument__instrument_id", "room__room_id", "sensor"]
     search_help_text = "An instrument id, a room id or a sensor name."
     autocomplete_fields = ["instrument", "room"]

@@ -10,7 +10,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
-from calibrations.models import CalibrationType, Instrument
+from calibrations.models import Instrument
 from calibrations.services import calibration_create
 from tests.factories import CalibrationTypeFactory, InstrumentFactory
 
@@ -21,7 +21,7 @@ pytestmark = pytest.mark.django_db
 def register() -> None:
     """late (due 35 days ago), broken (found out of tolerance 3 days ago), soon (due in 20
     days), later (due in 50 days), fine (due in a year), retired (overdue but retired)."""
-    check: CalibrationType = CalibrationTypeFactory(name="check", lower_limit=-0.5, upper_limit=0.5)
+    check = CalibrationTypeFactory(name="check", lower_limit=-0.5, upper_limit=0.5)
     now = timezone.now()
     for instrument_id, interval, days_ago, error in (
         ("late", 100, 135, 0.1),
