@@ -48,9 +48,12 @@ def _tick_label(tick: datetime, hourly: bool) -> str:
 def _time_ticks(start: datetime, end: datetime) -> list[datetime]:
     span = end - start
     step = timedelta(hours=4) if span <= timedelta(days=2) else timedelta(days=1)
+    if span > timedelta(days=14):
+        # A longer span (an impact window, drawn from above): whole days, ten ticks at most.
+        step *= -(-span // (step * 10))
     first = start.astimezone(timezone.get_current_timezone())
     first = first.replace(minute=0, second=0, microsecond=0)
-    if step == timedelta(days=1):
+    if step >= timedelta(days=1):
         first = first.replace(hour=0)
     else:
         first = first.replace(hour=first.hour - first.hour % 4)

@@ -8,6 +8,7 @@ from typing import Any
 
 from django.contrib.postgres.constraints import ExclusionConstraint
 from django.contrib.postgres.fields import DateTimeRangeField, RangeBoundary, RangeOperators
+from django.core.exceptions import ValidationError
 from django.db import DEFAULT_DB_ALIAS, connections, models
 from django.db.models import F, Q
 from django.db.models.expressions import Combinable
@@ -74,6 +75,23 @@ class PlacementQuerySet(models.QuerySet["Placement"]):
         """Placements whose period shares an instant with `[start, end)` (`end` None: open)."""
         rows = self.filter(Q(removed_at__isnull=True) | Q(removed_at__gt=start))
         return rows if end is None else rows.filter(placed_at__lt=end)
+
+    def in_the_way_of(self, placement: "Placement") -> "Placement | None":
+        """The placement, other than `placement`, of its instrument or of its (room, sensor)
+        whose period shares an instant with its own (the earliest when several): what the
+        constraints would refuse it for."""
+        if placement.removed_at is not None and placement.removed_at <= placement.placed_at:
+            return None  # an empty period shares no instant
+        return (
+            self.filter(
+                Q(instrument_id=placement.instrument_id)
+                | Q(room_id=placement.room_id, sensor=placement.sensor)
+            )
+            .overlapping(placement.placed_at, placement.removed_at)
+            .exclude(pk=placement.pk)
+            .order_by("placed_at", "id")
+            .first()
+        )
 
 
 class Placement(models.Model):
@@ -157,3 +175,28 @@ class Placement(models.Model):
         return (
             f"{self.instrument_id} in {self.room_id}{sensor} from {self.placed_at:%Y-%m-%d %H:%M}"
         )
+
+    def in_the_way_message(self, *, of: "Placement") -> str:
+        """Why this placement stands in the way of placement `of`, naming it."""
+        sensor = f"sensor '{self.sensor}'" if self.sensor else "the unnamed sensor"
+        until = "until now" if self.removed_at is None else f"until {self.removed_at.isoformat()}"
+        whose = (
+            "This instrument"
+            if self.instrument_id == of.instrument_id
+            else f"Instrument '{self.instrument_id}'"
+        )
+        return (
+            f"{whose} is placed as {sensor} of room '{self.room_id}' from "
+            f"{self.placed_at.isoformat()} {until} (placement {self.pk}): remove that placement, "
+            "or choose a time outside it."
+        )
+
+    def validate_constraints(self, exclude: Any = None) -> None:
+        # A form's check before saving: a placement that shares time with another is refused
+        # naming that one, rather than in the constraints' general words (and on SQLite too,
+        # which has no exclusion constraint).
+        if self.instrument_id and self.room_id and self.placed_at:
+            other = Placement.objects.in_the_way_of(self)
+            if other is not None:
+                raise ValidationError(other.in_the_way_message(of=self), code="in_the_way")
+        super().validate_constraints(exclude=exclude)

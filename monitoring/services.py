@@ -9,7 +9,6 @@ from datetime import datetime
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Q
 from django.utils import timezone
 
 from calibrations.models import Instrument
@@ -39,37 +38,8 @@ class PlacementAlreadyRemoved(Exception):
         self.placement = placement
 
 
-def placement_in_the_way(placement: Placement) -> Placement | None:
-    """The placement, other than `placement`, of its instrument or of its (room, sensor) whose
-    period shares an instant with its own; the earliest when several."""
-    if placement.removed_at is not None and placement.removed_at <= placement.placed_at:
-        return None  # an empty period shares no instant
-    return (
-        Placement.objects.filter(
-            Q(instrument_id=placement.instrument_id)
-            | Q(room_id=placement.room_id, sensor=placement.sensor)
-        )
-        .overlapping(placement.placed_at, placement.removed_at)
-        .exclude(pk=placement.pk)
-        .order_by("placed_at", "id")
-        .first()
-    )
-
-
-def _conflict(placement: Placement, other: Placement) -> PlacementConflict:
-    sensor = f"sensor '{other.sensor}'" if other.sensor else "the unnamed sensor"
-    until = "until now" if other.removed_at is None else f"until {other.removed_at.isoformat()}"
-    whose = (
-        "This instrument"
-        if other.instrument_id == placement.instrument_id
-        else f"Instrument '{other.instrument_id}'"
-    )
-    return PlacementConflict(
-        f"{whose} is placed as {sensor} of room '{other.room_id}' from "
-        f"{other.placed_at.isoformat()} {until} (placement {other.pk}): remove that placement, "
-        "or choose a time outside it.",
-        other,
-    )
+def _conflict(other: Placement, placement: Placement) -> PlacementConflict:
+    return PlacementConflict(other.in_the_way_message(of=placement), other)
 
 
 @transaction.atomic
@@ -102,16 +72,16 @@ def placement_create(
     except IntegrityError:
         # Lost to a placement that shares time with this one (the constraints decided; on
         # PostgreSQL they waited for it to commit, so it is visible now).
-        other = placement_in_the_way(placement)
+        other = Placement.objects.in_the_way_of(placement)
         if other is None:
             raise
-        raise _conflict(placement, other) from None
+        raise _conflict(other, placement) from None
     if connection.vendor != "postgresql":
         # No exclusion constraint here. The INSERT above took SQLite's write lock, which a
         # concurrent placement waits for, so this check sees every placement committed before.
-        other = placement_in_the_way(placement)
+        other = Placement.objects.in_the_way_of(placement)
         if other is not None:
-            raise _conflict(placement, other)
+            raise _conflict(other, placement)
     return placement
 
 

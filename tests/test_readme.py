@@ -219,7 +219,7 @@ def test_every_curl_example_of_the_readme_answers_as_written(
             placeholders["<instant>"] = body["added_at"]
         if "<placement>" not in placeholders and "/placements -H" in command and status == 201:
             placeholders["<placement>"] = str(body["id"])
-        found = '"in_tolerance": false' in json.dumps(body or {}) and "/calibrations -H" in command
-        if "<found>" not in placeholders and found:
+        judged_out = '"in_tolerance": false' in json.dumps(body or {})
+        if "<found>" not in placeholders and judged_out and "/calibrations -H" in command:
             placeholders["<found>"] = body["calibration_id"]
     assert not failures, "\n".join(failures)

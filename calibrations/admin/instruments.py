@@ -68,7 +68,7 @@ class InstrumentAdmin(PageContextAdmin[Instrument]):
         "status_column",
         "due_column",
         "last_calibration_column",
-        "calibration_interval_days",
+        "interval_column",
     ]
     list_filter = [StatusFilter, "kind"]
     search_fields = ["instrument_id", "name", "serial_number"]
@@ -142,7 +142,12 @@ class InstrumentAdmin(PageContextAdmin[Instrument]):
     @admin.display(description="Due (UTC)", ordering="due_at")
     def due_column(self, instrument: Instrument) -> str:
         due = instrument.due_at  # type: ignore[attr-defined]
-        return format_html('<span class="nowrap">{}</span>', utc_label(due)) if due else "-"
+        return utc_label(due).removesuffix(" UTC") if due else "-"
+
+    @admin.display(description="Every", ordering="calibration_interval_days")
+    def interval_column(self, instrument: Instrument) -> str:
+        days = instrument.calibration_interval_days
+        return "-" if days is None else f"{days} d"
 
     @admin.display(description="Last calibration", ordering="last_calibration_timestamp")
     def last_calibration_column(self, instrument: Instrument) -> str:
@@ -151,11 +156,12 @@ class InstrumentAdmin(PageContextAdmin[Instrument]):
             return "-"
         url = reverse("admin:calibrations_calibration_change", args=[pk])
         judged = instrument.last_calibration_in_tolerance  # type: ignore[attr-defined]
-        verdict = {True: "in tolerance", False: "OUT OF TOLERANCE", None: "not assessed"}[judged]
+        verdict = {True: "in tolerance", False: "out of tolerance", None: "not assessed"}[judged]
+        done = instrument.last_calibration_timestamp  # type: ignore[attr-defined]
         return format_html(
-            '<a class="nowrap" href="{}">{}</a> <span class="verdict-{}">{}</span>',
+            '<a class="nowrap" href="{}">{}</a><br><span class="verdict-{}">{}</span>',
             url,
-            utc_label(instrument.last_calibration_timestamp).removesuffix(" UTC"),  # type: ignore[attr-defined]
+            done.astimezone(UTC).strftime("%Y-%m-%d"),
             str(judged).lower(),
             verdict,
         )

@@ -1,5 +1,6 @@
 """Placements in the console, and an instrument's page showing its own."""
 
+from datetime import UTC, datetime
 from typing import Any
 
 from django import forms
@@ -7,6 +8,8 @@ from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.html import format_html
 
 from calibrations.admin.instruments import InstrumentAdmin
 from calibrations.models import Instrument
@@ -14,7 +17,7 @@ from config.admin import DateRangeListFilter
 from measurements.services import validate_sensor
 
 from ..models import Placement
-from ..services import placement_create, placement_in_the_way, placement_remove
+from ..services import placement_create, placement_remove
 
 
 class PlacementForm(forms.ModelForm[Placement]):
@@ -40,28 +43,7 @@ class PlacementForm(forms.ModelForm[Placement]):
             placed_at = cleaned["placed_at"]
             if instrument.retired_at is not None and instrument.retired_at <= placed_at:
                 self.add_error("instrument", "This instrument was retired by then.")
-            other = placement_in_the_way(
-                Placement(
-                    instrument=instrument,
-                    room=cleaned["room"],
-                    sensor=cleaned.get("sensor", ""),
-                    placed_at=placed_at,
-                    removed_at=cleaned.get("removed_at"),
-                )
-            )
-            if other is not None:
-                self.add_error(None, _in_the_way_message(other))
         return cleaned
-
-
-def _in_the_way_message(other: Placement) -> str:
-    sensor = f"sensor '{other.sensor}'" if other.sensor else "the unnamed sensor"
-    until = "now" if other.removed_at is None else f"{other.removed_at:%Y-%m-%d %H:%M:%S} UTC"
-    return (
-        f"{other.instrument_id} is placed as {sensor} of {other.room_id} from "
-        f"{other.placed_at:%Y-%m-%d %H:%M:%S} UTC until {until} (placement {other.pk}): remove "
-        "that placement first, or choose a time outside it."
-    )
 
 
 @admin.register(Placement)
@@ -70,9 +52,10 @@ class PlacementAdmin(admin.ModelAdmin[Placement]):
     a placement is ended (its “Removed at”), never edited or deleted."""
 
     form = PlacementForm
-    list_display = ["instrument", "room", "sensor", "placed_at", "removed_at"]
+    list_display = ["instrument_link", "room_link", "sensor", "placed_column", "removed_column"]
     list_filter = [("placed_at", DateRangeListFilter), "room"]
-    list_select_related = ["instrument", "room"]
+    # Every column is the placement's own (the ids are its foreign keys): no join.
+    list_select_related = False
     search_fields = ["instrument__instrument_id", "room__room_id", "sensor"]
     search_help_text = "An instrument id, a room id or a sensor name."
     autocomplete_fields = ["instrument", "room"]
@@ -102,6 +85,28 @@ class PlacementAdmin(admin.ModelAdmin[Placement]):
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+    @admin.display(description="Instrument", ordering="instrument_id")
+    def instrument_link(self, placement: Placement) -> str:
+        url = reverse("admin:calibrations_instrument_change", args=[placement.instrument_id])
+        return format_html('<a href="{}">{}</a>', url, placement.instrument_id)
+
+    @admin.display(description="Room", ordering="room_id")
+    def room_link(self, placement: Placement) -> str:
+        url = reverse("admin:measurements_room_change", args=[placement.room_id])
+        return format_html('<a href="{}">{}</a>', url, placement.room_id)
+
+    @admin.display(description="Placed (UTC)", ordering="placed_at")
+    def placed_column(self, placement: Placement) -> str:
+        return _utc(placement.placed_at)
+
+    @admin.display(description="Removed (UTC)", ordering="removed_at")
+    def removed_column(self, placement: Placement) -> str:
+        return "still placed" if placement.removed_at is None else _utc(placement.removed_at)
+
+
+def _utc(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M")
 
 
 class PlacementInline(admin.TabularInline[Placement, Instrument]):

@@ -120,7 +120,8 @@ class MonitoredRoomAdmin(RoomAdmin):
                 request, f"{calibration.instrument_id} did not measure this room in that window."
             )
             return None
-        start, end = impact.start, impact.end
+        # The part of the window this room saw the instrument in.
+        start, end = min(p.start for p in parts), max(p.end for p in parts)
         highlights = [
             ChartMark(
                 p.start,
@@ -135,7 +136,8 @@ class MonitoredRoomAdmin(RoomAdmin):
             request,
             f"Highlighted: what {calibration.instrument_id} measured here from {_utc(start)} to "
             f"{_utc(end)}, before calibration {str(calibration.pk)[:8]} found it out of "
-            f"tolerance ({sum(p.readings for p in parts)} readings).",
+            f"tolerance ({sum(p.readings for p in parts)} readings; the impact's window runs "
+            f"from {_utc(impact.start)}).",
         )
         return temperature_chart(
             Measurement.objects.window(room, start, end).buckets(_bucket_for(end - start)),
