@@ -32,9 +32,8 @@ class PlacementAlreadyRemoved(Exception):
     """The placement was removed already (at `placement.removed_at`)."""
 
     def __init__(self, placement: Placement) -> None:
-        super().__init__(
-            f"Placement {placement.pk} was removed already, at {placement.removed_at:%Y-%m-%dT%H:%M:%S%z}."
-        )
+        removed = placement.removed_at.isoformat() if placement.removed_at else "?"
+        super().__init__(f"Placement {placement.pk} was removed already, at {removed}.")
         self.placement = placement
 
 
@@ -58,10 +57,9 @@ def placement_create(
     except ValueError as exc:
         raise ValidationError({"sensor": str(exc)}) from None
     if instrument.retired_at is not None and instrument.retired_at <= at:
+        retired = instrument.retired_at.isoformat()
         raise ValidationError(
-            {
-                "instrument_id": f"Instrument '{instrument.pk}' was retired at {instrument.retired_at.isoformat()}."
-            }
+            {"instrument_id": f"Instrument '{instrument.pk}' was retired at {retired}."}
         )
     if not Room.objects.filter(pk=room_id).exists():
         raise ValidationError({"room_id": f"Unknown room '{room_id}'."}, code="unknown")
