@@ -49,8 +49,8 @@ class CalibrationForm(forms.ModelForm[Calibration]):
         label="Reason for the correction",
         widget=forms.Textarea(attrs={"rows": 2, "cols": 60}),
         help_text=(
-            "Required when you change the type, value, timestamp or username: it is kept with "
-            "the new version of this record."
+            "Required when you change the type, value, timestamp, username or instrument: it "
+            "is kept with the new version of this record."
         ),
     )
 

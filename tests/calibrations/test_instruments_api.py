@@ -7,6 +7,8 @@ from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
+from django.db import connection
+from django.db.models import Q
 from django.utils import timezone
 from rest_framework.test import APIClient
 
@@ -483,3 +485,41 @@ def test_the_instrument_representation_matches_its_declared_fields(check: Calibr
     serializer = InstrumentSerializer(annotated)
     walked = super(InstrumentSerializer, serializer).to_representation(annotated)
     assert serializer.data == walked
+
+
+@pytest.mark.postgresql
+def test_status_and_due_date_are_index_probes_not_scans_of_the_calibrations(
+    check: CalibrationType,
+) -> None:
+    # Instruments with a few calibrations each among many that name none, and fresh statistics.
+    now = timezone.now()
+    Instrument.objects.bulk_create(
+        Instrument(instrument_id=f"TH-{i:03d}", name="x", calibration_interval_days=365)
+        for i in range(200)
+    )
+    Calibration.objects.bulk_create(
+        Calibration(
+            calibration_type=check,
+            value=0.1,
+            username="a",
+            timestamp=now - timedelta(days=d),
+            instrument_id=f"TH-{i:03d}" if d < 3 else None,
+            in_tolerance=True,
+        )
+        for i in range(200)
+        for d in range(10)
+    )
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE calibrations_calibration")
+        cursor.execute("ANALYZE calibrations_instrument")
+    rows = (
+        Instrument.objects.with_status(at=now, due_soon=due_soon())
+        .filter(Q(status="ok"))
+        .order_by("due_at", "pk")[:51]
+    )
+    sql, params = rows.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute("EXPLAIN " + sql, params)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert "calibration_instrument_ts_idx" in plan, plan
+    assert "Seq Scan on calibrations_calibration" not in plan, plan

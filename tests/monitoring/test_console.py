@@ -352,6 +352,8 @@ def test_the_room_page_highlights_the_impact_window(
     assert 'class="chart-mark chart-mark-impact"' in page
     assert "the impact window of calibration" in page
     assert "Highlighted: what TH-BAD measured here" in page
+    # A month on the chart, with dates a person can read: about ten, not one per day.
+    assert 3 <= page.count('class="x-label"') <= 11
 
 
 @pytest.mark.parametrize("impact", ["nope", "9b2f1c1e-0000-4000-8000-000000000000"])
