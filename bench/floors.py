@@ -82,6 +82,8 @@ def model_json(calibration: Calibration, tags: list[str]) -> dict[str, Any]:
         calibration.username,
         calibration.created_at,
         tags,
+        calibration.instrument_id,
+        calibration.in_tolerance,
     )
 
 

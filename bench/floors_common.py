@@ -119,6 +119,8 @@ def calibration_json(
     username: str,
     created_at: datetime,
     tags: list[str],
+    instrument: str | None = None,
+    in_tolerance: bool | None = None,
 ) -> dict[str, Any]:
     return {
         "calibration_id": str(pk),
@@ -128,6 +130,8 @@ def calibration_json(
         "username": username,
         "tags": tags,
         "created_at": utc_iso(created_at),
+        "instrument": instrument,
+        "in_tolerance": in_tolerance,
     }
 
 
@@ -154,6 +158,8 @@ def calibration_created(
         created.username,
         created.created_at,
         [],
+        created.instrument_id,
+        created.in_tolerance,
     )
     response = json_response(answer, 201)
     response["Location"] = request.build_absolute_uri(f"/api/calibrations/{created.pk}")

@@ -56,11 +56,13 @@ CALIBRATION_COLUMNS = (
     '"calibrations_calibration"."id", "calibrations_calibration"."calibration_type_id", '
     '"calibrations_calibration"."value", "calibrations_calibration"."timestamp", '
     '"calibrations_calibration"."username", "calibrations_calibration"."created_at", '
-    '"calibrations_calibration"."created_by_id"'
+    '"calibrations_calibration"."created_by_id", "calibrations_calibration"."instrument_id", '
+    '"calibrations_calibration"."in_tolerance"'
 )
 TYPE_COLUMNS = (
     '"calibrations_calibrationtype"."id", "calibrations_calibrationtype"."name", '
-    '"calibrations_calibrationtype"."unit", "calibrations_calibrationtype"."description"'
+    '"calibrations_calibrationtype"."unit", "calibrations_calibrationtype"."description", '
+    '"calibrations_calibrationtype"."lower_limit", "calibrations_calibrationtype"."upper_limit"'
 )
 TYPE_JOIN = (
     'INNER JOIN "calibrations_calibrationtype" ON ("calibrations_calibration".'
@@ -107,7 +109,7 @@ TAGGED_CALIBRATIONS_SQL = (
     f'{TYPE_COLUMNS} FROM "calibrations_calibration" INNER JOIN "tagging_tagassignment" ON '
     '("calibrations_calibration"."id" = "tagging_tagassignment"."calibration_id") '
     f'{TYPE_JOIN} WHERE ("tagging_tagassignment"."tag_id" = %s AND {AS_OF}) '
-    'ORDER BY 8 DESC, "calibrations_calibration"."id" DESC LIMIT {}'
+    'ORDER BY 10 DESC, "calibrations_calibration"."id" DESC LIMIT {}'
 )
 
 
@@ -122,9 +124,11 @@ def tag_names(ids: list[uuid.UUID], as_of: datetime) -> dict[uuid.UUID, list[str
 
 
 def row_json(row: Sequence[Any], type_name: str, tags: list[str]) -> dict[str, Any]:
-    """A calibration's JSON from its 7 columns: id, type id, value, timestamp, username,
-    created_at, created_by."""
-    return common.calibration_json(row[0], type_name, row[2], row[3], row[4], row[5], tags)
+    """A calibration's JSON from its 9 columns: id, type id, value, timestamp, username,
+    created_at, created_by, instrument id, in_tolerance."""
+    return common.calibration_json(
+        row[0], type_name, row[2], row[3], row[4], row[5], tags, row[7], row[8]
+    )
 
 
 @authenticated("calibrations.add_calibration")
@@ -135,7 +139,9 @@ def calibration_create(request: HttpRequest, user: User) -> HttpResponse:
         type_row = cursor.fetchone()
         if type_row is None:
             return common.json_response({"calibration_type": ["Unknown calibration type."]}, 400)
-    kind = CalibrationType(id=type_row[0], name=type_row[1])
+    kind = CalibrationType(
+        id=type_row[0], name=type_row[1], lower_limit=type_row[4], upper_limit=type_row[5]
+    )
     return common.calibration_created(request, user, body, kind)
 
 
@@ -158,8 +164,8 @@ def calibrations_page(
 @authenticated()
 def calibration_list(request: HttpRequest, user: User) -> HttpResponse:
     params = [request.GET["username"], request.GET["calibration_type"]]
-    # Rows: the calibration's 7 columns (timestamp: 3), then the type's (7: id, 8: name).
-    return calibrations_page(request, CALIBRATION_LIST_SQL, params, timezone.now(), (3, 8))
+    # Rows: the calibration's 9 columns (timestamp: 3), then the type's (9: id, 10: name).
+    return calibrations_page(request, CALIBRATION_LIST_SQL, params, timezone.now(), (3, 10))
 
 
 @authenticated()
@@ -170,7 +176,7 @@ def calibration_detail(request: HttpRequest, user: User, calibration_id: str) ->
     if row is None:
         return common.not_found()
     names = tag_names([row[0]], timezone.now())
-    return common.json_response(row_json(row, row[8], names[row[0]]))
+    return common.json_response(row_json(row, row[10], names[row[0]]))
 
 
 @authenticated()
@@ -193,8 +199,8 @@ def tag_calibrations(request: HttpRequest, user: User, tag: str) -> HttpResponse
     if tag_row is None:
         return common.not_found()
     params = [tag_row[0], instant, instant]
-    # Rows: the calibration's 7 columns, tagged_timestamp (7), then the type's (8: id, 9: name).
-    return calibrations_page(request, TAGGED_CALIBRATIONS_SQL, params, instant, (7, 9))
+    # Rows: the calibration's 9 columns, tagged_timestamp (9), then the type's (10: id, 11: name).
+    return calibrations_page(request, TAGGED_CALIBRATIONS_SQL, params, instant, (9, 11))
 
 
 calibration_dispatch = common.dispatch(calibration_create, calibration_list)

@@ -8,12 +8,13 @@ from config.api.fields import TimestampFilter
 from config.api.query import FilterSet
 from tagging.models import Tag
 
-from .models import Calibration, CalibrationType
+from .models import Calibration, CalibrationType, Instrument, InstrumentKind, InstrumentStatus
 from .selectors import calibrations_carrying
 
 
 class CalibrationFilterSet(FilterSet):
-    """`username`, `calibration_type`, `timestamp` (exact), `timestamp_after`/`_before`, `tag`."""
+    """`username`, `calibration_type`, `timestamp` (exact), `timestamp_after`/`_before`, `tag`,
+    `instrument`, `in_tolerance`."""
 
     username = filters.CharFilter(field_name="username", help_text="Who did the calibration.")
     calibration_type = filters.CharFilter(
@@ -29,6 +30,14 @@ class CalibrationFilterSet(FilterSet):
     tag = filters.CharFilter(
         method="filter_tag", label="Tag", help_text="Carries this tag now (any case)."
     )
+    instrument = filters.CharFilter(
+        field_name="instrument_id", help_text="The instrument's id (exact, case-sensitive)."
+    )
+    in_tolerance = filters.ChoiceFilter(
+        choices=[("true", "true"), ("false", "false")],
+        method="filter_in_tolerance",
+        help_text="`true`: within its type's limits when written; `false`: out of tolerance.",
+    )
 
     class Meta:
         model = Calibration
@@ -39,12 +48,19 @@ class CalibrationFilterSet(FilterSet):
             "timestamp_after",
             "timestamp_before",
             "tag",
+            "instrument",
+            "in_tolerance",
         ]
 
     def filter_calibration_type(
         self, queryset: QuerySet[Calibration], name: str, value: str
     ) -> QuerySet[Calibration]:
         return filter_by_type_name(queryset, value)
+
+    def filter_in_tolerance(
+        self, queryset: QuerySet[Calibration], name: str, value: str
+    ) -> QuerySet[Calibration]:
+        return queryset.filter(in_tolerance=value == "true")
 
     def filter_tag(
         self, queryset: QuerySet[Calibration], name: str, value: str
@@ -83,3 +99,19 @@ class TaggedCalibrationFilterSet(FilterSet):
         self, queryset: QuerySet[Calibration], name: str, value: str
     ) -> QuerySet[Calibration]:
         return filter_by_type_name(queryset, value)
+
+
+class InstrumentFilterSet(FilterSet):
+    """`kind`, `status` (as computed now), `due_before` (due at or before an instant)."""
+
+    kind = filters.ChoiceFilter(choices=InstrumentKind.choices, help_text="What it is.")
+    status = filters.ChoiceFilter(
+        choices=InstrumentStatus.choices, help_text="Where it stands now (DESIGN §4.7)."
+    )
+    due_before = TimestampFilter(
+        field_name="due_at", lookup_expr="lte", label="Due at or before this instant."
+    )
+
+    class Meta:
+        model = Instrument
+        fields = ["kind", "status", "due_before"]

@@ -1,7 +1,8 @@
 """Calibrations from a CSV file (the admin's import), with django-import-export.
 
 The columns are the export's and the snapshot's: `calibration_id` (blank: a new id),
-`calibration_type`, `value`, `timestamp`, `username`, `tags` (names joined with `|`). Import
+`calibration_type`, `value`, `timestamp`, `username`, `tags` (names joined with `|`),
+`instrument` (an instrument in service; blank or absent: none). Import
 only creates: an id that exists is a bad row (corrections need a reason: DESIGN §5). Each row
 goes through `calibration_create_tagged`, as through the API; the preview reports every bad
 row, and the import stores every row or none.
@@ -23,7 +24,7 @@ from config.api.timestamps import TimestampError, parse_timestamp
 from config.batches import batched
 from tagging.models import normalize_tag_name
 
-from .models import Calibration, CalibrationType
+from .models import Calibration, CalibrationType, Instrument, validate_instrument_id
 from .services import calibration_create_tagged
 
 REQUIRED_COLUMNS = ("calibration_type", "value", "timestamp", "username")
@@ -170,6 +171,24 @@ class TagNamesWidget(widgets.Widget):
         return TAG_SEPARATOR.join(value or [])
 
 
+class InstrumentIdWidget(widgets.Widget):
+    """An optional instrument id (blank: none); whether it is registered and in service is
+    checked against the whole file at once (`CalibrationImportResource.before_import`)."""
+
+    def clean(self, value: Any, row: Any = None, **kwargs: Any) -> str | None:
+        text = str(value if value is not None else "").strip()
+        if not text:
+            return None
+        try:
+            validate_instrument_id(text)
+        except ValidationError as exc:
+            raise ValueError(f"'{text}': {exc.messages[0]}") from None
+        return text
+
+    def render(self, value: Any, obj: Any = None, **kwargs: Any) -> str:
+        return str(value) if value is not None else ""
+
+
 class CalibrationImportResource(resources.ModelResource):
     """One calibration per CSV row, created through the service; never an update."""
 
@@ -187,10 +206,21 @@ class CalibrationImportResource(resources.ModelResource):
     )
     username = fields.Field(attribute="username", column_name="username", widget=UsernameWidget())
     tags = fields.Field(attribute="tags", column_name="tags", widget=TagNamesWidget())
+    instrument = fields.Field(
+        attribute="instrument_id", column_name="instrument", widget=InstrumentIdWidget()
+    )
 
     class Meta:
         model = Calibration
-        fields = ("calibration_id", "calibration_type", "value", "timestamp", "username", "tags")
+        fields = (
+            "calibration_id",
+            "calibration_type",
+            "value",
+            "timestamp",
+            "username",
+            "tags",
+            "instrument",
+        )
         import_id_fields: tuple[str, ...] = ()
         # Every row is a new calibration: never look one up to update it.
         force_init_instance = True
@@ -203,6 +233,7 @@ class CalibrationImportResource(resources.ModelResource):
         super().__init__(**kwargs)
         self.seen_ids: set[uuid.UUID] = set()
         self.existing_ids: set[uuid.UUID] = set()
+        self.instruments_in_service: set[str] = set()
 
     def import_data(self, dataset: Any, *args: Any, **kwargs: Any) -> Any:
         """All or nothing: any bad row rolls the whole file back, in the preview and after.
@@ -229,6 +260,17 @@ class CalibrationImportResource(resources.ModelResource):
             dataset.append_col([""] * dataset.height, header="tags")
         if "calibration_id" not in dataset.headers:
             dataset.append_col([""] * dataset.height, header="calibration_id")
+        if "instrument" not in dataset.headers:
+            dataset.append_col([""] * dataset.height, header="instrument")
+        # The instruments the file names that are in service: a query per batch, not per row.
+        named = sorted({str(text).strip() for text in dataset["instrument"] if str(text).strip()})
+        self.instruments_in_service = {
+            pk
+            for batch in batched(named)
+            for pk in Instrument.objects.in_service()
+            .filter(pk__in=batch)
+            .values_list("pk", flat=True)
+        }
         # Which ids exist already: a query per batch of the file's ids, not one per row.
         wanted = []
         for text in dataset["calibration_id"]:
@@ -262,6 +304,18 @@ class CalibrationImportResource(resources.ModelResource):
                 errors["calibration_id"] = [ValidationError(f"Id {wanted} is twice in the file.")]
             self.seen_ids.add(wanted)
             instance.id = wanted
+        named: str | None = getattr(instance, "instrument_id", None)
+        if (
+            named is not None
+            and named not in self.instruments_in_service
+            and "instrument" not in errors
+        ):
+            errors["instrument"] = [
+                ValidationError(
+                    f"Instrument '{named}' is not in the register, or is retired: register it "
+                    "(or choose one in service) first."
+                )
+            ]
         if errors:
             raise ValidationError(errors)
 
@@ -286,6 +340,7 @@ class CalibrationImportResource(resources.ModelResource):
             created_by=user if isinstance(user, User) else None,
             tags=getattr(instance, "tags", None) or [],
             calibration_id=instance.id,
+            instrument_id=instance.instrument_id,
         )
         instance.created_at = created.calibration.created_at
         instance._state.adding = False

@@ -13,18 +13,30 @@ from typing import Any
 
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
-from django.db import connections, router, transaction
+from django.db import IntegrityError, connections, router, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
-from django.db.models import Max
+from django.db.models import Max, Q
 from django.utils import timezone
 
 from tagging.models import tag_sort_key
 from tagging.services import tag_periods_follow_timestamp, tags_add
 
-from .models import Calibration, CalibrationType, CalibrationVersion
+from .models import Calibration, CalibrationType, CalibrationVersion, Instrument, InstrumentKind
 
 # The fields a correction may change: what was recorded, not who entered it or when.
-RECORDED_FIELDS = ("calibration_type", "value", "timestamp", "username")
+RECORDED_FIELDS = ("calibration_type", "value", "timestamp", "username", "instrument")
+
+
+def _instrument_refused(instrument_id: str) -> ValidationError:
+    """Why a calibration cannot name `instrument_id`: not registered, or retired."""
+    retired = list(Instrument.objects.filter(pk=instrument_id).values_list("retired_at", flat=True))
+    if not retired:
+        message = f"Unknown instrument '{instrument_id}': register it first."
+    elif retired[0] is None:  # registered while this request ran
+        message = f"Instrument '{instrument_id}' was not registered yet; try again."
+    else:
+        message = f"Instrument '{instrument_id}' is retired (since {retired[0].isoformat()})."
+    return ValidationError({"instrument": message}, code="invalid")
 
 
 def _version(
@@ -48,6 +60,8 @@ def _version(
         value=calibration.value,
         timestamp=calibration.timestamp,
         username=calibration.username,
+        instrument_id=calibration.instrument_id,
+        in_tolerance=calibration.in_tolerance,
     )
 
 
@@ -59,8 +73,14 @@ def calibration_create(
     timestamp: datetime | None = None,
     created_by: User | None = None,
     calibration_id: uuid.UUID | None = None,
+    instrument_id: str | None = None,
 ) -> Calibration:
-    """Record a calibration and its version 1 (`created`), in one transaction."""
+    """Record a calibration and its version 1 (`created`), in one transaction.
+
+    `in_tolerance` is derived from the type's limits as they are now (the type as given: no
+    query). `instrument_id`, when given, must name a registered instrument in service now, else
+    a ValidationError keyed `instrument`.
+    """
     now = timezone.now()
     calibration = Calibration(
         id=calibration_id or uuid.uuid4(),
@@ -70,17 +90,26 @@ def calibration_create(
         timestamp=timestamp or now,
         created_at=now,
         created_by=created_by,
+        instrument_id=instrument_id,
+        in_tolerance=calibration_type.in_tolerance(value),
     )
     version = _version(calibration, number=1, changed_at=now, changed_by=created_by)
     using = router.db_for_write(Calibration)
     if connections[using].vendor == "postgresql":
-        _insert_created_postgresql(connections[using], calibration, version)
+        stored = _insert_created_postgresql(connections[using], calibration, version)
     else:
         # savepoint=False: inside a caller's transaction (tags, CSV import) this adds no
         # SAVEPOINT; alone it is one BEGIN … COMMIT around the two INSERTs.
         with transaction.atomic(using=using, savepoint=False):
-            calibration.save(force_insert=True, using=using)
-            version.save(force_insert=True, using=using)
+            stored = instrument_id is None or (
+                Instrument.objects.using(using).in_service(now).filter(pk=instrument_id).exists()
+            )
+            if stored:
+                calibration.save(force_insert=True, using=using)
+                version.save(force_insert=True, using=using)
+    if not stored:
+        assert instrument_id is not None
+        raise _instrument_refused(instrument_id)
     calibration._state.adding = False
     calibration._state.db = using
     return calibration
@@ -88,31 +117,45 @@ def calibration_create(
 
 def _insert_created_postgresql(
     connection: BaseDatabaseWrapper, calibration: Calibration, version: CalibrationVersion
-) -> None:
-    """Both rows in one statement: `WITH c AS (INSERT calibration) INSERT version`.
+) -> bool:
+    """Both rows in one statement: `WITH c AS (INSERT calibration) INSERT version`; whether
+    they were stored.
 
     One statement is atomic by itself, so outside a transaction there is no BEGIN and COMMIT
     to send: one round trip, as before versions existed. Through the ORM (BEGIN, two INSERTs,
     COMMIT) a create cost twice the wall time and 1 ms more CPU than the single INSERT did
-    (bench/audit_create_cost.py).
+    (bench/audit_create_cost.py). A calibration that names an instrument is inserted only if
+    that instrument is in service (`WHERE EXISTS`): the check rides in the same statement
+    instead of costing a round trip of its own, and nothing is stored when it fails.
     """
     q = connection.ops.quote_name
     calibration_columns = [f.column for f in Calibration._meta.concrete_fields]
     version_fields = [f for f in CalibrationVersion._meta.concrete_fields if not f.primary_key]
+    row = ", ".join(["%s"] * len(calibration_columns))
+    params = [
+        f.get_db_prep_save(getattr(calibration, f.attname), connection)
+        for f in Calibration._meta.concrete_fields
+    ]
+    if calibration.instrument_id is None:
+        source = f"VALUES ({row})"
+    else:
+        source = (
+            f"SELECT {row} WHERE EXISTS (SELECT 1 FROM {q(Instrument._meta.db_table)} "
+            f"WHERE {q('instrument_id')} = %s "
+            f"AND ({q('retired_at')} IS NULL OR {q('retired_at')} > %s))"
+        )
+        params += [calibration.instrument_id, calibration.created_at]
     sql = (
         f"WITH c AS (INSERT INTO {q(Calibration._meta.db_table)} "
-        f"({', '.join(q(c) for c in calibration_columns)}) "
-        f"VALUES ({', '.join(['%s'] * len(calibration_columns))}) RETURNING 1) "
+        f"({', '.join(q(c) for c in calibration_columns)}) {source} RETURNING 1) "
         f"INSERT INTO {q(CalibrationVersion._meta.db_table)} "
         f"({', '.join(q(f.column) for f in version_fields)}) "
         f"SELECT {', '.join(['%s'] * len(version_fields))} FROM c"
     )
-    params = [
-        f.get_db_prep_save(getattr(calibration, f.attname), connection)
-        for f in Calibration._meta.concrete_fields
-    ] + [f.get_db_prep_save(getattr(version, f.attname), connection) for f in version_fields]
+    params += [f.get_db_prep_save(getattr(version, f.attname), connection) for f in version_fields]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
+        return bool(cursor.rowcount)
 
 
 @dataclass(frozen=True)
@@ -125,6 +168,7 @@ class NewCalibration:
     timestamp: datetime
     calibration_id: uuid.UUID | None = None
     created_at: datetime | None = None
+    instrument_id: str | None = None
 
 
 def calibrations_create_many(
@@ -133,7 +177,8 @@ def calibrations_create_many(
     """Record many calibrations, each with its version 1, in one transaction (bulk INSERTs).
 
     The same rows `calibration_create` writes, for loads of thousands (demo data). `created_at`
-    may be given (demo data dated in the past); version 1's `changed_at` is always it.
+    may be given (demo data dated in the past); version 1's `changed_at` is always it. An
+    instrument named must exist (the foreign key); whether it is retired is not checked.
     """
     now = timezone.now()
     calibrations = [
@@ -145,6 +190,8 @@ def calibrations_create_many(
             timestamp=row.timestamp,
             created_at=row.created_at or now,
             created_by=created_by,
+            instrument_id=row.instrument_id,
+            in_tolerance=row.calibration_type.in_tolerance(row.value),
         )
         for row in new
     ]
@@ -180,7 +227,15 @@ def calibration_correct(
     for name in changed:
         setattr(stored, name, changes[name])
         setattr(calibration, name, changes[name])
-    stored.save(update_fields=sorted(changed))
+    if "instrument" in changed and stored.instrument_id is not None:
+        instrument_check(stored.instrument_id, at=stored.timestamp)
+    fields = set(changed)
+    # Judged again only when what was judged changes, against the type's limits now; a
+    # corrected username or date keeps the judgement made when it was written.
+    if changed & {"value", "calibration_type"}:
+        stored.in_tolerance = stored.calibration_type.in_tolerance(stored.value)
+        fields.add("in_tolerance")
+    stored.save(update_fields=sorted(fields))
     last = CalibrationVersion.objects.filter(calibration=stored).aggregate(
         number=Max("version"), at=Max("changed_at")
     )
@@ -196,9 +251,10 @@ def calibration_correct(
     ).save(force_insert=True)
     # The caller's instance leaves as stored: a form's copy may have lost precision in fields
     # that did not change (a widget without microseconds).
-    for name in ("value", "timestamp", "username"):
+    for name in ("value", "timestamp", "username", "in_tolerance"):
         setattr(calibration, name, getattr(stored, name))
     calibration.calibration_type_id = stored.calibration_type_id
+    calibration.instrument_id = stored.instrument_id
     if "timestamp" in changed:
         tag_periods_follow_timestamp(calibration=stored)
     return changed
@@ -214,10 +270,23 @@ def calibration_changes(stored: Calibration, **proposed: Any) -> dict[str, Any]:
 
 
 def _differs(stored: Calibration, name: str, value: Any) -> bool:
-    # Foreign keys compare by id: no query for the stored type.
+    # Foreign keys compare by id: no query for the stored type or instrument.
     if name == "calibration_type":
         return value is not None and bool(stored.calibration_type_id != value.pk)
+    if name == "instrument":
+        return stored.instrument_id != (value.pk if value is not None else None)
     return bool(getattr(stored, name) != value)
+
+
+def instrument_check(instrument_id: str, *, at: datetime) -> None:
+    """That a calibration done at `at` may name `instrument_id`: registered and not retired by
+    then (a ValidationError keyed `instrument` otherwise). A correction asks with the
+    calibration's timestamp, so an instrument retired since may still be named: the record is
+    put right, not redone."""
+    if not Instrument.objects.filter(
+        Q(retired_at__isnull=True) | Q(retired_at__gt=at), pk=instrument_id
+    ).exists():
+        raise _instrument_refused(instrument_id)
 
 
 @dataclass(frozen=True)
@@ -237,6 +306,7 @@ def calibration_create_tagged(
     created_by: User | None = None,
     tags: Sequence[str] = (),
     calibration_id: uuid.UUID | None = None,
+    instrument_id: str | None = None,
 ) -> TaggedCalibration:
     """Record a calibration (`calibration_create`) and add its first tags, in one transaction."""
     # Without tags `calibration_create` is the only transaction: no savepoint inside another.
@@ -248,6 +318,7 @@ def calibration_create_tagged(
             timestamp=timestamp,
             created_by=created_by,
             calibration_id=calibration_id,
+            instrument_id=instrument_id,
         )
         results = (
             tags_add(
@@ -258,3 +329,67 @@ def calibration_create_tagged(
         )
     names = {result.assignment.tag.name for result in results}
     return TaggedCalibration(calibration, sorted(names, key=tag_sort_key))
+
+
+# ---------------------------------------------------------------------------------------------
+# The instrument register.
+
+# What `PATCH /api/instruments/{id}` and the console may change: the id never changes, since
+# calibrations and placements name the instrument by it.
+INSTRUMENT_FIELDS = ("name", "kind", "serial_number", "calibration_interval_days", "retired_at")
+
+
+def _instrument_saved(instrument: Instrument, *, update_fields: list[str] | None = None) -> None:
+    """Validate the fields (no query) and save; a taken id answers as a ValidationError."""
+    instrument.clean_fields()
+    try:
+        with transaction.atomic():
+            if update_fields is None:
+                instrument.save(force_insert=True)
+            else:
+                instrument.save(update_fields=update_fields)
+    except IntegrityError:
+        if update_fields is None and Instrument.objects.filter(pk=instrument.pk).exists():
+            raise ValidationError(
+                {"instrument_id": f"An instrument with the id '{instrument.pk}' already exists."},
+                code="unique",
+            ) from None
+        raise
+
+
+def instrument_create(
+    *,
+    instrument_id: str,
+    name: str,
+    kind: str = InstrumentKind.OTHER,
+    serial_number: str = "",
+    calibration_interval_days: int | None = None,
+    retired_at: datetime | None = None,
+) -> Instrument:
+    """Register an instrument under the id the lab chose; a taken id is a ValidationError
+    keyed `instrument_id` (the unique primary key decides, so two at once cannot both win)."""
+    instrument = Instrument(
+        instrument_id=instrument_id,
+        name=name,
+        kind=kind,
+        serial_number=serial_number,
+        calibration_interval_days=calibration_interval_days,
+        retired_at=retired_at,
+        created_at=timezone.now(),
+    )
+    _instrument_saved(instrument)
+    return instrument
+
+
+@transaction.atomic
+def instrument_update(*, instrument: Instrument, **changes: Any) -> set[str]:
+    """Change any of INSTRUMENT_FIELDS; return the names that changed (none: nothing written)."""
+    unknown = set(changes) - set(INSTRUMENT_FIELDS)
+    if unknown:
+        raise TypeError(f"Not a field staff may change: {', '.join(sorted(unknown))}.")
+    changed = {name for name, value in changes.items() if getattr(instrument, name) != value}
+    for name in changed:
+        setattr(instrument, name, changes[name])
+    if changed:
+        _instrument_saved(instrument, update_fields=sorted(changed))
+    return changed

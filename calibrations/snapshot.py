@@ -88,6 +88,8 @@ SNAPSHOT_COLUMNS = (
     "username",
     "tag_names",
     "created_at_text",
+    "instrument_id",
+    "in_tolerance",
 )
 
 
@@ -235,14 +237,24 @@ def split_tag_names(joined: str | None) -> list[str]:
 # The file.
 
 SNAPSHOT_FORMATS = {"jsonl": "application/x-ndjson", "csv": "text/csv"}
-CSV_HEADER = ["calibration_id", "calibration_type", "value", "timestamp", "username", "tags"]
+# §4.4a's columns, then the instrument's id (blank when none): added last, so a reader of the
+# earlier columns by position reads them unchanged.
+CSV_HEADER = [
+    "calibration_id",
+    "calibration_type",
+    "value",
+    "timestamp",
+    "username",
+    "tags",
+    "instrument",
+]
 # Rows per database fetch and per block written to the client: big enough that neither the
 # round trips nor the writes dominate, small enough that memory stays a few MB.
 CHUNK = 2000
 
-# (calibration_id, type name, value, timestamp, username, tag names sorted, created_at), the
-# two instants as `utc_iso` text.
-Row = tuple[Any, str, float, str, str, list[str], str]
+# (calibration_id, type name, value, timestamp, username, tag names sorted, created_at,
+# instrument id or None, in_tolerance), the two instants as `utc_iso` text.
+Row = tuple[Any, str, float, str, str, list[str], str, str | None, bool | None]
 
 _encode = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode
 # The §4.2 representation, written directly: a dict per row through the JSON encoder was the
@@ -250,7 +262,7 @@ _encode = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",",
 # float, as `repr`, which is what the encoder writes); `test_snapshot` pins the output.
 _LINE = (
     '{{"calibration_id":"{}","calibration_type":{},"value":{},"timestamp":"{}",'
-    '"username":{},"tags":{},"created_at":"{}"}}\n'
+    '"username":{},"tags":{},"created_at":"{}","instrument":{},"in_tolerance":{}}}\n'
 )
 
 
@@ -264,8 +276,10 @@ def _jsonl_block(rows: list[Row]) -> str:
             _encode(username),
             _encode(tags),
             created_at,
+            _encode(instrument),
+            _encode(in_tolerance),
         )
-        for pk, type_name, value, timestamp, username, tags, created_at in rows
+        for pk, type_name, value, timestamp, username, tags, created_at, instrument, in_tolerance in rows
     )
 
 
@@ -275,8 +289,8 @@ def csv_block(rows: list[Row], header: bool = False) -> str:
     if header:
         writer.writerow(CSV_HEADER)
     writer.writerows(
-        (str(pk), type_name, repr(value), timestamp, username, "|".join(tags))
-        for pk, type_name, value, timestamp, username, tags, _ in rows
+        (str(pk), type_name, repr(value), timestamp, username, "|".join(tags), instrument or "")
+        for pk, type_name, value, timestamp, username, tags, _, instrument, _ in rows
     )
     return out.getvalue()
 
@@ -399,7 +413,7 @@ def snapshot_response(
     """The snapshot file for the parts of `snapshot_parts`, as an attachment."""
 
     def convert(raw: tuple[Any, ...]) -> Row:
-        pk, type_name, value, timestamp, username, joined, created_at = raw
+        pk, type_name, value, timestamp, username, joined, created_at, instrument, judged = raw
         return (
             pk,
             type_name,
@@ -408,6 +422,8 @@ def snapshot_response(
             username,
             split_tag_names(joined),
             snapshot_text_instant(created_at),
+            instrument,
+            judged,
         )
 
     stamp = utc_iso(as_of)

@@ -16,10 +16,12 @@ api_patterns: list[URLPattern | URLResolver] = [
     re_path(r"^schema/?$", SpectacularAPIView.as_view(), name="schema"),
     re_path(r"^docs/?$", views.SwaggerView.as_view(url_name="schema"), name="swagger-ui"),
     re_path(r"^redoc/?$", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
+    # First: monitoring serves the rooms list (each room's open alarms) and a room's readings
+    # list (each reading's instrument) by extending measurements' views, so its routes must
+    # match before measurements' own.
+    path("", include("monitoring.api.urls")),
     path("", include("calibrations.api.urls")),
     path("", include("tagging.api.urls")),
-    # Before measurements: monitoring serves the rooms route, with each room's open alarms.
-    path("", include("monitoring.api.urls")),
     path("", include("measurements.api.urls")),
 ]
 

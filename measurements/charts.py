@@ -1,6 +1,7 @@
 """A room's temperatures as a server-side SVG chart: no script, no CDN, readable without one."""
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from math import ceil, floor, log10
 
@@ -13,6 +14,18 @@ from .selectors import Excursion, RangeSpan
 
 WIDTH, HEIGHT = 760, 260
 LEFT, RIGHT, TOP, BOTTOM = 48, 12, 12, 28  # margins for the axes' labels
+
+
+@dataclass(frozen=True)
+class ChartMark:
+    """A span of time an app above this one marks on the chart (`RoomAdmin.chart_marks`, the
+    `spans` of `temperature_chart`): a band of class `chart-mark chart-mark-<kind>`, saying
+    `label` on hover."""
+
+    start: datetime
+    end: datetime
+    kind: str
+    label: str
 
 
 def _nice_step(span: float) -> float:
@@ -35,9 +48,12 @@ def _tick_label(tick: datetime, hourly: bool) -> str:
 def _time_ticks(start: datetime, end: datetime) -> list[datetime]:
     span = end - start
     step = timedelta(hours=4) if span <= timedelta(days=2) else timedelta(days=1)
+    if span > timedelta(days=14):
+        # A longer span (an impact window, drawn from above): whole days, ten ticks at most.
+        step *= -(-span // (step * 10))
     first = start.astimezone(timezone.get_current_timezone())
     first = first.replace(minute=0, second=0, microsecond=0)
-    if step == timedelta(days=1):
+    if step >= timedelta(days=1):
         first = first.replace(hour=0)
     else:
         first = first.replace(hour=first.hour - first.hour % 4)
@@ -58,10 +74,12 @@ def temperature_chart(
     title: str,
     ranges: Sequence[RangeSpan] = (),
     excursions: Sequence[Excursion] = (),
+    spans: Sequence[ChartMark] = (),
 ) -> SafeString:
     """Averages as a line, each bucket's min–max as a band, between `start` and `end`; the
     acceptable range in force at each moment shaded (a step when it changed: `ranges`, from
-    `selectors.range_spans`), and each excursion marked over its time."""
+    `selectors.range_spans`), each excursion marked over its time, and `spans` drawn as bands
+    over theirs."""
     if not buckets:
         return format_html(
             '<svg class="temperature-chart empty" viewBox="0 0 {} {}" role="img" aria-label="{}">'
@@ -154,6 +172,23 @@ def temperature_chart(
             for r in shaded
         ),
     )
+    spans_html = format_html_join(
+        "",
+        '<rect class="chart-mark chart-mark-{}" x="{}" y="{}" width="{}" height="{}">'
+        "<title>{}</title></rect>",
+        (
+            (
+                m.kind,
+                x(max(m.start, start)),
+                TOP,
+                max(round(x(min(m.end, end)) - x(max(m.start, start)), 1), 2.0),
+                plot_h,
+                m.label,
+            )
+            for m in spans
+            if m.start <= end and m.end >= start
+        ),
+    )
     marks = format_html_join(
         "",
         '<rect class="excursion excursion-{}" x="{}" y="{}" width="{}" height="{}">'
@@ -173,13 +208,14 @@ def temperature_chart(
     )
     return format_html(
         '<svg class="temperature-chart" viewBox="0 0 {w} {h}" role="img" aria-label="{title}">'
-        "<title>{title}</title>{acceptable}{marks}{grid}{axis}"
+        "<title>{title}</title>{acceptable}{spans}{marks}{grid}{axis}"
         '<polygon class="range" points="{band}"/>'
         '<polyline class="average" points="{average}"/>{points}</svg>',
         w=WIDTH,
         h=HEIGHT,
         title=title,
         acceptable=acceptable,
+        spans=spans_html,
         marks=marks,
         grid=grid,
         axis=axis,

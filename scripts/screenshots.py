@@ -1,5 +1,6 @@
 """Retake the consoles' screenshots the README shows (docs/img/*.png): the admin's calibration
-list, a calibration, a room, and the browsable API's form.
+list, a calibration, a room, the home page with what needs a person, an out-of-tolerance
+calibration's impact, and the browsable API's form.
 
 Run against a server with the demo data (`make run` in another terminal), then:
 
@@ -50,6 +51,13 @@ def main() -> None:
         page.goto(f"{args.url}/admin/calibrations/calibration/")
         page.screenshot(path=str(OUT / "calibrations.png"))
 
+        # What needs a person, then the demo's thermometer found out of tolerance.
+        page.goto(f"{args.url}/admin/")
+        page.screenshot(path=str(OUT / "console-home.png"))
+        page.goto(f"{args.url}/admin/calibrations/calibration/?in_tolerance__exact=0")
+        page.locator("#result_list tbody tr th a").first.click()
+        page.locator("fieldset:has(#impact-panel)").screenshot(path=str(OUT / "impact.png"))
+
         # The integrators' console: signed in through DRF's own login, an HTML form filled in.
         api = browser.new_page(viewport={"width": 1280, "height": 800})
         api.goto(f"{args.url}/api/calibrations")
@@ -66,7 +74,15 @@ def main() -> None:
         api.screenshot(path=str(OUT / "browsable-api.png"))
         browser.close()
     names = ", ".join(
-        f"{name}.png" for name in ("calibration", "room", "calibrations", "browsable-api")
+        f"{name}.png"
+        for name in (
+            "calibration",
+            "room",
+            "calibrations",
+            "console-home",
+            "impact",
+            "browsable-api",
+        )
     )
     print(f"Wrote {names} in {OUT}")
 

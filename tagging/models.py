@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import F, Q
+from django.db.models.expressions import Combinable
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -153,12 +154,21 @@ class Tag(models.Model):
             )
 
 
-def in_force_at(instant: datetime, *, through: str = "") -> Q:
-    """The as-of rule: a period is in force at `instant` when it was added at or before it and
-    not yet removed at it. `through` reaches the periods over a relation
-    (`"tag_assignments__"` from a calibration)."""
-    return Q(**{f"{through}added_at__lte": instant}) & (
-        Q(**{f"{through}removed_at__isnull": True}) | Q(**{f"{through}removed_at__gt": instant})
+def in_force_at(
+    instant: datetime | Combinable,
+    *,
+    through: str = "",
+    start: str = "added_at",
+    end: str = "removed_at",
+) -> Q:
+    """The as-of rule, the one definition of it: a period is in force at `instant` when it
+    began at or before it and had not ended at it (`end` null or later). `through` reaches the
+    periods over a relation (`"tag_assignments__"` from a calibration); `start` and `end` name
+    the period's fields (a tag's `added_at`/`removed_at` by default; a sensor placement's
+    `placed_at`/`removed_at`). `instant` may be an expression (`OuterRef("timestamp")`: each
+    reading's own instant)."""
+    return Q(**{f"{through}{start}__lte": instant}) & (
+        Q(**{f"{through}{end}__isnull": True}) | Q(**{f"{through}{end}__gt": instant})
     )
 
 

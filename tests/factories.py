@@ -6,9 +6,11 @@ from typing import Any
 import factory
 from django.contrib.auth.models import Permission, User
 
-from calibrations.models import Calibration, CalibrationType
-from calibrations.services import calibration_create
+from calibrations.models import Calibration, CalibrationType, Instrument
+from calibrations.services import calibration_create, instrument_create
 from measurements.models import Measurement, RangeVersion, Room
+from monitoring.models import Placement
+from monitoring.services import placement_create
 from tagging.models import Tag, TagAssignment
 
 
@@ -112,3 +114,35 @@ class MeasurementFactory(factory.django.DjangoModelFactory[Measurement]):
     room = factory.SubFactory(RoomFactory)
     timestamp = factory.Sequence(lambda n: datetime(2025, 4, 1, tzinfo=UTC) + timedelta(minutes=n))
     value = 21.5
+
+
+class InstrumentFactory(factory.django.DjangoModelFactory[Instrument]):
+    class Meta:
+        model = Instrument
+
+    instrument_id = factory.Sequence(lambda n: f"TH-{n:03d}")
+    name = factory.LazyAttribute(lambda instrument: f"Thermometer {instrument.instrument_id}")
+    kind = "sensor"
+    calibration_interval_days = 365
+
+    @classmethod
+    def _create(cls, model_class: type[Instrument], *args: Any, **kwargs: Any) -> Instrument:
+        # Through the service, as the API and the console register one.
+        return instrument_create(**kwargs)
+
+
+class PlacementFactory(factory.django.DjangoModelFactory[Placement]):
+    """A placement as the service makes it (open; close it with `placement_remove`)."""
+
+    class Meta:
+        model = Placement
+
+    instrument = factory.SubFactory(InstrumentFactory)
+    room = factory.SubFactory(RoomFactory)
+    sensor = ""
+    placed_at = datetime(2025, 1, 1, tzinfo=UTC)
+
+    @classmethod
+    def _create(cls, model_class: type[Placement], *args: Any, **kwargs: Any) -> Placement:
+        room = kwargs.pop("room")
+        return placement_create(room_id=room.pk, **kwargs)

@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 from django.core.management import call_command
 
-from calibrations.demo import DEMO_TAGS
+from calibrations.demo import DEMO_CHECK_LIMITS, DEMO_CHECK_TYPE, DEMO_TAGS
 from tests.factories import CalibrationTypeFactory
 
 README = Path(__file__).resolve().parents[1] / "README.md"
@@ -178,6 +178,12 @@ def test_every_curl_example_of_the_readme_answers_as_written(
     # A transactional test may start after another emptied the tables the migrations filled.
     for name in ("gain", "offset", "pressure", "temperature"):
         CalibrationTypeFactory(name=name)
+    # The type README's instrument examples use, as `make run`'s demo data has it.
+    CalibrationTypeFactory(
+        name=DEMO_CHECK_TYPE,
+        lower_limit=DEMO_CHECK_LIMITS[0],
+        upper_limit=DEMO_CHECK_LIMITS[1],
+    )
     env = {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
         "API": f"{live_server.url}/api",
@@ -211,4 +217,9 @@ def test_every_curl_example_of_the_readme_answers_as_written(
         if '{"tag": "current-state"}' in command:
             assert status == 201, f"README line {example.line}: {status} {body}"
             placeholders["<instant>"] = body["added_at"]
+        if "<placement>" not in placeholders and "/placements -H" in command and status == 201:
+            placeholders["<placement>"] = str(body["id"])
+        judged_out = '"in_tolerance": false' in json.dumps(body or {})
+        if "<found>" not in placeholders and judged_out and "/calibrations -H" in command:
+            placeholders["<found>"] = body["calibration_id"]
     assert not failures, "\n".join(failures)

@@ -33,11 +33,22 @@ from .versions import CalibrationVersionsAdmin, utc_us
 # How many of the selected calibrations the delete page names, one line each.
 DELETE_PAGE_LIMIT = 100
 
+LIMITS_NOTE = (
+    "A calibration is in tolerance when its value lies within these limits (bounds included); "
+    "leave both empty not to assess this type. Each calibration keeps the judgement made when "
+    "it was written: changing the limits here does not rewrite past calibrations (only a "
+    "correction of a calibration's value or type judges it again, by the limits of then)."
+)
+
 
 @admin.register(CalibrationType)
 class CalibrationTypeAdmin(admin.ModelAdmin[CalibrationType]):
-    list_display = ["name", "unit", "description"]
+    list_display = ["name", "unit", "lower_limit", "upper_limit", "description"]
     search_fields = ["name", "description"]
+    fieldsets = [
+        (None, {"fields": ["name", "unit", "description"]}),
+        ("Tolerance", {"fields": [("lower_limit", "upper_limit")], "description": LIMITS_NOTE}),
+    ]
 
 
 class TagHistoryInline(admin.TabularInline[TagAssignment, Calibration]):
@@ -88,6 +99,18 @@ class CarryingTagFilter(InputListFilter):
         return calibrations_carrying(tag, as_of=timezone.now(), calibrations=queryset)
 
 
+class InstrumentFilter(InputListFilter):
+    """Calibrations of the instrument whose id is typed (exact; an instrument's page links here)."""
+
+    title = "instrument"
+    parameter_name = "instrument"
+    placeholder = "instrument id"
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        instrument_id = (self.value() or "").strip()
+        return queryset.filter(instrument_id=instrument_id) if instrument_id else queryset
+
+
 class TaggedChangeList(ChangeList):
     """The calibrations changelist: the tags each row of the page carries now, in one query."""
 
@@ -104,13 +127,24 @@ class TaggedChangeList(ChangeList):
 class CalibrationAdmin(CalibrationTagActions, CalibrationVersionsAdmin, CalibrationFilesAdmin):
     form = CalibrationForm
     # Fits 1280 × 800: the id's first 8 characters link to the record.
-    list_display = ["short_id", "calibration_type", "value", "timestamp", "username", "tags_now"]
+    list_display = [
+        "short_id",
+        "calibration_type",
+        "value",
+        "timestamp",
+        "username",
+        "instrument_id",
+        "in_tolerance",
+        "tags_now",
+    ]
     list_display_links = ["short_id"]
     # Date filters rather than a date hierarchy: the hierarchy's list of years is a
     # DISTINCT over every row (~200 ms on a million), the filters' choices cost nothing.
     list_filter = [
         "calibration_type",
         CarryingTagFilter,
+        InstrumentFilter,
+        "in_tolerance",
         ("timestamp", DateRangeListFilter),
         ("timestamp", admin.DateFieldListFilter),
     ]
@@ -121,9 +155,9 @@ class CalibrationAdmin(CalibrationTagActions, CalibrationVersionsAdmin, Calibrat
         "or a tag's exact name (calibrations carrying it now)."
     )
     ordering = ["-timestamp", "-id"]
-    autocomplete_fields = ["calibration_type"]
+    autocomplete_fields = ["calibration_type", "instrument"]
     raw_id_fields = ["created_by"]
-    readonly_fields = ["id", "created_at", "created_by", "versions_table"]
+    readonly_fields = ["id", "in_tolerance", "created_at", "created_by", "versions_table"]
     inlines = [TagHistoryInline]
     actions = ["add_tag", "remove_tag"]
     action_form = TagActionForm
@@ -139,6 +173,8 @@ class CalibrationAdmin(CalibrationTagActions, CalibrationVersionsAdmin, Calibrat
                     "value",
                     "timestamp",
                     "username",
+                    "instrument",
+                    "in_tolerance",
                     "change_reason",
                 ]
             },
@@ -151,7 +187,18 @@ class CalibrationAdmin(CalibrationTagActions, CalibrationVersionsAdmin, Calibrat
     def get_fieldsets(self, request: HttpRequest, obj: Calibration | None = None) -> Any:
         if obj is None:
             return [
-                (None, {"fields": ["calibration_type", "value", "timestamp", "username"]}),
+                (
+                    None,
+                    {
+                        "fields": [
+                            "calibration_type",
+                            "value",
+                            "timestamp",
+                            "username",
+                            "instrument",
+                        ]
+                    },
+                ),
                 ("Tags", {"fields": ["add_tags"]}),
             ]
         return self.fieldsets
@@ -251,8 +298,10 @@ class CalibrationAdmin(CalibrationTagActions, CalibrationVersionsAdmin, Calibrat
             username=obj.username,
             timestamp=obj.timestamp,
             created_by=acting_user(request),
+            instrument_id=obj.instrument_id,
         )
         obj.pk, obj.created_at, obj.created_by = created.pk, created.created_at, created.created_by
+        obj.in_tolerance = created.in_tolerance
         obj._state.adding = False
 
     def save_correction(self, request: HttpRequest, obj: Calibration, form: Any) -> None:

@@ -62,7 +62,7 @@ class CalibrationFilesAdmin(ImportMixin, admin.ModelAdmin[Calibration]):
             raise PermissionDenied
         changelist = self.get_changelist_instance(request)
         rows = changelist.get_queryset(request).values_list(
-            "id", "calibration_type__name", "value", "timestamp", "username"
+            "id", "calibration_type__name", "value", "timestamp", "username", "instrument_id"
         )
         now = timezone.now()
         return calibrations_csv_response(
@@ -139,8 +139,8 @@ def calibrations_csv_response(
     rows: QuerySet[Any], *, tags_of: Any, filename: str
 ) -> StreamingHttpResponse:
     """A CSV file (the snapshot's columns) of calibration value rows
-    `(id, type name, value, timestamp, username)`; `tags_of(ids)` gives each chunk's tag names
-    ({id: sorted names}) in one query."""
+    `(id, type name, value, timestamp, username, instrument id)`; `tags_of(ids)` gives each
+    chunk's tag names ({id: sorted names}) in one query."""
 
     def chunks() -> Iterator[str]:
         yield csv_block([], header=True)
@@ -163,7 +163,7 @@ def _tagged_csv(block: list[tuple[Any, ...]], tags_of: Any) -> str:
     names = tags_of([raw[0] for raw in block])
     return csv_block(
         [
-            (pk, type_name, value, utc_iso(timestamp), username, names[pk], "")
-            for pk, type_name, value, timestamp, username in block
+            (pk, type_name, value, utc_iso(timestamp), username, names[pk], "", instrument, None)
+            for pk, type_name, value, timestamp, username, instrument in block
         ]
     )

@@ -9,12 +9,13 @@ from django import forms
 from django.contrib.admin.helpers import ActionForm
 from django.contrib.admin.widgets import AdminSplitDateTime
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 
 from config.api.timestamps import TimestampError, parse_timestamp
 from tagging.models import Tag, TagAssignment, normalize_tag_name
 
 from ..models import Calibration, CalibrationType
-from ..services import RECORDED_FIELDS, calibration_changes
+from ..services import RECORDED_FIELDS, calibration_changes, instrument_check
 
 
 class TagActionForm(ActionForm):
@@ -70,8 +71,8 @@ class CalibrationForm(forms.ModelForm[Calibration]):
         label="Reason for the correction",
         widget=forms.Textarea(attrs={"rows": 2, "cols": 60}),
         help_text=(
-            "Required when you change the type, value, timestamp or username: it is kept with "
-            "the new version of this record."
+            "Required when you change the type, value, timestamp, username or instrument: it "
+            "is kept with the new version of this record."
         ),
     )
 
@@ -90,7 +91,7 @@ class CalibrationForm(forms.ModelForm[Calibration]):
 
     class Meta:
         model = Calibration
-        fields = ["calibration_type", "value", "timestamp", "username"]
+        fields = ["calibration_type", "value", "timestamp", "username", "instrument"]
         widgets = {"timestamp": PreciseSplitDateTime}
         field_classes = {"value": FiniteNumberField}
 
@@ -136,7 +137,25 @@ class CalibrationForm(forms.ModelForm[Calibration]):
                     "the record's new version.",
                 )
             cleaned["change_reason"] = reason
+        self._check_instrument(cleaned)
         return cleaned
+
+    def _check_instrument(self, cleaned: dict[str, Any]) -> None:
+        """A new calibration names an instrument in service now; a correction that changes it,
+        one in service when the calibration was done (the service's rule, said on the form)."""
+        instrument = cleaned.get("instrument")
+        if instrument is None:
+            return
+        if self.is_correction:
+            if "instrument" not in self.recorded_changes or not cleaned.get("timestamp"):
+                return
+            at = cleaned["timestamp"]
+        else:
+            at = timezone.now()
+        try:
+            instrument_check(instrument.pk, at=at)
+        except ValidationError as exc:
+            self.add_error("instrument", exc.message_dict["instrument"])
 
     def clean_add_tags(self) -> list[str]:
         raw = self.cleaned_data.get("add_tags") or ""

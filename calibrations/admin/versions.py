@@ -32,13 +32,17 @@ def version_diff(previous: CalibrationVersion | None, version: CalibrationVersio
             return v.calibration_type.name
         if name == "timestamp":
             return utc_us(v.timestamp)
+        if name == "instrument":  # its id, on the row: no query per version
+            return v.instrument_id or "-"
         return str(getattr(v, name))
 
+    # What the service derived is shown with what staff recorded.
+    names = (*RECORDED_FIELDS, "in_tolerance")
     if previous is None:
-        return "; ".join(f"{name}: {shown(version, name)}" for name in RECORDED_FIELDS)
+        return "; ".join(f"{name}: {shown(version, name)}" for name in names)
     return "; ".join(
         f"{name}: {shown(previous, name)} → {shown(version, name)}"
-        for name in RECORDED_FIELDS
+        for name in names
         if shown(previous, name) != shown(version, name)
     )
 

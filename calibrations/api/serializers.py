@@ -16,11 +16,13 @@ from tagging.api.serializers import TagNameField
 from tagging.selectors import tag_names_by_calibration
 
 from ..models import (
+    INSTRUMENT_ID_MAX_LENGTH,
     USERNAME_MAX_LENGTH,
     Calibration,
     CalibrationType,
     CalibrationVersion,
     validate_finite,
+    validate_instrument_id,
     validate_username,
 )
 
@@ -55,6 +57,18 @@ class CalibrationSerializer(serializers.ModelSerializer[Calibration]):
     timestamp = TimestampField(read_only=True)
     created_at = TimestampField(read_only=True)
     tags = serializers.SerializerMethodField(help_text="Tags carried as of the request, sorted.")
+    instrument = serializers.CharField(
+        source="instrument_id",
+        read_only=True,
+        allow_null=True,
+        help_text="The id of the instrument calibrated; null when none was named.",
+    )
+    in_tolerance = serializers.BooleanField(
+        read_only=True,
+        allow_null=True,
+        help_text="Whether the value was within its type's limits (bounds inclusive) when it "
+        "was written; null when the type had no limits.",
+    )
 
     class Meta:
         model = Calibration
@@ -67,6 +81,8 @@ class CalibrationSerializer(serializers.ModelSerializer[Calibration]):
             "username",
             "tags",
             "created_at",
+            "instrument",
+            "in_tolerance",
         ]
         read_only_fields = fields
 
@@ -102,6 +118,8 @@ class CalibrationSerializer(serializers.ModelSerializer[Calibration]):
             "username": instance.username,
             "tags": tag_names,
             "created_at": utc_iso(instance.created_at),
+            "instrument": instance.instrument_id,
+            "in_tolerance": instance.in_tolerance,
         }
 
 
@@ -122,6 +140,14 @@ class CalibrationCreateSerializer(serializers.Serializer[Any]):
     )
     tags = serializers.ListField(
         child=TagNameField(), required=False, max_length=100, help_text="Tags to add at creation."
+    )
+    instrument = StrictCharField(
+        source="instrument_id",
+        required=False,
+        allow_null=True,
+        max_length=INSTRUMENT_ID_MAX_LENGTH,
+        validators=[validate_instrument_id],
+        help_text="The `instrument_id` of a registered instrument in service (optional).",
     )
 
     def validate_calibration_type(self, name: str) -> CalibrationType:
@@ -146,6 +172,12 @@ class CalibrationVersionSerializer(serializers.ModelSerializer[CalibrationVersio
         read_only=True, allow_null=True, help_text="Username of who made the change."
     )
     timestamp = TimestampField(read_only=True)
+    instrument = serializers.CharField(
+        source="instrument_id", read_only=True, allow_null=True, help_text="The instrument's id."
+    )
+    in_tolerance = serializers.BooleanField(
+        read_only=True, allow_null=True, help_text="As derived when this version was written."
+    )
 
     class Meta:
         model = CalibrationVersion
@@ -159,6 +191,8 @@ class CalibrationVersionSerializer(serializers.ModelSerializer[CalibrationVersio
             "value",
             "timestamp",
             "username",
+            "instrument",
+            "in_tolerance",
         ]
         read_only_fields = fields
 

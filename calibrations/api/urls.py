@@ -2,6 +2,7 @@ from django.urls import re_path
 
 from config.api.routers import OptionalSlashRouter
 
+from .instruments import InstrumentViewSet
 from .tags import CalibrationTagViewSet, TaggedCalibrationViewSet
 from .views import CalibrationViewSet, SnapshotViewSet
 
@@ -9,6 +10,7 @@ app_name = "calibrations-api"
 
 router = OptionalSlashRouter()
 router.register("calibrations", CalibrationViewSet, basename="calibration")
+router.register("instruments", InstrumentViewSet, basename="instrument")
 
 _CALIBRATION = r"^calibrations/(?P<calibration_id>[^/]+)"
 

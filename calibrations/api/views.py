@@ -20,7 +20,7 @@ from drf_spectacular.utils import (
 )
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import NotFound
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.parsers import BaseParser
 from rest_framework.renderers import BaseRenderer, JSONRenderer
@@ -95,7 +95,12 @@ class CalibrationViewSet(
     @extend_schema(
         summary="Record a calibration",
         request=CalibrationCreateSerializer,
-        responses={201: CalibrationSerializer, 400: OpenApiResponse(description="Invalid input.")},
+        responses={
+            201: CalibrationSerializer,
+            400: OpenApiResponse(
+                description="Invalid input, or an instrument not registered or retired."
+            ),
+        },
         examples=[
             OpenApiExample(
                 "A gain calibration with a tag",
@@ -118,9 +123,12 @@ class CalibrationViewSet(
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         serializer = CalibrationCreateSerializer(data=request.data, context={"request": request})
         serializer.is_valid(raise_exception=True)
-        created = calibration_create_tagged(
-            **serializer.validated_data, created_by=signed_in_user(request)
-        )
+        try:
+            created = calibration_create_tagged(
+                **serializer.validated_data, created_by=signed_in_user(request)
+            )
+        except DjangoValidationError as exc:  # an instrument not registered or retired
+            raise ValidationError(exc.message_dict) from None
         calibration = created.calibration
         # The service returns it with its type and tags: no need to read it back.
         context = {**self.get_serializer_context(), "tag_names": created.tag_names}

@@ -90,3 +90,15 @@ class TimestampFilter(filters.Filter):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("help_text", TIMESTAMP_HELP)
         super().__init__(*args, **kwargs)
+
+
+class StrictIntegerField(serializers.IntegerField):
+    """A JSON whole number; strings, booleans and fractions are refused, not converted."""
+
+    default_error_messages = {"not_an_integer": "Must be a JSON whole number, not {type}."}
+
+    def to_internal_value(self, data: Any) -> int:
+        if isinstance(data, bool) or not isinstance(data, int):
+            kind = type(data).__name__ if data is not None else "null"
+            self.fail("not_an_integer", type=kind)
+        return int(super().to_internal_value(data))

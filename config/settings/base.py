@@ -219,6 +219,9 @@ API_CREDENTIALS_CACHE_SECONDS = env.int("API_CREDENTIALS_CACHE_SECONDS", default
 # A room whose last reading is older than this is `stale` (DESIGN §4.5): `15m`, `PT15M`, `1h`, …
 # Read by the measurements app, whose system check stops start-up on a bad value.
 ROOM_STALE_AFTER: str = env("ROOM_STALE_AFTER", default="PT15M")
+# An instrument whose calibration falls due within this is `due_soon` (DESIGN §4.7): an ISO 8601
+# duration in days and time (`P30D`, `P14DT12H`). Read and checked by the calibrations app.
+CALIBRATION_DUE_SOON: str = env("CALIBRATION_DUE_SOON", default="P30D")
 
 # Alarms and their notifications (DESIGN §4.8): an active, unacknowledged alarm is announced
 # again every ALARM_REPEAT; a notification is tried up to NOTIFY_MAX_ATTEMPTS times, the wait
@@ -322,12 +325,18 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": "/api",
-    # One name for a choice set several fields share (a dotted path, not an import).
-    "ENUM_NAME_OVERRIDES": {"NotificationEventEnum": "monitoring.models.Event.choices"},
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
     "SERVE_AUTHENTICATION": [],
     # The API reads JSON only; the browsable API's form placeholder is not a body it takes.
     "PARSER_WHITELIST": ["rest_framework.parsers.JSONParser"],
+    # Choice sets that share a field name (`kind`, `status`, `event`) keep a name of their own
+    # (dotted paths, not imports).
+    "ENUM_NAME_OVERRIDES": {
+        "NotificationEventEnum": "monitoring.models.Event.choices",
+        "InstrumentKindEnum": "calibrations.models.InstrumentKind",
+        "InstrumentStatusEnum": "calibrations.models.InstrumentStatus",
+        "RoomStatusEnum": "measurements.models.RoomStatus",
+    },
     # The schema served over HTTP names the server it came from (ReDoc's samples showed
     # `api.example.org`); `manage.py spectacular` has no request and names none.
     "POSTPROCESSING_HOOKS": [

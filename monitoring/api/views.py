@@ -1,244 +1,293 @@
-"""`/api/alarms` (list, read, acknowledge), `/api/notification-targets`, and `/api/rooms` with
-each room's open alarms (measurements' rooms route, extended: measurements knows nothing of
-alarms)."""
+"""Placements (`/api/instruments/{id}/placements`, `/api/rooms/{room_id}/placements`), a
+calibration's impact (`/api/calibrations/{id}/impact`), and a room's readings with the
+instrument that took each (`/api/measurements/{room_id}`, measurements' view extended)."""
 
 from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db.models import Count, OuterRef, QuerySet, Subquery
-from django.db.models.functions import Coalesce
-from django_filters.rest_framework import DjangoFilterBackend
+from django.db.models import QuerySet
+from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiExample,
     OpenApiParameter,
     OpenApiResponse,
     extend_schema,
-    extend_schema_view,
 )
-from rest_framework import mixins, status, viewsets
-from rest_framework.decorators import action
+from rest_framework import status, viewsets
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from config.api.exceptions import Conflict
+from calibrations.api.serializers import AsOfQuerySerializer
+from calibrations.conf import due_soon
+from calibrations.models import INSTRUMENT_ID_HELP, Calibration, Instrument, validate_instrument_id
 from config.api.pagination import CursorPagination
-from config.api.permissions import signed_in_user
-from measurements.api.rooms import RoomViewSet
+from measurements.api.queries import UnitQuerySerializer
+from measurements.api.views import (
+    BAD_INPUT,
+    ROOM_ID,
+    SENSOR_FORBIDDEN,
+    UNKNOWN_ROOM,
+    MeasurementViewSet,
+    room_or_404,
+)
+from measurements.models import Measurement, Room
 
-from ..filtersets import AlarmFilterSet
-from ..models import Alarm, NotificationTarget
+from ..models import Placement
+from ..selectors import NotAssessable, calibration_impact, placements_with_status, with_instrument
 from ..services import (
-    AlreadyAcknowledgedError,
-    alarm_acknowledge,
-    target_create,
-    target_update,
+    PlacementAlreadyRemoved,
+    PlacementConflict,
+    placement_create,
+    placement_remove,
 )
 from .serializers import (
-    AcknowledgeSerializer,
-    AlarmSerializer,
-    MonitoredRoomSerializer,
-    NotificationTargetSerializer,
-    NotificationTargetWriteSerializer,
+    ConflictSerializer,
+    ImpactSerializer,
+    InstrumentReadingSerializer,
+    PlacementCreateSerializer,
+    PlacementRemoveSerializer,
+    PlacementSerializer,
+    RoomPlacementSerializer,
 )
 
-ALARM_ID = OpenApiParameter(
-    "id", OpenApiTypes.INT, OpenApiParameter.PATH, description="The alarm's id."
+INSTRUMENT_ID = OpenApiParameter(
+    "instrument_id",
+    OpenApiTypes.STR,
+    OpenApiParameter.PATH,
+    description=f"The instrument's id: {INSTRUMENT_ID_HELP}",
 )
-TARGET_ID = OpenApiParameter(
-    "id", OpenApiTypes.INT, OpenApiParameter.PATH, description="The target's id."
+PLACEMENT_ID = OpenApiParameter(
+    "placement_id", OpenApiTypes.INT, OpenApiParameter.PATH, description="The placement's id."
 )
-BAD_INPUT = OpenApiResponse(description="Invalid input; the body names the field.")
-
-
-class AlarmPagination(CursorPagination):
-    """Newest alarm first (the id orders alarms raised at one instant)."""
-
-    ordering = ("-raised_at", "-id")  # type: ignore[assignment]  # DRF takes a tuple too
-
-
-@extend_schema_view(
-    list=extend_schema(
-        summary="Alarms, newest first", responses={200: AlarmSerializer(many=True), 400: BAD_INPUT}
-    ),
-    retrieve=extend_schema(
-        summary="One alarm, with its notifications",
-        parameters=[ALARM_ID],
-        responses={200: AlarmSerializer, 404: OpenApiResponse(description="Unknown alarm.")},
-    ),
+CALIBRATION_ID = OpenApiParameter(
+    "calibration_id", OpenApiTypes.UUID, OpenApiParameter.PATH, description="The calibration's id."
 )
-class AlarmViewSet(
-    mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet[Alarm]
-):
-    """Alarms of rooms out of range or silent: who was told, and who acknowledged them."""
+UNKNOWN_INSTRUMENT = OpenApiResponse(description="No instrument has this id.")
 
-    queryset = Alarm.objects.all()
-    serializer_class = AlarmSerializer
-    filterset_class = AlarmFilterSet
-    filter_backends = [DjangoFilterBackend]
-    pagination_class = AlarmPagination
-    action_permissions = {"acknowledge": ["monitoring.change_alarm"]}
 
-    def get_queryset(self) -> QuerySet[Alarm]:
-        # Each page's notifications and their targets come in two more queries, not per alarm.
-        return Alarm.objects.prefetch_related("notifications__target")
+def instrument_or_404(instrument_id: str) -> Instrument:
+    try:
+        validate_instrument_id(instrument_id)
+        return Instrument.objects.get(pk=instrument_id)
+    except (DjangoValidationError, Instrument.DoesNotExist):
+        raise NotFound(f"Instrument '{instrument_id}' not found.") from None
 
-    def get_object(self) -> Alarm:
-        raw = self.kwargs["pk"]
-        if not str(raw).isdigit() or len(str(raw)) > 18:
-            raise NotFound(f"Alarm {raw} not found.")
-        alarm = self.get_queryset().filter(pk=int(raw)).first()
-        if alarm is None:
-            raise NotFound(f"Alarm {raw} not found.")
-        return alarm
 
-    def get_serializer_class(self) -> Any:
-        # The browsable API draws the acknowledge form from this.
-        return AcknowledgeSerializer if self.action == "acknowledge" else AlarmSerializer
-
-    @extend_schema(
-        summary="Acknowledge an alarm with a comment (it does not clear it)",
-        parameters=[ALARM_ID],
-        request=AcknowledgeSerializer,
-        examples=[
-            OpenApiExample(
-                "A door left open",
-                value={"comment": "Door was propped open for a delivery; closed at 10:40."},
-                request_only=True,
-            )
-        ],
-        responses={
-            200: AlarmSerializer,
-            400: OpenApiResponse(description="A blank or missing comment."),
-            403: OpenApiResponse(description="The user lacks `monitoring.change_alarm`."),
-            404: OpenApiResponse(description="Unknown alarm."),
-            409: OpenApiResponse(description="Already acknowledged; the body says by whom."),
-        },
+def _conflict(message: str, placement: Placement) -> Response:
+    return Response(
+        {"detail": message, "placement": PlacementSerializer(placement).data},
+        status=status.HTTP_409_CONFLICT,
     )
-    @action(detail=True, methods=["post"], filter_backends=[], pagination_class=None)
-    def acknowledge(self, request: Request, pk: str) -> Response:
-        alarm = self.get_object()
-        body = AcknowledgeSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        try:
-            alarm_acknowledge(
-                alarm=alarm,
-                username=signed_in_user(request).get_username(),
-                comment=body.validated_data["comment"],
-            )
-        except DjangoValidationError as exc:
-            raise ValidationError(exc.message_dict) from None
-        except AlreadyAcknowledgedError as exc:
-            raise Conflict(str(exc)) from None
-        return Response(AlarmSerializer(self.get_object()).data)
 
 
-class TargetPagination(CursorPagination):
-    ordering = "name"
+class PlacementPagination(CursorPagination):
+    """Oldest placement first."""
+
+    ordering = "placed_at"
 
 
-@extend_schema_view(
-    list=extend_schema(summary="Notification targets, by name (URLs masked)"),
-    retrieve=extend_schema(summary="One notification target (URL masked)", parameters=[TARGET_ID]),
-)
-class NotificationTargetViewSet(
-    mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet[NotificationTarget]
-):
-    """Where alarms are told: Apprise URLs for some rooms and events. Reading them needs
-    `monitoring.view_notificationtarget`: their URLs carry secrets, shown masked."""
+class InstrumentPlacementViewSet(viewsets.GenericViewSet[Placement]):
+    """Where an instrument was placed: as which sensor of which room, from when until when.
 
-    queryset = NotificationTarget.objects.all()
-    serializer_class = NotificationTargetSerializer
-    pagination_class = TargetPagination
+    Placing needs `monitoring.add_placement`, removing `monitoring.change_placement`."""
+
+    queryset = Placement.objects.all()
+    serializer_class = PlacementSerializer
+    pagination_class = PlacementPagination
     filter_backends: list[Any] = []
-    read_permissions = ["monitoring.view_notificationtarget"]
-
-    def get_queryset(self) -> QuerySet[NotificationTarget]:
-        return NotificationTarget.objects.prefetch_related("rooms")
-
-    def get_object(self) -> NotificationTarget:
-        raw = self.kwargs["pk"]
-        target = (
-            self.get_queryset().filter(pk=int(raw)).first()
-            if str(raw).isdigit() and len(str(raw)) <= 18
-            else None
-        )
-        if target is None:
-            raise NotFound(f"Notification target {raw} not found.")
-        return target
+    action_permissions = {"remove": ["monitoring.change_placement"]}
 
     def get_serializer_class(self) -> Any:
-        if self.request is not None and self.request.method in ("POST", "PATCH"):
-            return NotificationTargetWriteSerializer
-        return NotificationTargetSerializer
+        # The browsable API draws the POST forms from this.
+        if self.action == "create":
+            return PlacementCreateSerializer
+        if self.action == "remove":
+            return PlacementRemoveSerializer
+        return PlacementSerializer
 
     @extend_schema(
-        summary="Add a notification target",
-        request=NotificationTargetWriteSerializer,
+        summary="An instrument's placements, oldest first",
+        parameters=[INSTRUMENT_ID],
+        responses={200: PlacementSerializer(many=True), 404: UNKNOWN_INSTRUMENT},
+    )
+    def list(self, request: Request, instrument_id: str) -> Response:
+        instrument = instrument_or_404(instrument_id)
+        page = self.paginate_queryset(Placement.objects.filter(instrument=instrument))
+        return self.get_paginated_response(PlacementSerializer(page, many=True).data)
+
+    @extend_schema(
+        summary="Place an instrument as a sensor of a room",
+        description=(
+            "From `placed_at` (default now) the readings of that room with that `sensor` are "
+            "this instrument's. Closes nothing implicitly: an open placement of the instrument "
+            "or of the (room, sensor), or any placement of either that shares an instant with "
+            "this one, is a 409 naming it."
+        ),
+        parameters=[INSTRUMENT_ID],
+        request=PlacementCreateSerializer,
+        responses={
+            201: PlacementSerializer,
+            400: OpenApiResponse(
+                description="An unknown room, a bad sensor or time, or a retired instrument."
+            ),
+            404: UNKNOWN_INSTRUMENT,
+            409: OpenApiResponse(
+                ConflictSerializer, description="Another placement is in the way."
+            ),
+        },
         examples=[
             OpenApiExample(
-                "A webhook for the lab's alarms",
+                "The north-wall thermometer of lab-1",
                 value={
-                    "name": "Lab webhook",
-                    "url": "jsons://hooks.example.org/alarms?token=s3cret",
-                    "events": ["raised", "cleared", "acknowledged", "repeat"],
-                    "rooms": [],
+                    "room_id": "lab-1",
+                    "sensor": "north-wall",
+                    "placed_at": "2025-04-01T09:00:00Z",
                 },
                 request_only=True,
             )
         ],
-        responses={201: NotificationTargetSerializer, 400: BAD_INPUT},
     )
-    def create(self, request: Request) -> Response:
-        body = NotificationTargetWriteSerializer(data=request.data)
+    def create(self, request: Request, instrument_id: str) -> Response:
+        instrument = instrument_or_404(instrument_id)
+        body = PlacementCreateSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         try:
-            target = target_create(**body.validated_data)
+            placement = placement_create(instrument=instrument, **body.validated_data)
         except DjangoValidationError as exc:
             raise ValidationError(exc.message_dict) from None
-        return Response(
-            NotificationTargetSerializer(self._fresh(target.pk)).data,
-            status=status.HTTP_201_CREATED,
+        except PlacementConflict as exc:
+            return _conflict(exc.message, exc.placement)
+        return Response(PlacementSerializer(placement).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        summary="End a placement",
+        description="From `removed_at` (default now; not before `placed_at`) the sensor's "
+        "readings are no longer this instrument's.",
+        parameters=[INSTRUMENT_ID, PLACEMENT_ID],
+        request=PlacementRemoveSerializer,
+        responses={
+            200: PlacementSerializer,
+            400: BAD_INPUT,
+            404: OpenApiResponse(description="Unknown instrument, or no such placement of it."),
+            409: OpenApiResponse(ConflictSerializer, description="It was removed already."),
+        },
+    )
+    def remove(self, request: Request, instrument_id: str, placement_id: str) -> Response:
+        instrument = instrument_or_404(instrument_id)
+        placement = (
+            Placement.objects.filter(instrument=instrument, pk=placement_id).first()
+            if placement_id.isascii() and placement_id.isdigit() and len(placement_id) < 19
+            else None
+        )
+        if placement is None:
+            raise NotFound(f"Instrument '{instrument.pk}' has no placement {placement_id}.")
+        body = PlacementRemoveSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        try:
+            removed = placement_remove(placement=placement, **body.validated_data)
+        except DjangoValidationError as exc:
+            raise ValidationError(exc.message_dict) from None
+        except PlacementAlreadyRemoved as exc:
+            return _conflict(str(exc), exc.placement)
+        return Response(PlacementSerializer(removed).data)
+
+
+class RoomPlacementViewSet(viewsets.GenericViewSet[Placement]):
+    """The instruments placed in a room at an instant."""
+
+    queryset = Placement.objects.all()
+    serializer_class = RoomPlacementSerializer
+    pagination_class = PlacementPagination
+    filter_backends: list[Any] = []
+
+    @extend_schema(
+        summary="A room's placements in force at an instant, with their instruments' status",
+        parameters=[ROOM_ID, AsOfQuerySerializer],
+        responses={
+            200: RoomPlacementSerializer(many=True),
+            400: BAD_INPUT,
+            403: SENSOR_FORBIDDEN,
+            404: UNKNOWN_ROOM,
+        },
+    )
+    def list(self, request: Request, room_id: str) -> Response:
+        query = AsOfQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        at = query.validated_data.get("timestamp") or timezone.now()
+        room = room_or_404(room_id)
+        placements = placements_with_status(
+            Placement.objects.filter(room=room).in_force_at(at), at=at, due_soon=due_soon()
+        )
+        page = self.paginate_queryset(placements)
+        return self.get_paginated_response(RoomPlacementSerializer(page, many=True).data)
+
+
+class ImpactViewSet(viewsets.GenericViewSet[Calibration]):
+    """What a device found out of tolerance measured since its last good calibration."""
+
+    queryset = Calibration.objects.all()
+    serializer_class = ImpactSerializer
+    pagination_class = None
+    filter_backends: list[Any] = []
+
+    @extend_schema(
+        summary="The impact of an out-of-tolerance calibration (ISO/IEC 17025 7.10)",
+        description=(
+            "The window runs from the instrument's previous calibration that is not out of "
+            "tolerance (or else its first placement) to this calibration's timestamp. Each "
+            "placement in it, clipped to it, with the readings the instrument took there "
+            "(both ends inclusive; none at the instant a placement ended) and the excursions "
+            "of that room."
+        ),
+        parameters=[CALIBRATION_ID],
+        responses={
+            200: ImpactSerializer,
+            404: OpenApiResponse(description="Unknown calibration."),
+            409: OpenApiResponse(
+                description="The calibration is in tolerance, was not assessed, or names no "
+                "instrument: there is no impact to trace."
+            ),
+        },
+    )
+    def retrieve(self, request: Request, calibration_id: str) -> Response:
+        try:
+            calibration = Calibration.objects.get(pk=calibration_id)
+        except (Calibration.DoesNotExist, DjangoValidationError):  # a malformed UUID too
+            raise NotFound(f"Calibration {calibration_id} not found.") from None
+        try:
+            impact = calibration_impact(calibration)
+        except NotAssessable as exc:
+            return Response({"detail": str(exc)}, status=status.HTTP_409_CONFLICT)
+        return Response(ImpactSerializer(impact).data)
+
+
+class InstrumentReadingViewSet(MeasurementViewSet):
+    """A room's readings, each with the instrument that took it (DESIGN §4.7): measurements'
+    view, extended here because only monitoring knows placements."""
+
+    def readings_of(self, room: Room) -> QuerySet[Measurement]:
+        return with_instrument(super().readings_of(room))
+
+    def get_serializer_class(self) -> Any:
+        return (
+            InstrumentReadingSerializer if self.action == "list" else super().get_serializer_class()
         )
 
     @extend_schema(
-        summary="Change a notification target",
-        parameters=[TARGET_ID],
-        request=NotificationTargetWriteSerializer(partial=True),
+        summary="A room's readings, newest first, each with the instrument that took it",
+        description=(
+            "`instrument` is the instrument placed as the reading's (room, sensor) at its "
+            "timestamp (placed at or before it, not removed at it), or null."
+        ),
+        parameters=[ROOM_ID, UnitQuerySerializer],
         responses={
-            200: NotificationTargetSerializer,
+            200: InstrumentReadingSerializer(many=True),
             400: BAD_INPUT,
-            404: OpenApiResponse(description="Unknown target."),
+            403: SENSOR_FORBIDDEN,
+            404: UNKNOWN_ROOM,
         },
     )
-    def partial_update(self, request: Request, pk: str) -> Response:
-        target = self.get_object()
-        body = NotificationTargetWriteSerializer(data=request.data, partial=True)
-        body.is_valid(raise_exception=True)
-        try:
-            target_update(target=target, **body.validated_data)
-        except DjangoValidationError as exc:
-            raise ValidationError(exc.message_dict) from None
-        return Response(NotificationTargetSerializer(self._fresh(target.pk)).data)
-
-    def _fresh(self, pk: int) -> NotificationTarget:
-        return self.get_queryset().get(pk=pk)
-
-
-class MonitoredRoomViewSet(RoomViewSet):
-    """Rooms as the measurements app serves them, each with how many alarms are open."""
-
-    serializer_class = MonitoredRoomSerializer
-
-    def get_queryset(self) -> QuerySet[Any]:
-        # One more correlated count per room row, on the open alarms' partial index.
-        open_alarms = (
-            Alarm.objects.open()
-            .filter(room=OuterRef("pk"))
-            .order_by()
-            .values("room")
-            .annotate(n=Count("*"))
-            .values("n")
-        )
-        return super().get_queryset().annotate(open_alarms=Coalesce(Subquery(open_alarms), 0))
+    def list(self, request: Request, room_id: str) -> Response:
+        return super().list(request, room_id)

@@ -152,8 +152,16 @@ def test_export_is_the_filtered_list_with_tags_and_exact_values(admin_client: Cl
     assert response["Content-Disposition"].startswith('attachment; filename="calibrations-')
     rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
     assert rows == [
-        ["calibration_id", "calibration_type", "value", "timestamp", "username", "tags"],
-        [str(alice.pk), "gain", "0.1", "2025-04-01T10:00:00.123456Z", "alice", "A|b"],
+        [
+            "calibration_id",
+            "calibration_type",
+            "value",
+            "timestamp",
+            "username",
+            "tags",
+            "instrument",
+        ],
+        [str(alice.pk), "gain", "0.1", "2025-04-01T10:00:00.123456Z", "alice", "A|b", ""],
     ]
     # The list offers it with the list's own filters.
     page = admin_client.get(CHANGELIST, {"q": "alice"}).content.decode()

@@ -71,6 +71,8 @@ def test_a_snapshot_shows_each_calibration_as_a_jsonl_line_with_its_tags(
             "username": "alice",
             "tags": ["alpha", "Zeta"],
             "created_at": iso(calibration.created_at),
+            "instrument": None,
+            "in_tolerance": None,
         }
     ]
 
@@ -191,8 +193,16 @@ def test_csv_is_chosen_by_the_format_parameter_whatever_the_accept_header(
     )
     rows = list(csv.reader(io.StringIO(body(response))))
     assert rows == [
-        ["calibration_id", "calibration_type", "value", "timestamp", "username", "tags"],
-        [str(calibration.pk), "gain", "0.1", "2025-04-01T10:00:00.123456Z", "alice", "A|b"],
+        [
+            "calibration_id",
+            "calibration_type",
+            "value",
+            "timestamp",
+            "username",
+            "tags",
+            "instrument",
+        ],
+        [str(calibration.pk), "gain", "0.1", "2025-04-01T10:00:00.123456Z", "alice", "A|b", ""],
     ]
 
 
@@ -207,7 +217,10 @@ def test_an_unknown_tag_gives_an_empty_file(reader_client: APIClient) -> None:
     make()
     response = reader_client.get("/api/snapshot", {"tag": "never-existed", "format": "csv"})
     assert response.status_code == 200
-    assert body(response) == "calibration_id,calibration_type,value,timestamp,username,tags\n"
+    assert (
+        body(response)
+        == "calibration_id,calibration_type,value,timestamp,username,tags,instrument\n"
+    )
 
 
 @pytest.mark.parametrize(

@@ -140,6 +140,8 @@ def test_history_lists_every_version_oldest_first(
         "value": 1.5,
         "timestamp": "2025-04-01T10:00:00.123456Z",
         "username": "alice",
+        "instrument": None,
+        "in_tolerance": None,
     }
     assert (body[1]["username"], body[1]["value"], body[1]["reason"]) == ("bob", 1.5, "Wrong user.")
     assert (body[2]["username"], body[2]["value"], body[2]["changed_by"]) == ("bob", 3.0, "staff")

@@ -10,7 +10,7 @@ from tests.factories import CalibrationTypeFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
-LINKS = {"calibrations", "tags", "rooms", "snapshot", "schema", "docs", "redoc"}
+LINKS = {"calibrations", "tags", "rooms", "instruments", "snapshot", "schema", "docs", "redoc"}
 
 
 @pytest.mark.parametrize("path", ["/api/", "/api"])

@@ -11,9 +11,11 @@ from rest_framework.test import APIClient
 
 from config.api.query import BLANK
 from measurements.models import Room
+from monitoring.models import Alarm, NotificationTarget
 from tagging.models import Tag, TagAssignment
 from tests.factories import (
     CalibrationFactory,
+    InstrumentFactory,
     MeasurementFactory,
     RoomFactory,
     TagAssignmentFactory,
@@ -55,12 +57,19 @@ def records() -> dict[str, str]:
     calibration = CalibrationFactory()
     tag = TagFactory(name="baseline-2025")
     TagAssignmentFactory(calibration=calibration, tag=tag)
-    MeasurementFactory(room=RoomFactory(room_id="lab-1", name="Lab"))
+    room = RoomFactory(room_id="lab-1", name="Lab")
+    MeasurementFactory(room=room)
+    InstrumentFactory(instrument_id="TH-1")
+    # Alarms and targets are found by integer ids: one of each numbered 1.
+    Alarm.objects.create(id=1, room=room, kind="high", opened_at=room.created_at, peak=25.0)
+    NotificationTarget.objects.create(id=1, name="lab", url="json://127.0.0.1:9/lab")
     return {
         "{calibration_id}": str(calibration.pk),
         "{tag}": str(tag.name),
         "{room_id}": "lab-1",
         "{duration}": "1h",
+        "{instrument_id}": "TH-1",
+        "{id}": "1",
     }
 
 

@@ -25,6 +25,7 @@ def test_readings_are_listed_newest_first_with_cursor_pages(reader_client: APICl
         "value": 24.0,
         "unit": "C",
         "sensor": "",
+        "instrument": None,
     }
     assert first["previous"] is None
     second = reader_client.get(first["next"]).json()

@@ -12,13 +12,18 @@ from accounts.permissions import SENSOR_PERMISSION
 from accounts.usernames import checked_username
 
 # What an integrator does through the API: record calibrations, add and remove tags, archive
-# them, post readings and set a room's range. Reads need no permission.
+# them, post readings, set a room's range, keep the instrument register and say where each
+# instrument is placed (a lab's inventory system syncing in). Reads need no permission.
 INTEGRATOR_PERMISSIONS = [
     "calibrations.add_calibration",
     "tagging.add_tagassignment",
     "tagging.change_tagassignment",
     "measurements.add_measurement",
     "measurements.change_room",
+    "calibrations.add_instrument",
+    "calibrations.change_instrument",
+    "monitoring.add_placement",
+    "monitoring.change_placement",
 ]
 # A sensor account holds this one permission and no other (DESIGN §4.1).
 SENSOR_PERMISSIONS = [SENSOR_PERMISSION]

@@ -7,8 +7,9 @@ from typing import Any, TextIO, cast
 from django.core.management.base import BaseCommand, CommandError, CommandParser, OutputWrapper
 from tqdm import tqdm
 
-from calibrations.demo import seed_calibrations
+from calibrations.demo import seed_calibrations, seed_instruments
 from measurements.demo import DEFAULT_READINGS_PER_ROOM, DEMO_ROOMS, seed_readings
+from monitoring.demo import seed_placements
 
 # Runs of fewer rows are over before a bar would help.
 PROGRESS_FROM = 2000
@@ -40,8 +41,9 @@ class _Unended:
 
 class Command(BaseCommand):
     help = (
-        "Load demo data: calibrations by several users with real tag history, and rooms "
-        "with a week of temperature readings. Idempotent: "
+        "Load demo data: calibrations by several users with real tag history, rooms "
+        "with a week of temperature readings, and instruments placed as the rooms' sensors. "
+        "Idempotent: "
         "running it again adds only what is missing."
     )
 
@@ -74,6 +76,13 @@ class Command(BaseCommand):
         new = seed_readings(readings, progress=self._progress("readings", total))
         self.stdout.write(
             self.style.SUCCESS(f"Readings: {new} created, {total - new} already there.")
+        )
+        instruments = seed_instruments()
+        placements = seed_placements()
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Instruments: {instruments} registered; placements: {placements} made."
+            )
         )
 
     def _progress(self, label: str, total: int) -> Callable[[int], None]:

@@ -23,7 +23,7 @@ def judged_until_newest(apps, schema_editor):  # type: ignore[no-untyped-def]
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("monitoring", "0001_alarms"),
+        ("monitoring", "0002_alarms"),
         ("measurements", "0005_room_alarm_rules"),
     ]
 

@@ -6,7 +6,7 @@ import uuid
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 
 # The largest finite double: `value` between ±this excludes NaN and ±Infinity on PostgreSQL,
@@ -46,20 +46,66 @@ class CalibrationTypeQuerySet(models.QuerySet["CalibrationType"]):
         )
 
 
+LIMITS_MESSAGE = "The lower limit must be below the upper limit, and both finite."
+
+
 class CalibrationType(models.Model):
-    """A kind of calibration (gain, offset, …) with the unit its values are in."""
+    """A kind of calibration (gain, offset, …) with the unit its values are in, and the
+    tolerance its values must lie within (either limit, both or neither)."""
 
     name = models.SlugField(max_length=50, unique=True)
     unit = models.CharField(max_length=32, blank=True)
     description = models.TextField(blank=True)
+    lower_limit = models.FloatField(
+        null=True,
+        blank=True,
+        validators=[validate_finite],
+        help_text="A value below this is out of tolerance; empty: no lower limit.",
+    )
+    upper_limit = models.FloatField(
+        null=True,
+        blank=True,
+        validators=[validate_finite],
+        help_text="A value above this is out of tolerance; empty: no upper limit.",
+    )
 
     objects = CalibrationTypeQuerySet.as_manager()
 
     class Meta:
         ordering = ["name"]
+        constraints = [
+            # Finite (NaN sorts above every number on PostgreSQL, so `<=` refuses it) and,
+            # when both are set, lower below upper.
+            models.CheckConstraint(
+                condition=(
+                    Q(lower_limit__isnull=True)
+                    | Q(lower_limit__gte=-MAX_FINITE, lower_limit__lte=MAX_FINITE)
+                )
+                & (
+                    Q(upper_limit__isnull=True)
+                    | Q(upper_limit__gte=-MAX_FINITE, upper_limit__lte=MAX_FINITE)
+                )
+                & (
+                    Q(lower_limit__isnull=True)
+                    | Q(upper_limit__isnull=True)
+                    | Q(lower_limit__lt=F("upper_limit"))
+                ),
+                name="calibrations_calibrationtype_limits_ordered",
+                violation_error_message=LIMITS_MESSAGE,
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.name
+
+    def in_tolerance(self, value: float) -> bool | None:
+        """Whether `value` lies within this type's limits (bounds inclusive); None when the
+        type has no limit, so the value is not assessed."""
+        if self.lower_limit is None and self.upper_limit is None:
+            return None
+        return (self.lower_limit is None or value >= self.lower_limit) and (
+            self.upper_limit is None or value <= self.upper_limit
+        )
 
 
 class CalibrationQuerySet(models.QuerySet["Calibration"]):
@@ -92,6 +138,23 @@ class Calibration(models.Model):
         related_name="+",
         help_text="The signed-in user who entered it.",
     )
+    # Indexed below, with the timestamp, only where set.
+    instrument = models.ForeignKey(
+        "Instrument",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="calibrations",
+        db_index=False,
+        help_text="The device calibrated, if it is in the register.",
+    )
+    # Derived by `calibrations.services` from the type's limits whenever the calibration is
+    # written, and kept: changing the limits later does not rewrite it.
+    in_tolerance = models.BooleanField(
+        null=True,
+        editable=False,
+        help_text="Within its type's limits when written; empty when the type had none.",
+    )
 
     objects = CalibrationQuerySet.as_manager()
 
@@ -105,6 +168,21 @@ class Calibration(models.Model):
                 name="calibration_user_type_ts_idx",
             ),
             models.Index(fields=["calibration_type", "-timestamp"], name="calibration_type_ts_idx"),
+            # An instrument's newest calibration (its status, due date, last calibration) is
+            # one probe, index-only on PostgreSQL; also an instrument's calibrations, newest
+            # first. Only calibrations that name one.
+            models.Index(
+                fields=["instrument", "-timestamp", "-created_at"],
+                include=["in_tolerance", "id"],
+                condition=Q(instrument__isnull=False),
+                name="calibration_instrument_ts_idx",
+            ),
+            # The calibrations found out of tolerance, newest first: few among many.
+            models.Index(
+                fields=["-timestamp"],
+                condition=Q(in_tolerance=False),
+                name="calibration_out_of_tol_idx",
+            ),
         ]
         constraints = [
             models.CheckConstraint(
@@ -166,6 +244,17 @@ class CalibrationVersion(models.Model):
     value = models.FloatField(editable=False)
     timestamp = models.DateTimeField(editable=False)
     username = models.CharField(max_length=150, editable=False)
+    # PROTECT: an instrument a version names is never deleted. Indexed only where set, for
+    # that check.
+    instrument = models.ForeignKey(
+        "Instrument",
+        null=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        editable=False,
+        db_index=False,
+    )
+    in_tolerance = models.BooleanField(null=True, editable=False)
 
     objects = CalibrationVersionQuerySet.as_manager()
 
@@ -178,6 +267,11 @@ class CalibrationVersion(models.Model):
                 fields=["changed_at"],
                 condition=Q(version__gt=1),
                 name="calversion_corrected_idx",
+            ),
+            models.Index(
+                fields=["instrument"],
+                condition=Q(instrument__isnull=False),
+                name="calversion_instrument_idx",
             ),
         ]
         constraints = [

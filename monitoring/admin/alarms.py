@@ -17,7 +17,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 
 from config.admin import EstimatedCountPaginator, InputListFilter, confirm_action
 
-from .models import (
+from ..models import (
     Alarm,
     AlarmState,
     DeliveryState,
@@ -25,8 +25,8 @@ from .models import (
     Notification,
     NotificationTarget,
 )
-from .notify import masked, url_problem
-from .services import (
+from ..notify import masked, url_problem
+from ..services import (
     AlreadyAcknowledgedError,
     alarm_acknowledge,
     target_create,

@@ -11,6 +11,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('measurements', '0005_room_alarm_rules'),
+        ('monitoring', '0001_placement'),
     ]
 
     operations = [
