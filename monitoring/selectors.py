@@ -1,7 +1,7 @@
 """Reads that join the two halves: which instrument took a reading, and what a device found out
 of tolerance measured since its last good calibration (its impact, DESIGN §4.7)."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -11,7 +11,7 @@ from calibrations.models import Calibration, Instrument
 from measurements.models import Measurement, Room
 from measurements.selectors import Excursion, excursions
 
-from .models import Placement, placed_at_instant
+from .models import Alarm, Placement, placed_at_instant
 
 
 def with_instrument(readings: QuerySet[Measurement]) -> QuerySet[Measurement]:
@@ -59,6 +59,8 @@ class Impact:
     start: datetime | None
     end: datetime
     placements: list[PlacementImpact]
+    # The alarms of those rooms that overlap the time the instrument was placed in them.
+    alarms: list[Alarm] = field(default_factory=list)
 
     @property
     def readings(self) -> int:
@@ -99,7 +101,8 @@ def calibration_impact(calibration: Calibration) -> Impact:
     an instrument.
 
     Statements: the window's start, the placements, one for every placement's count (a UNION
-    ALL of index-only counts), then one per placement for the room's excursions.
+    ALL of index-only counts), one for the alarms of all of them, then one per placement for
+    the room's excursions.
     """
     if calibration.instrument_id is None:
         raise NotAssessable("This calibration names no instrument: there is no impact to trace.")
@@ -126,7 +129,8 @@ def calibration_impact(calibration: Calibration) -> Impact:
         calibration,
         start,
         end,
-        [
+        alarms=_alarms_overlapping(clipped),
+        placements=[
             PlacementImpact(
                 placement=placement,
                 start=low,
@@ -148,6 +152,19 @@ def _clipped(
         # At its `removed_at` the (room, sensor) is no longer the instrument's (the as-of rule).
         return placement, low, placement.removed_at, False
     return placement, low, end, True
+
+
+def _alarms_overlapping(clipped: list[tuple[Placement, datetime, datetime, bool]]) -> list[Alarm]:
+    """The alarms of each placement's room whose time (opened, until cleared or still on)
+    overlaps the placement's clipped period, oldest first, each once (one statement)."""
+    if not clipped:
+        return []
+    overlap = Q()
+    for placement, low, high, _ in clipped:
+        overlap |= Q(room_id=placement.room_id, opened_at__lte=high) & (
+            Q(cleared_at__isnull=True) | Q(cleared_at__gte=low)
+        )
+    return list(Alarm.objects.filter(overlap).order_by("opened_at", "id"))
 
 
 def _reading_counts(clipped: list[tuple[Placement, datetime, datetime, bool]]) -> list[int]:

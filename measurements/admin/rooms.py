@@ -23,7 +23,7 @@ from config.users import acting_user
 from .. import clock
 from ..charts import ChartMark, temperature_chart
 from ..conf import stale_after
-from ..durations import format_span
+from ..durations import format_duration, format_span
 from ..models import Measurement, RangeVersion, Room, RoomStatus
 from ..selectors import (
     excursions,
@@ -32,7 +32,7 @@ from ..selectors import (
     range_versions_covering,
     time_weighted_summary,
 )
-from ..services import UNSET, room_create, room_update, validate_room_range
+from ..services import UNSET, alarm_delay_of, room_create, room_update, validate_room_range
 from ..services.rooms import REASON_REQUIRED
 
 # The room page's chart: the period shown and the width of each point.
@@ -66,9 +66,17 @@ class RoomForm(forms.ModelForm[Room]):
         ),
     )
 
+    alarm_delay = forms.CharField(
+        required=False,
+        initial="0s",
+        label="Alarm delay",
+        help_text="How long readings stay outside the range before an alarm is raised: "
+        "0s (at once), 15m, PT1H, …",
+    )
+
     class Meta:
         model = Room
-        fields = ["room_id", "name", "min_c", "max_c"]
+        fields = ["room_id", "name", "min_c", "max_c", "alarm_deadband_c", "alarms_enabled"]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -81,6 +89,15 @@ class RoomForm(forms.ModelForm[Room]):
         )
         if self.instance._state.adding:
             del self.fields["change_reason"]
+        else:
+            self.initial["alarm_delay"] = format_duration(self.instance.alarm_delay)
+
+    def clean_alarm_delay(self) -> timedelta:
+        # The API's rule and its message: the service's own check, called here for the form.
+        try:
+            return alarm_delay_of(self.cleaned_data.get("alarm_delay") or "0s")
+        except ValidationError as exc:
+            raise ValidationError(exc.message_dict["alarm_delay"]) from None
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
@@ -174,6 +191,15 @@ class RoomAdmin(PageContextAdmin[Room]):
                     "judges the readings already taken).",
                 },
             ),
+            (
+                "Alarms",
+                {
+                    "fields": ["alarms_enabled", ("alarm_delay", "alarm_deadband_c")],
+                    "description": "A run of readings outside the range raises an alarm once it "
+                    "has lasted the delay; the alarm clears at the first reading back inside by "
+                    "the deadband (°C). A room with alarms off raises none, silent or not.",
+                },
+            ),
         ]
 
     def get_readonly_fields(self, request: HttpRequest, obj: Room | None = None) -> list[str]:
@@ -184,6 +210,11 @@ class RoomAdmin(PageContextAdmin[Room]):
         # Through the services, as the API writes: the same checks, in one place.
         if change:
             changed = set(form.changed_data)
+            rules = {
+                name: form.cleaned_data[name]
+                for name in ("alarm_delay", "alarm_deadband_c", "alarms_enabled")
+                if name in changed
+            }
             room_update(
                 room=obj,
                 name=obj.name if "name" in changed else UNSET,
@@ -191,6 +222,7 @@ class RoomAdmin(PageContextAdmin[Room]):
                 max_c=obj.max_c if form.range_changed else UNSET,
                 reason=form.cleaned_data.get("change_reason", ""),
                 user=acting_user(request),
+                **rules,
             )
         else:
             created = room_create(
@@ -199,6 +231,12 @@ class RoomAdmin(PageContextAdmin[Room]):
                 min_c=obj.min_c,
                 max_c=obj.max_c,
                 user=acting_user(request),
+            )
+            room_update(
+                room=created,
+                alarm_delay=form.cleaned_data["alarm_delay"],
+                alarm_deadband_c=form.cleaned_data["alarm_deadband_c"],
+                alarms_enabled=form.cleaned_data["alarms_enabled"],
             )
             obj.created_at = created.created_at
 

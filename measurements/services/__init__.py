@@ -18,6 +18,7 @@ from .readings import (
 )
 from .rooms import (
     UNSET,
+    alarm_delay_of,
     room_create,
     room_get_or_create,
     room_update,
@@ -34,6 +35,7 @@ __all__ = [
     "ReadingInputError",
     "ReadingsBodyError",
     "RecordResult",
+    "alarm_delay_of",
     "parse_reading",
     "reading_record",
     "reading_store",

@@ -83,23 +83,31 @@ def _validate_reason(reason: object) -> str:
     return reason.strip()
 
 
+def alarm_delay_of(delay: object) -> timedelta:
+    """An alarm delay: a timedelta, or text in the API's duration formats; zero allowed,
+    negative or unparsable refused (ValidationError keyed `alarm_delay`)."""
+    if isinstance(delay, timedelta):
+        parsed = delay
+    else:
+        try:
+            parsed = parse_duration(delay, zero=True)
+        except DurationError as exc:
+            raise ValidationError({"alarm_delay": [str(exc)]}) from None
+    if parsed < timedelta(0):
+        raise ValidationError({"alarm_delay": ["An alarm delay cannot be negative."]})
+    return parsed
+
+
 def _validate_alarm_rules(delay: Any, deadband: Any, enabled: Any) -> dict[str, Any]:
     """The alarm rules given (not UNSET), checked: a delay in the API's duration formats (zero
     allowed), a deadband of at least 0 °C, `alarms_enabled` a boolean."""
     rules: dict[str, Any] = {}
     errors: dict[str, list[str]] = {}
     if delay is not UNSET:
-        if isinstance(delay, timedelta):
-            parsed = delay
-        else:
-            try:
-                parsed = parse_duration(delay, zero=True)
-            except DurationError as exc:
-                errors["alarm_delay"] = [str(exc)]
-        if "alarm_delay" not in errors:
-            if parsed < timedelta(0):
-                errors["alarm_delay"] = ["An alarm delay cannot be negative."]
-            rules["alarm_delay"] = parsed
+        try:
+            rules["alarm_delay"] = alarm_delay_of(delay)
+        except ValidationError as exc:
+            errors.update(exc.message_dict)
     if deadband is not UNSET:
         if isinstance(deadband, bool) or not isinstance(deadband, int | float):
             errors["alarm_deadband_c"] = ["Must be a number of °C."]

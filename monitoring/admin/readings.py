@@ -22,9 +22,11 @@ from measurements.charts import ChartMark, temperature_chart
 from measurements.models import Measurement, Room
 from measurements.selectors import range_spans, range_versions_covering
 
-from ..models import Placement
+from ..models import Alarm, Placement
 from ..selectors import NotAssessable, calibration_impact, room_excursions, with_instrument
 
+# How many of a room's alarms its page lists (the alarms list has them all).
+ROOM_ALARMS = 10
 # The impact window's chart: about this many points, each at least this wide.
 WINDOW_POINTS = 300
 MIN_BUCKET = timedelta(minutes=15)
@@ -85,7 +87,10 @@ def _bucket_for(span: timedelta) -> timedelta:
 
 
 class MonitoredRoomAdmin(RoomAdmin):
-    """The measurements app's room page, with the marks and the impact window."""
+    """The measurements app's room page, with the room's alarms, the marks and the impact
+    window."""
+
+    change_form_template = "admin/monitoring/room/change_form.html"
 
     class Media:
         css = {"all": ["monitoring/console.css"]}
@@ -99,6 +104,12 @@ class MonitoredRoomAdmin(RoomAdmin):
 
     def page_context(self, request: HttpRequest, room: Room) -> dict[str, Any]:
         context = super().page_context(request, room)
+        # Its open alarms, then the latest closed ones: one query.
+        alarms = list(Alarm.objects.filter(room=room).order_by("-raised_at", "-id")[:ROOM_ALARMS])
+        context["room_alarms"] = sorted(alarms, key=lambda a: not a.is_open)
+        context["room_alarms_url"] = (
+            reverse("admin:monitoring_alarm_changelist") + f"?room_id={room.pk}"
+        )
         raw = request.GET.get("impact")
         if raw:
             chart = self._impact_chart(request, room, raw)

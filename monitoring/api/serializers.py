@@ -299,6 +299,35 @@ class ImpactPlacementSerializer(serializers.Serializer[Any]):
         return {name: fields[name] for name in ordered}
 
 
+class ImpactAlarmSerializer(serializers.ModelSerializer[Alarm]):
+    """An alarm as an impact lists it: the alarm's representation without its notifications."""
+
+    room_id = serializers.CharField()
+    opened_at = TimestampField()
+    raised_at = TimestampField()
+    cleared_at = TimestampField(allow_null=True)
+    peak = serializers.FloatField(allow_null=True)
+    acknowledged_at = TimestampField(allow_null=True)
+    acknowledged_by = serializers.CharField(allow_null=True)
+
+    class Meta:
+        model = Alarm
+        fields = [
+            "id",
+            "room_id",
+            "kind",
+            "opened_at",
+            "raised_at",
+            "cleared_at",
+            "peak",
+            "readings",
+            "acknowledged_at",
+            "acknowledged_by",
+            "comment",
+        ]
+        read_only_fields = fields
+
+
 class ImpactSerializer(serializers.Serializer[Any]):
     """What a device found out of tolerance measured since its last good calibration."""
 
@@ -312,11 +341,15 @@ class ImpactSerializer(serializers.Serializer[Any]):
     to = TimestampField(help_text="This calibration's timestamp.")
     placements = ImpactPlacementSerializer(many=True)
     readings = serializers.IntegerField(help_text="Readings the instrument took in the window.")
+    alarms = ImpactAlarmSerializer(
+        many=True,
+        help_text="The alarms of those rooms that overlap the time the instrument was in them.",
+    )
 
     def get_fields(self) -> dict[str, Any]:
         fields = super().get_fields()
         fields["from"] = fields.pop("from_")
-        ordered = ["calibration_id", "instrument", "from", "to", "placements", "readings"]
+        ordered = ["calibration_id", "instrument", "from", "to", "placements", "readings", "alarms"]
         return {name: fields[name] for name in ordered}
 
     def to_representation(self, instance: Impact) -> dict[str, Any]:
@@ -338,4 +371,5 @@ class ImpactSerializer(serializers.Serializer[Any]):
                 for part in instance.placements
             ],
             "readings": instance.readings,
+            "alarms": [alarm_json(alarm) for alarm in instance.alarms],
         }

@@ -6,8 +6,9 @@ from datetime import timedelta
 import pytest
 from django.test import Client
 
+from measurements.models import Room
 from measurements.services import reading_record, room_update
-from monitoring.models import Alarm, NotificationTarget
+from monitoring.models import Alarm, Notification, NotificationTarget
 from monitoring.services import target_create
 from tests.monitoring.conftest import T0
 
@@ -106,3 +107,68 @@ def test_a_target_url_apprise_cannot_parse_is_refused_in_the_console(admin_clien
     assert response.status_code == 200
     assert "Apprise cannot send to this URL" in response.content.decode()
     assert not NotificationTarget.objects.exists()
+
+
+def test_the_index_opens_with_open_alarms_and_acknowledges_one_from_there(
+    admin_client: Client,
+) -> None:
+    older = high_alarm("lab-1")
+    newer = high_alarm("lab-2")
+    page = admin_client.get("/admin/").content.decode()
+    assert 'id="attention-alarms"' in page
+    # Newest first, each with its own comment box.
+    assert page.index(f'id="open-alarm-{newer.pk}"') < page.index(f'id="open-alarm-{older.pk}"')
+    response = admin_client.post(
+        f"/admin/monitoring/alarm/{older.pk}/acknowledge/",
+        {"comment": "Checked the thermostat.", "next": "/admin/"},
+    )
+    assert response.status_code == 302
+    assert response["Location"] == "/admin/"
+    older.refresh_from_db()
+    assert (older.acknowledged_by, older.comment) == ("admin", "Checked the thermostat.")
+    page = admin_client.get("/admin/").content.decode()
+    assert "acknowledged by admin" in page  # still open: active, though acknowledged
+
+
+def test_the_index_lists_notifications_that_gave_up(admin_client: Client) -> None:
+    target_create(name="pager", url=SECRET_URL, events=["raised"])
+    high_alarm()
+    Notification.objects.update(state="failed", attempts=8, last_error="hunter2-secret refused")
+    page = admin_client.get("/admin/").content.decode()
+    assert 'id="attention-notifications"' in page
+    assert "pager" in page
+    assert "*** refused" in page
+    assert "hunter2-secret" not in page
+
+
+def test_the_index_costs_a_query_per_panel(
+    admin_client: Client,
+    django_assert_max_num_queries,  # type: ignore[no-untyped-def]
+) -> None:
+    for n in range(12):
+        high_alarm(f"room-{n:02d}")
+    # The session and its user; each panel's one query (instruments, alarms, notifications).
+    with django_assert_max_num_queries(6):
+        assert admin_client.get("/admin/").status_code == 200
+
+
+def test_a_rooms_page_lists_its_alarms_and_sets_its_alarm_rules(admin_client: Client) -> None:
+    alarm = high_alarm()
+    page = admin_client.get("/admin/measurements/room/lab-1/change/").content.decode()
+    assert 'id="room-alarms"' in page
+    assert f"#{alarm.pk} High" in page
+    form = admin_client.get("/admin/measurements/room/lab-1/change/").context["adminform"].form
+    data = {**form.initial, "alarm_delay": "15m", "alarm_deadband_c": "0.5"}
+    data = {
+        k: ("on" if v is True else "" if v is None or v is False else v) for k, v in data.items()
+    }
+    data["alarms_enabled"] = "on"
+    response = admin_client.post("/admin/measurements/room/lab-1/change/", data)
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    room = Room.objects.get(pk="lab-1")
+    assert (room.alarm_delay, room.alarm_deadband_c) == (timedelta(minutes=15), 0.5)
+    bad = admin_client.post(
+        "/admin/measurements/room/lab-1/change/", {**data, "alarm_delay": "-5m"}
+    )
+    assert bad.status_code == 200
+    assert "alarm_delay" in bad.context["adminform"].form.errors

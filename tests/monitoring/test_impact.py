@@ -14,6 +14,7 @@ from rest_framework.test import APIClient
 from calibrations.models import Calibration, CalibrationType, Instrument
 from calibrations.services import calibration_create
 from measurements.services import room_update
+from monitoring.models import Alarm
 from monitoring.services import placement_remove
 from tests.factories import (
     CalibrationTypeFactory,
@@ -117,7 +118,28 @@ def test_the_impact_lists_what_the_instrument_measured_since_its_last_good_calib
             },
         ],
         "readings": 5,
+        "alarms": [],
     }
+
+
+def test_the_impact_lists_the_alarms_of_those_rooms_while_the_instrument_was_there(
+    reader_client: APIClient, history: dict[str, Any]
+) -> None:
+    lab1, lab2 = RoomFactory(room_id="lab-1"), RoomFactory(room_id="lab-2")
+
+    def alarm(room: Any, opened: datetime, cleared: datetime | None) -> Alarm:
+        return Alarm.objects.create(
+            room=room, kind="high", opened_at=opened, cleared_at=cleared, peak=25.0
+        )
+
+    during = alarm(lab1, T0, T0 + timedelta(hours=1))
+    alarm(lab1, GOOD_AT - timedelta(days=2), GOOD_AT - timedelta(days=1))  # before the window
+    alarm(lab1, MOVED_AT + timedelta(hours=1), None)  # lab-1 after the instrument left it
+    still_on = alarm(lab2, MOVED_AT - timedelta(days=1), None)  # lab-2, on when it arrived
+    body = reader_client.get(f"/api/calibrations/{history['found'].pk}/impact").json()
+    assert [a["id"] for a in body["alarms"]] == [during.pk, still_on.pk]
+    assert body["alarms"][0]["room_id"] == "lab-1"
+    assert "notifications" not in body["alarms"][0]
 
 
 def test_without_an_earlier_good_calibration_the_window_opens_at_the_first_placement(
@@ -197,11 +219,11 @@ def test_the_impact_costs_a_statement_per_placement_plus_a_few(
 ) -> None:
     # Queries: the token with its user; the user's own and group permissions (the sensor rule);
     # the calibration; the window's start; the placements with their rooms; every placement's
-    # count in one; then each placement's excursions: one statement on PostgreSQL, up to four
+    # count in one; the alarms of all of them in one; then each placement's excursions: one statement on PostgreSQL, up to four
     # on SQLite's portable path (the instant before the window and its readings, the range
     # versions, the instants).
     per_placement = 1 if connection.vendor == "postgresql" else 4
-    with django_assert_max_num_queries(3 + 4 + 2 * per_placement):
+    with django_assert_max_num_queries(3 + 5 + 2 * per_placement):
         response = reader_client.get(f"/api/calibrations/{history['found'].pk}/impact")
     assert response.status_code == 200
 
