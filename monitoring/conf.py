@@ -43,6 +43,8 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]
         errors.append(
             Error("NOTIFY_RETRY_SECONDS: more than 0, at most 3600.", id="monitoring.E003")
         )
+    if not 0 <= settings.DUE_REMINDER_HOUR <= 23:
+        errors.append(Error("DUE_REMINDER_HOUR: an hour from 0 to 23 (UTC).", id="monitoring.E005"))
     if not 0 < settings.NOTIFY_TIMEOUT_SECONDS <= 300:
         errors.append(
             Error("NOTIFY_TIMEOUT_SECONDS: more than 0, at most 300.", id="monitoring.E004")

@@ -12,6 +12,8 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from calibrations.conf import due_soon
+from calibrations.models import Instrument, InstrumentStatus
 from config.api.fields import utc_iso
 from measurements.selectors import range_in_force, range_versions_covering
 
@@ -38,7 +40,7 @@ def deliver(notification_id: int, *, now: datetime | None = None) -> Outcome:
     with transaction.atomic():
         notification = (
             Notification.objects.select_for_update(skip_locked=True, of=("self",))
-            .select_related("target", "alarm__room")
+            .select_related("target", "alarm__room", "instrument")
             .filter(pk=notification_id, state=DeliveryState.PENDING)
             .first()
         )
@@ -93,7 +95,8 @@ def _range(alarm: Alarm) -> str:
 def message(notification: Notification) -> tuple[str, str, dict[str, Any]]:
     """The title and text a person reads, and the JSON a webhook receives."""
     alarm = notification.alarm
-    assert alarm is not None
+    if alarm is None:
+        return _due_message(notification)
     room = alarm.room
     where = f"{room.room_id} ({room.name})" if room.name else room.room_id
     if alarm.kind == AlarmKind.NO_DATA:
@@ -149,3 +152,28 @@ def alarm_json(alarm: Alarm) -> dict[str, Any]:
         "acknowledged_by": alarm.acknowledged_by or None,
         "comment": alarm.comment,
     }
+
+
+def _due_message(notification: Notification) -> tuple[str, str, dict[str, Any]]:
+    """A calibration due reminder: the instrument, its status and due date now, and its page."""
+    instrument = notification.instrument
+    assert instrument is not None
+    now = timezone.now()
+    current: Any = Instrument.objects.with_status(at=now, due_soon=due_soon()).get(pk=instrument.pk)
+    status = InstrumentStatus(current.status)
+    due = "" if current.due_at is None else f", due {utc_iso(current.due_at)}"
+    title = f"Calibration: {instrument.instrument_id} ({instrument.name}) is {status.label.lower()}"
+    link = settings.SITE_URL + reverse("admin:calibrations_instrument_change", args=[instrument.pk])
+    body = f"{instrument.instrument_id} ({instrument.name}): {status.label.lower()}{due}.\n{link}"
+    payload = {
+        "notification_id": notification.pk,
+        "event": notification.event,
+        "instrument": {
+            "instrument_id": instrument.instrument_id,
+            "name": instrument.name,
+            "status": current.status,
+            "due_at": None if current.due_at is None else utc_iso(current.due_at),
+        },
+        "link": link,
+    }
+    return title, body, payload

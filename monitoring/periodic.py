@@ -1,9 +1,10 @@
 """The worker's periodic tasks (Huey): every minute, the no-data sweep, the repeats and the
-outbox's lost deliveries; the heartbeat the worker's health check reads; and at start-up, the
-deliveries a stopped worker left."""
+outbox's lost deliveries, and the heartbeat the worker's health check reads; once a day, the
+calibration due reminders; at start-up, the deliveries a stopped worker left."""
 
 import logging
 
+from django.conf import settings
 from django.core.cache import cache
 from django.db import DatabaseError, close_old_connections
 from django.utils import timezone
@@ -11,10 +12,11 @@ from huey import crontab
 from huey.contrib.djhuey import db_periodic_task, on_startup
 from redis.exceptions import RedisError
 
+from calibrations.conf import due_soon
 from measurements.conf import stale_after
 
 from .conf import alarm_repeat
-from .services import deliveries_requeue, no_data_sweep, repeats_write
+from .services import deliveries_requeue, due_reminders_write, no_data_sweep, repeats_write
 
 logger = logging.getLogger(__name__)
 
@@ -52,3 +54,9 @@ def every_minute() -> dict[str, int]:
     if any(done.values()):
         logger.info("sweep: %s", done)
     return done
+
+
+@db_periodic_task(crontab(hour=str(settings.DUE_REMINDER_HOUR), minute="0"))
+def every_day() -> int:
+    """The calibration due reminders, once a day."""
+    return due_reminders_write(now=timezone.now(), within=due_soon())

@@ -233,6 +233,8 @@ NOTIFY_RETRY_SECONDS = env.float("NOTIFY_RETRY_SECONDS", default=2.0)
 NOTIFY_TIMEOUT_SECONDS = env.float("NOTIFY_TIMEOUT_SECONDS", default=10.0)
 # Where people reach the console: the links in notifications are absolute.
 SITE_URL: str = env("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
+# The hour (UTC) the worker writes the day's calibration due reminders.
+DUE_REMINDER_HOUR = env.int("DUE_REMINDER_HOUR", default=6)
 
 # The worker (huey.contrib.djhuey, `manage.py run_huey`): Redis when REDIS_URL is set (compose
 # runs one), else a SQLite file beside the embedded database. Tasks run in the worker; the

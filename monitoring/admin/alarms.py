@@ -402,8 +402,11 @@ class NotificationAdmin(admin.ModelAdmin[Notification]):
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
-    @admin.display(description="Alarm")
+    @admin.display(description="About")
     def alarm_link(self, notification: Notification) -> str:
+        if notification.instrument_id is not None:  # a due reminder
+            url = reverse("admin:calibrations_instrument_change", args=[notification.instrument_id])
+            return format_html('<a href="{}">{}</a>', url, notification.instrument_id)
         if notification.alarm_id is None:
             return "-"
         url = reverse("admin:monitoring_alarm_change", args=[notification.alarm_id])

@@ -213,6 +213,14 @@ class Notification(models.Model):
         on_delete=models.PROTECT,
         related_name="notifications",
     )
+    # What a `due` reminder is about (an alarm's events name the alarm instead).
+    instrument = models.ForeignKey(
+        "calibrations.Instrument",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="notifications",
+    )
     event = models.CharField(max_length=12, choices=Event.choices)
     target = models.ForeignKey(
         NotificationTarget, on_delete=models.PROTECT, related_name="notifications"
@@ -250,6 +258,12 @@ class Notification(models.Model):
                 violation_error_message="This target has this event of this alarm already.",
             ),
             models.CheckConstraint(
+                condition=Q(event="due", alarm__isnull=True, instrument__isnull=False)
+                | (~Q(event="due") & Q(alarm__isnull=False, instrument__isnull=True)),
+                name="monitoring_notification_of_an_alarm_or_an_instrument",
+                violation_error_message="A reminder names an instrument; an alarm's event, its alarm.",
+            ),
+            models.CheckConstraint(
                 condition=Q(state="sent", sent_at__isnull=False)
                 | (~Q(state="sent") & Q(sent_at__isnull=True)),
                 name="monitoring_notification_sent_when_sent",
@@ -259,3 +273,21 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return f"{self.event} to {self.target} ({self.state})"
+
+
+class DueReminder(models.Model):
+    """The status an instrument was last reminded of (`due_soon`, `overdue`,
+    `out_of_tolerance`): the daily reminder writes `due` notifications when an instrument turns
+    to one it was not reminded of; a row goes when its instrument needs no one any more."""
+
+    instrument = models.OneToOneField(
+        "calibrations.Instrument",
+        primary_key=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+    )
+    status = models.CharField(max_length=20)
+    reminded_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"{self.instrument_id} reminded as {self.status}"

@@ -10,6 +10,7 @@ from .placements import (
     placement_create,
     placement_remove,
 )
+from .reminders import due_reminders_write
 from .targets import target_create, target_send_test, target_update
 
 __all__ = [
@@ -18,6 +19,7 @@ __all__ = [
     "PlacementConflict",
     "alarm_acknowledge",
     "deliveries_requeue",
+    "due_reminders_write",
     "hand_over",
     "no_data_sweep",
     "notifications_write",
