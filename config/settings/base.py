@@ -335,6 +335,7 @@ SPECTACULAR_SETTINGS = {
     # (dotted paths, not imports).
     "ENUM_NAME_OVERRIDES": {
         "NotificationEventEnum": "monitoring.models.Event.choices",
+        "AlarmKindEnum": "monitoring.models.AlarmKind",
         "InstrumentKindEnum": "calibrations.models.InstrumentKind",
         "InstrumentStatusEnum": "calibrations.models.InstrumentStatus",
         "RoomStatusEnum": "measurements.models.RoomStatus",
