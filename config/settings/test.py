@@ -1,5 +1,7 @@
 """Settings for the test suite: `DATABASE_URL` picks PostgreSQL or SQLite."""
 
+from pathlib import Path
+
 from .base import *  # noqa: F403
 from .base import CACHES, DATABASES, HUEY, REDIS_URL, STORAGES
 
@@ -15,8 +17,15 @@ ALLOWED_HOSTS = ["*"]
 
 if REDIS_URL:
     # Suites running side by side on one Redis (developers', CI's) must not count each other's
-    # requests: the keys of each test database are its own.
-    CACHES = {"default": {**CACHES["default"], "KEY_PREFIX": str(DATABASES["default"]["NAME"])}}
+    # requests: the keys of each checkout and test database are their own. The database name
+    # alone is `:memory:` for every SQLite pass, so the checkout's folder is part of the prefix.
+    _checkout = Path(__file__).resolve().parents[2].name
+    CACHES = {
+        "default": {
+            **CACHES["default"],
+            "KEY_PREFIX": f"{_checkout}:{DATABASES['default']['NAME']}",
+        }
+    }
 else:
     # Without Redis, this process's memory: the database cache would add its four statements to
     # every API request, and to the query counts that list endpoints' tests pin. The throttle's
