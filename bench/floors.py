@@ -194,6 +194,8 @@ def readings_post(request: HttpRequest, user: Any, room_id: str) -> HttpResponse
         room, _ = Room.objects.get_or_create(room_id=room_id)
         with connection.cursor() as cursor:
             created = common.insert_reading(cursor, room.pk, instant, sensor, value)
+        if created:
+            common.announce(room.pk, [(instant, value)])
     return common.reading_answer(room_id, instant, sensor, value, created)
 
 
@@ -203,6 +205,8 @@ def readings_post_many(room_id: str, data: list[dict[str, Any]]) -> HttpResponse
         Room.objects.get_or_create(room_id=room_id)
         with connection.cursor() as cursor:
             created = common.insert_staged(cursor, room_id, rows)
+        if created:
+            common.announce(room_id)
     return common.readings_answer(room_id, data, created)
 
 

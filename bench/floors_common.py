@@ -31,6 +31,8 @@ from accounts.credentials import find_token
 from calibrations import services
 from calibrations.models import CalibrationType
 from config.api.fields import utc_iso
+from measurements.models import Measurement
+from measurements.signals import readings_stored
 from tagging.models import tag_sort_key
 
 View = Callable[..., HttpResponse]
@@ -246,6 +248,16 @@ def insert_reading(
     """The service's INSERT … ON CONFLICT, in the caller's transaction: whether it stored it."""
     cursor.execute(READING_INSERT_SQL, [room_id, instant, sensor, value])
     return cursor.fetchone() is not None
+
+
+def announce(room_id: str, readings: list[tuple[datetime, float]] | None = None) -> None:
+    """What the ingest services do once new readings are stored, in their transaction: send
+    `readings_stored` (monitoring judges them for alarms, with its own SQL text), with the
+    (timestamp, °C) pairs of a single reading, none for an array's."""
+    if readings is None:
+        readings_stored.send(Measurement, room_id=room_id)
+    else:
+        readings_stored.send(Measurement, room_id=room_id, readings=readings)
 
 
 def reading_answer(

@@ -29,6 +29,7 @@ from accounts.credentials import ATTRIBUTE, Credentials
 from accounts.permissions import SENSOR_PERMISSION
 from bench import floors_common as common
 from calibrations.models import CalibrationType
+from measurements.models import Room
 from tagging.models import tag_key
 
 PREFIX = "/floor-sql"
@@ -208,15 +209,26 @@ calibration_dispatch = common.dispatch(calibration_create, calibration_list)
 
 # --- Readings.
 
+ROOM_COLUMNS = (
+    '"measurements_room"."room_id", "measurements_room"."name", '
+    '"measurements_room"."created_at", "measurements_room"."min_c", "measurements_room"."max_c", '
+    '"measurements_room"."alarm_delay", "measurements_room"."alarm_deadband_c", '
+    '"measurements_room"."alarms_enabled"'
+)
 ROOM_SQL = (
-    'SELECT "measurements_room"."room_id", "measurements_room"."name", '
-    '"measurements_room"."created_at", "measurements_room"."min_c", "measurements_room"."max_c" '
-    'FROM "measurements_room" WHERE "measurements_room"."room_id" = %s LIMIT 21'
+    f'SELECT {ROOM_COLUMNS} FROM "measurements_room" WHERE "measurements_room"."room_id" = %s '
+    "LIMIT 21"
 )
 ROOM_INSERT_SQL = (
-    'INSERT INTO "measurements_room" ("room_id", "name", "created_at", "min_c", "max_c") '
-    "VALUES (%s, %s, %s, %s, %s)"
+    'INSERT INTO "measurements_room" ("room_id", "name", "created_at", "min_c", "max_c", '
+    '"alarm_delay", "alarm_deadband_c", "alarms_enabled") VALUES (%s, %s, %s, %s, %s, %s, %s, %s)'
 )
+# A new room's alarm rules: the model's defaults (the ORM writes them into its INSERT).
+ROOM_DEFAULTS = [
+    field.get_default()
+    for field in Room._meta.concrete_fields
+    if field.name in ("alarm_delay", "alarm_deadband_c", "alarms_enabled")
+]
 AVERAGE_SQL = (
     'SELECT AVG("measurements_measurement"."value") AS "average", '
     'MIN("measurements_measurement"."value") AS "min", '
@@ -241,7 +253,9 @@ def room_get_or_create(cursor: Any, room_id: str) -> None:
     cursor.execute(ROOM_SQL, [room_id])
     if cursor.fetchone() is None:
         with transaction.atomic():
-            cursor.execute(ROOM_INSERT_SQL, [room_id, "", timezone.now(), None, None])
+            cursor.execute(
+                ROOM_INSERT_SQL, [room_id, "", timezone.now(), None, None, *ROOM_DEFAULTS]
+            )
 
 
 def room_exists(room_id: str) -> bool:
@@ -256,17 +270,23 @@ def readings_post(request: HttpRequest, user: User, room_id: str) -> HttpRespons
     if isinstance(data, list):
         return readings_post_many(room_id, data)
     instant, sensor, value = common.one_reading(data)
-    with transaction.atomic(), connection.cursor() as cursor:
-        room_get_or_create(cursor, room_id)
-        created = common.insert_reading(cursor, room_id, instant, sensor, value)
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            room_get_or_create(cursor, room_id)
+            created = common.insert_reading(cursor, room_id, instant, sensor, value)
+        if created:
+            common.announce(room_id, [(instant, value)])
     return common.reading_answer(room_id, instant, sensor, value, created)
 
 
 def readings_post_many(room_id: str, data: list[dict[str, Any]]) -> HttpResponse:
     rows = common.many_readings(data)
-    with transaction.atomic(), connection.cursor() as cursor:
-        room_get_or_create(cursor, room_id)
-        created = common.insert_staged(cursor, room_id, rows)
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            room_get_or_create(cursor, room_id)
+            created = common.insert_staged(cursor, room_id, rows)
+        if created:
+            common.announce(room_id)
     return common.readings_answer(room_id, data, created)
 
 

@@ -17,6 +17,7 @@ from rest_framework.test import APIClient
 
 from bench import floors, floors_sql
 from measurements.models import Measurement, Room
+from monitoring.services import room_judge
 from tests.factories import (
     CalibrationFactory,
     CalibrationTypeFactory,
@@ -86,6 +87,8 @@ def data(db: None) -> dict[str, Any]:
         Measurement(room=room, timestamp=NOW - timedelta(minutes=15 * i), value=20 + i % 7)
         for i in range(24 * 4 * 8)
     )
+    # Judged as the bench's rooms are after their first post: a post judges its own reading.
+    room_judge(room_id=room.room_id)
     return {"calibration": calibrations[3], "tag": "tag-000", "room": room.room_id}
 
 
