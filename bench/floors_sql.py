@@ -30,6 +30,7 @@ from accounts.permissions import SENSOR_PERMISSION
 from bench import floors_common as common
 from calibrations.models import CalibrationType
 from measurements.models import Room
+from measurements.selectors import excursions
 from tagging.models import tag_key
 
 PREFIX = "/floor-sql"
@@ -229,6 +230,17 @@ ROOM_DEFAULTS = [
     for field in Room._meta.concrete_fields
     if field.name in ("alarm_delay", "alarm_deadband_c", "alarms_enabled")
 ]
+RANGE_AT_SQL = (
+    'SELECT U0."{}" AS "{}" FROM "measurements_rangeversion" U0 WHERE U0."room_id" = '
+    '("measurements_room"."room_id") ORDER BY CASE WHEN U0."changed_at" <= %s THEN '
+    'U0."version" ELSE %s END DESC, U0."version" ASC LIMIT 1'
+)
+# `Room.objects.with_range_at(to)`: the room and the range in force at `to`.
+ROOM_WITH_RANGE_SQL = (
+    f'SELECT {ROOM_COLUMNS}, ({RANGE_AT_SQL.format("min_c", "min_c")}) AS "range_min_c", '
+    f'({RANGE_AT_SQL.format("max_c", "max_c")}) AS "range_max_c" '
+    'FROM "measurements_room" WHERE "measurements_room"."room_id" = %s LIMIT 21'
+)
 AVERAGE_SQL = (
     'SELECT AVG("measurements_measurement"."value") AS "average", '
     'MIN("measurements_measurement"."value") AS "min", '
@@ -313,3 +325,17 @@ def room_series(request: HttpRequest, user: User, room_id: str) -> HttpResponse:
         cursor.execute(SERIES_SQL, params)
         buckets = [common.bucket_json(*row) for row in cursor.fetchall()]
     return common.json_response(buckets)
+
+
+@authenticated()
+def room_excursions(request: HttpRequest, user: User, room_id: str) -> HttpResponse:
+    """The room with the range in force at `to` as text, then the runs by the selector's own
+    SQL text (the route's second statement is not the ORM's: the selector writes it)."""
+    start, end = common.window_param(request)
+    with connection.cursor() as cursor:
+        cursor.execute(ROOM_WITH_RANGE_SQL, [end, 0, end, 0, room_id])
+        row = cursor.fetchone()
+    if row is None:
+        return common.not_found()
+    found = excursions(room_id, start, end)
+    return common.excursions_answer(room_id, start, end, row[8], row[9], found)
