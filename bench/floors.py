@@ -35,6 +35,7 @@ from accounts.permissions import SENSOR_PERMISSION
 from bench import floors_common as common
 from calibrations.models import Calibration, CalibrationType
 from measurements.models import Measurement, Room
+from measurements.selectors import excursions
 from tagging.models import Tag, TagAssignment
 
 PREFIX = "/floor"
@@ -194,6 +195,8 @@ def readings_post(request: HttpRequest, user: Any, room_id: str) -> HttpResponse
         room, _ = Room.objects.get_or_create(room_id=room_id)
         with connection.cursor() as cursor:
             created = common.insert_reading(cursor, room.pk, instant, sensor, value)
+        if created:
+            common.announce(room.pk, [(instant, value)])
     return common.reading_answer(room_id, instant, sensor, value, created)
 
 
@@ -203,6 +206,8 @@ def readings_post_many(room_id: str, data: list[dict[str, Any]]) -> HttpResponse
         Room.objects.get_or_create(room_id=room_id)
         with connection.cursor() as cursor:
             created = common.insert_staged(cursor, room_id, rows)
+        if created:
+            common.announce(room_id)
     return common.readings_answer(room_id, data, created)
 
 
@@ -246,3 +251,17 @@ def room_series(request: HttpRequest, user: Any, room_id: str) -> HttpResponse:
         for row in rows
     ]
     return common.json_response(buckets)
+
+
+@authenticated()
+def room_excursions(request: HttpRequest, user: Any, room_id: str) -> HttpResponse:
+    """The room with the range in force at `to` through the model's own queryset method, then
+    the runs by the selector's SQL text (as the route: its one statement is not the ORM's)."""
+    start, end = common.window_param(request)
+    try:
+        room = Room.objects.with_range_at(end).get(pk=room_id)
+    except Room.DoesNotExist:
+        return common.not_found()
+    found = excursions(room, start, end)
+    low, high = room.range_min_c, room.range_max_c  # type: ignore[attr-defined]
+    return common.excursions_answer(room_id, start, end, low, high, found)

@@ -31,6 +31,9 @@ from accounts.credentials import find_token
 from calibrations import services
 from calibrations.models import CalibrationType
 from config.api.fields import utc_iso
+from measurements.models import Measurement
+from measurements.selectors import Excursion
+from measurements.signals import readings_stored
 from tagging.models import tag_sort_key
 
 View = Callable[..., HttpResponse]
@@ -248,6 +251,16 @@ def insert_reading(
     return cursor.fetchone() is not None
 
 
+def announce(room_id: str, readings: list[tuple[datetime, float]] | None = None) -> None:
+    """What the ingest services do once new readings are stored, in their transaction: send
+    `readings_stored` (monitoring judges them for alarms, with its own SQL text), with the
+    (timestamp, °C) pairs of a single reading, none for an array's."""
+    if readings is None:
+        readings_stored.send(Measurement, room_id=room_id)
+    else:
+        readings_stored.send(Measurement, room_id=room_id, readings=readings)
+
+
 def reading_answer(
     room_id: str, instant: datetime, sensor: str, value: float, created: bool
 ) -> HttpResponse:
@@ -289,12 +302,46 @@ def average_answer(
     return json_response({**body, "unit": "C", **stats, "method": "mean"})
 
 
+def window_param(request: HttpRequest) -> tuple[datetime, datetime]:
+    """The `from`/`to` window of the series and excursions: the last 7 days unless it says."""
+    end = instant_param(request, "to") or timezone.now()
+    start = instant_param(request, "from") or end - timedelta(days=7)
+    return start, end
+
+
 def series_window(request: HttpRequest) -> tuple[timedelta, datetime, datetime]:
     """The series' bucket width and window: the last 7 days in hours unless it says."""
     width = duration(request.GET.get("bucket", "1h"))
-    end = instant_param(request, "to") or timezone.now()
-    start = instant_param(request, "from") or end - timedelta(days=7)
-    return width, start, end
+    return width, *window_param(request)
+
+
+def float_or_none(value: Any) -> float | None:
+    return None if value is None else float(value)
+
+
+def excursions_answer(
+    room_id: str,
+    start: datetime,
+    end: datetime,
+    low: float | None,
+    high: float | None,
+    found: list[Excursion],
+) -> HttpResponse:
+    """The excursions of `[start, end]` (°C) and the range in force at `end`."""
+    excursions = [
+        {
+            "kind": excursion.kind,
+            "start": utc_iso(excursion.start),
+            "end": None if excursion.end is None else utc_iso(excursion.end),
+            "peak": float(excursion.peak),
+            "readings": int(excursion.readings),
+            "started_before": bool(excursion.started_before),
+        }
+        for excursion in found
+    ]
+    body = {"room_id": room_id, "from": utc_iso(start), "to": utc_iso(end), "unit": "C"}
+    range_at_end = {"min": float_or_none(low), "max": float_or_none(high)}
+    return json_response({**body, **range_at_end, "excursions": excursions})
 
 
 def bucket_json(

@@ -29,6 +29,8 @@ from accounts.credentials import ATTRIBUTE, Credentials
 from accounts.permissions import SENSOR_PERMISSION
 from bench import floors_common as common
 from calibrations.models import CalibrationType
+from measurements.models import Room
+from measurements.selectors import excursions
 from tagging.models import tag_key
 
 PREFIX = "/floor-sql"
@@ -208,14 +210,36 @@ calibration_dispatch = common.dispatch(calibration_create, calibration_list)
 
 # --- Readings.
 
+ROOM_COLUMNS = (
+    '"measurements_room"."room_id", "measurements_room"."name", '
+    '"measurements_room"."created_at", "measurements_room"."min_c", "measurements_room"."max_c", '
+    '"measurements_room"."alarm_delay", "measurements_room"."alarm_deadband_c", '
+    '"measurements_room"."alarms_enabled"'
+)
 ROOM_SQL = (
-    'SELECT "measurements_room"."room_id", "measurements_room"."name", '
-    '"measurements_room"."created_at", "measurements_room"."min_c", "measurements_room"."max_c" '
-    'FROM "measurements_room" WHERE "measurements_room"."room_id" = %s LIMIT 21'
+    f'SELECT {ROOM_COLUMNS} FROM "measurements_room" WHERE "measurements_room"."room_id" = %s '
+    "LIMIT 21"
 )
 ROOM_INSERT_SQL = (
-    'INSERT INTO "measurements_room" ("room_id", "name", "created_at", "min_c", "max_c") '
-    "VALUES (%s, %s, %s, %s, %s)"
+    'INSERT INTO "measurements_room" ("room_id", "name", "created_at", "min_c", "max_c", '
+    '"alarm_delay", "alarm_deadband_c", "alarms_enabled") VALUES (%s, %s, %s, %s, %s, %s, %s, %s)'
+)
+# A new room's alarm rules: the model's defaults (the ORM writes them into its INSERT).
+ROOM_DEFAULTS = [
+    field.get_default()
+    for field in Room._meta.concrete_fields
+    if field.name in ("alarm_delay", "alarm_deadband_c", "alarms_enabled")
+]
+RANGE_AT_SQL = (
+    'SELECT U0."{}" AS "{}" FROM "measurements_rangeversion" U0 WHERE U0."room_id" = '
+    '("measurements_room"."room_id") ORDER BY CASE WHEN U0."changed_at" <= %s THEN '
+    'U0."version" ELSE %s END DESC, U0."version" ASC LIMIT 1'
+)
+# `Room.objects.with_range_at(to)`: the room and the range in force at `to`.
+ROOM_WITH_RANGE_SQL = (
+    f'SELECT {ROOM_COLUMNS}, ({RANGE_AT_SQL.format("min_c", "min_c")}) AS "range_min_c", '
+    f'({RANGE_AT_SQL.format("max_c", "max_c")}) AS "range_max_c" '
+    'FROM "measurements_room" WHERE "measurements_room"."room_id" = %s LIMIT 21'
 )
 AVERAGE_SQL = (
     'SELECT AVG("measurements_measurement"."value") AS "average", '
@@ -241,7 +265,9 @@ def room_get_or_create(cursor: Any, room_id: str) -> None:
     cursor.execute(ROOM_SQL, [room_id])
     if cursor.fetchone() is None:
         with transaction.atomic():
-            cursor.execute(ROOM_INSERT_SQL, [room_id, "", timezone.now(), None, None])
+            cursor.execute(
+                ROOM_INSERT_SQL, [room_id, "", timezone.now(), None, None, *ROOM_DEFAULTS]
+            )
 
 
 def room_exists(room_id: str) -> bool:
@@ -256,17 +282,23 @@ def readings_post(request: HttpRequest, user: User, room_id: str) -> HttpRespons
     if isinstance(data, list):
         return readings_post_many(room_id, data)
     instant, sensor, value = common.one_reading(data)
-    with transaction.atomic(), connection.cursor() as cursor:
-        room_get_or_create(cursor, room_id)
-        created = common.insert_reading(cursor, room_id, instant, sensor, value)
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            room_get_or_create(cursor, room_id)
+            created = common.insert_reading(cursor, room_id, instant, sensor, value)
+        if created:
+            common.announce(room_id, [(instant, value)])
     return common.reading_answer(room_id, instant, sensor, value, created)
 
 
 def readings_post_many(room_id: str, data: list[dict[str, Any]]) -> HttpResponse:
     rows = common.many_readings(data)
-    with transaction.atomic(), connection.cursor() as cursor:
-        room_get_or_create(cursor, room_id)
-        created = common.insert_staged(cursor, room_id, rows)
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            room_get_or_create(cursor, room_id)
+            created = common.insert_staged(cursor, room_id, rows)
+        if created:
+            common.announce(room_id)
     return common.readings_answer(room_id, data, created)
 
 
@@ -293,3 +325,17 @@ def room_series(request: HttpRequest, user: User, room_id: str) -> HttpResponse:
         cursor.execute(SERIES_SQL, params)
         buckets = [common.bucket_json(*row) for row in cursor.fetchall()]
     return common.json_response(buckets)
+
+
+@authenticated()
+def room_excursions(request: HttpRequest, user: User, room_id: str) -> HttpResponse:
+    """The room with the range in force at `to` as text, then the runs by the selector's own
+    SQL text (the route's second statement is not the ORM's: the selector writes it)."""
+    start, end = common.window_param(request)
+    with connection.cursor() as cursor:
+        cursor.execute(ROOM_WITH_RANGE_SQL, [end, 0, end, 0, room_id])
+        row = cursor.fetchone()
+    if row is None:
+        return common.not_found()
+    found = excursions(room_id, start, end)
+    return common.excursions_answer(room_id, start, end, row[8], row[9], found)
