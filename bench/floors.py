@@ -27,15 +27,18 @@ from datetime import datetime
 from typing import Any
 
 from django.db import connection, models, transaction
-from django.db.models import Avg, Count, F, Max, Min, Q
+from django.db.models import Avg, Count, F, Max, Min, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 
 from accounts.permissions import SENSOR_PERMISSION
 from bench import floors_common as common
 from calibrations.models import Calibration, CalibrationType
+from measurements.conf import stale_after
 from measurements.models import Measurement, Room
 from measurements.selectors import excursions
+from monitoring.models import Alarm
 from tagging.models import Tag, TagAssignment
 
 PREFIX = "/floor"
@@ -265,3 +268,42 @@ def room_excursions(request: HttpRequest, user: Any, room_id: str) -> HttpRespon
     found = excursions(room, start, end)
     low, high = room.range_min_c, room.range_max_c  # type: ignore[attr-defined]
     return common.excursions_answer(room_id, start, end, low, high, found)
+
+
+# --- Rooms.
+
+
+@authenticated()
+def rooms_list(request: HttpRequest, user: Any) -> HttpResponse:
+    """A first page of rooms by id: each with its status and newest instant (the model's
+    `with_status`) and its open alarms (the count monitoring's rooms route adds)."""
+    size = common.page_size(request)
+    open_alarms = (
+        Alarm.objects.open()
+        .filter(room=OuterRef("pk"))
+        .order_by()
+        .values("room")
+        .annotate(n=Count("*"))
+        .values("n")
+    )
+    rooms = (
+        Room.objects.with_status(now=timezone.now(), stale_after=stale_after())
+        .annotate(open_alarms=Coalesce(Subquery(open_alarms), 0))
+        .order_by("room_id")
+    )
+    rows: list[Any] = list(rooms[: size + 1])
+    results = [
+        common.room_json(
+            row.room_id,
+            row.name,
+            row.created_at,
+            row.min_c,
+            row.max_c,
+            row.status,
+            row.last_timestamp,
+            row.last_value,
+            row.open_alarms,
+        )
+        for row in rows[:size]
+    ]
+    return common.first_page(request, PREFIX, rows, size, results, lambda row: row.room_id)

@@ -31,6 +31,7 @@ from accounts.credentials import find_token
 from calibrations import services
 from calibrations.models import CalibrationType
 from config.api.fields import utc_iso
+from measurements.conf import stale_after
 from measurements.models import Measurement
 from measurements.selectors import Excursion
 from measurements.signals import readings_stored
@@ -348,3 +349,39 @@ def bucket_json(
     start: datetime, average: float, low: float, high: float, count: int
 ) -> dict[str, Any]:
     return {"start": utc_iso(start), "average": average, "min": low, "max": high, "count": count}
+
+
+# --- Rooms.
+
+
+def stale_before() -> datetime:
+    """A room whose newest reading is older is `stale` (`ROOM_STALE_AFTER`, as the route)."""
+    return timezone.now() - stale_after()
+
+
+def room_json(
+    room_id: str,
+    name: str,
+    created_at: datetime,
+    min_c: float | None,
+    max_c: float | None,
+    status: str,
+    last_timestamp: datetime | None,
+    last_value: float | None,
+    open_alarms: int,
+) -> dict[str, Any]:
+    """A room of the rooms list, as monitoring serves it (with its open alarms), in °C."""
+    last_reading = None
+    if last_timestamp is not None:
+        value = float_or_none(last_value)
+        last_reading = {"timestamp": utc_iso(last_timestamp), "value": value, "unit": "C"}
+    return {
+        "room_id": room_id,
+        "name": name,
+        "created_at": utc_iso(created_at),
+        "min_c": float_or_none(min_c),
+        "max_c": float_or_none(max_c),
+        "status": status,
+        "last_reading": last_reading,
+        "open_alarms": open_alarms,
+    }

@@ -29,7 +29,7 @@ from accounts.credentials import ATTRIBUTE, Credentials
 from accounts.permissions import SENSOR_PERMISSION
 from bench import floors_common as common
 from calibrations.models import CalibrationType
-from measurements.models import Room
+from measurements.models import Room, RoomStatus
 from measurements.selectors import excursions
 from tagging.models import tag_key
 
@@ -339,3 +339,63 @@ def room_excursions(request: HttpRequest, user: User, room_id: str) -> HttpRespo
         return common.not_found()
     found = excursions(room_id, start, end)
     return common.excursions_answer(room_id, start, end, row[8], row[9], found)
+
+
+# --- Rooms.
+
+NEWEST_TIMESTAMP_SQL = (
+    'SELECT U0."timestamp" AS "timestamp" FROM "measurements_measurement" U0 WHERE '
+    'U0."room_id" = ("measurements_room"."room_id") ORDER BY 1 DESC LIMIT 1'
+)
+# `measurements.status.NewestInstantStatus`: the newest instant against the range in force.
+ROOM_STATUS_SQL = (
+    "( SELECT CASE WHEN s.t < %s THEN %s ELSE COALESCE(( SELECT CASE WHEN r.min_c IS NULL "
+    "THEN %s WHEN s.v < r.min_c THEN %s WHEN s.v > r.max_c THEN %s ELSE %s END FROM "
+    '"measurements_rangeversion" r WHERE r."room_id" = "measurements_room"."room_id" AND '
+    'r.version = COALESCE( (SELECT MAX(p.version) FROM "measurements_rangeversion" p WHERE '
+    'p."room_id" = "measurements_room"."room_id" AND p.changed_at <= s.t), (SELECT '
+    'MIN(p.version) FROM "measurements_rangeversion" p WHERE p."room_id" = '
+    '"measurements_room"."room_id") ) ), %s) END FROM ( SELECT m."timestamp" AS t, '
+    'AVG(m."value") AS v FROM "measurements_measurement" m WHERE m."room_id" = '
+    '"measurements_room"."room_id" AND m."timestamp" = ( SELECT MAX(n."timestamp") FROM '
+    '"measurements_measurement" n WHERE n."room_id" = "measurements_room"."room_id" ) '
+    'GROUP BY m."timestamp" ) s )'
+)
+ROOMS_SQL = (
+    f'SELECT {ROOM_COLUMNS}, ({NEWEST_TIMESTAMP_SQL}) AS "last_timestamp", '
+    '(SELECT AVG(V0."value") AS "mean" FROM "measurements_measurement" V0 WHERE '
+    '(V0."room_id" = ("measurements_room"."room_id") AND V0."timestamp" = '
+    f'({NEWEST_TIMESTAMP_SQL})) GROUP BY V0."room_id") AS "last_value", '
+    f'COALESCE({ROOM_STATUS_SQL}, %s) AS "status", '
+    'COALESCE((SELECT COUNT(*) AS "n" FROM "monitoring_alarm" U0 WHERE ((U0."cleared_at" IS '
+    'NULL OR U0."acknowledged_at" IS NULL) AND U0."room_id" = ("measurements_room"."room_id")) '
+    'GROUP BY U0."room_id"), %s) AS "open_alarms" FROM "measurements_room" '
+    'ORDER BY "measurements_room"."room_id" ASC LIMIT '
+)
+STATUS_PARAMS = [
+    str(status)
+    for status in (
+        RoomStatus.STALE,
+        RoomStatus.NO_RANGE,
+        RoomStatus.LOW,
+        RoomStatus.HIGH,
+        RoomStatus.OK,
+        RoomStatus.NO_RANGE,
+        RoomStatus.NO_DATA,
+    )
+]
+
+
+@authenticated()
+def rooms_list(request: HttpRequest, user: User) -> HttpResponse:
+    size = common.page_size(request)
+    with connection.cursor() as cursor:
+        # Django writes a slice's LIMIT into the text, not as a parameter.
+        cursor.execute(ROOMS_SQL + str(size + 1), [common.stale_before(), *STATUS_PARAMS, 0])
+        rows = cursor.fetchall()
+    # Rows: the room's 8 columns, then last_timestamp, last_value, status, open_alarms.
+    results = [
+        common.room_json(row[0], row[1], row[2], row[3], row[4], row[10], row[8], row[9], row[11])
+        for row in rows[:size]
+    ]
+    return common.first_page(request, PREFIX, rows, size, results, lambda row: row[0])

@@ -243,6 +243,8 @@ def test_create_runs_the_same_sql_and_answers_the_same_json(
         "/api/measurements/{room}/excursions",
         "/api/measurements/{room}/excursions?from=2025-05-28T00:00:00Z&to=2025-06-01T10:00:00Z",
         "/api/measurements/room-0003/excursions",
+        "/api/rooms?page_size=50",
+        "/api/rooms?page_size=2",
     ],
 )
 @pytest.mark.parametrize("prefix", FLOORS)
