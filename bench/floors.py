@@ -219,22 +219,31 @@ def room_average(request: HttpRequest, user: Any, room_id: str, window_text: str
     room = find_room(room_id)
     if room is None:
         return common.not_found()
+    method, energy = common.method_param(request)
     end = timezone.now()
     start = end - common.duration(window_text)
-    stats = (
+    if method != "mean":
+        stats = common.weighted_summary(method, room.pk, start, end, energy)
+        return common.average_answer(room_id, window_text, start, end, stats, method, energy)
+    figures = (
         window(room, start, end)
         .order_by()
         .aggregate(average=Avg("value"), min=Min("value"), max=Max("value"), count=Count("*"))
     )
-    return common.average_answer(room_id, window_text, start, end, stats)
+    return common.average_answer(room_id, window_text, start, end, figures)
 
 
 @authenticated()
 def room_series(request: HttpRequest, user: Any, room_id: str) -> HttpResponse:
     width, start, end = common.series_window(request)
+    method, energy = common.method_param(request)
     room = find_room(room_id)
     if room is None:
         return common.not_found()
+    if method != "mean":
+        return common.json_response(
+            common.weighted_buckets(method, room.pk, start, end, width, energy)
+        )
     rows = (
         window(room, start, end)
         .order_by()

@@ -32,8 +32,15 @@ from calibrations import services
 from calibrations.models import CalibrationType
 from config.api.fields import utc_iso
 from measurements.conf import stale_after
-from measurements.models import Measurement
-from measurements.selectors import Excursion
+from measurements.models import Measurement, Summary
+from measurements.selectors import (
+    DEFAULT_ACTIVATION_ENERGY,
+    Excursion,
+    mkt_buckets,
+    mkt_summary,
+    time_weighted_buckets,
+    time_weighted_summary,
+)
 from measurements.signals import readings_stored
 from tagging.models import tag_sort_key
 
@@ -295,12 +302,51 @@ def readings_answer(room_id: str, data: list[dict[str, Any]], created: int) -> H
     return json_response(body, 201)
 
 
+def method_param(request: HttpRequest) -> tuple[str, float]:
+    """How the average and series are taken (`mean`, `time_weighted`, `mkt`), and MKT's
+    activation energy (kJ/mol)."""
+    energy = request.GET.get("activation_energy")
+    method = request.GET.get("method", "mean")
+    return method, float(energy) if energy else DEFAULT_ACTIVATION_ENERGY
+
+
+def weighted_summary(
+    method: str, room_id: str, start: datetime, end: datetime, energy: float
+) -> Summary:
+    """The time-weighted or MKT summary by the selectors' own SQL text, as the route: no ORM
+    query in them (on PostgreSQL) for either floor to write its own way."""
+    if method == "mkt":
+        return mkt_summary(room_id, start, end, energy)
+    return time_weighted_summary(room_id, start, end)
+
+
+def weighted_buckets(
+    method: str, room_id: str, start: datetime, end: datetime, width: timedelta, energy: float
+) -> list[dict[str, Any]]:
+    """The series' time-weighted or MKT buckets by the selectors' own SQL text, as JSON."""
+    if method == "mkt":
+        buckets = mkt_buckets(room_id, start, end, width, energy)
+    else:
+        buckets = time_weighted_buckets(room_id, start, end, width)
+    return [bucket_json(b.start, b.average, b.min, b.max, b.count) for b in buckets]
+
+
 def average_answer(
-    room_id: str, window_text: str, start: datetime, end: datetime, stats: dict[str, Any]
+    room_id: str,
+    window_text: str,
+    start: datetime,
+    end: datetime,
+    stats: Summary | dict[str, Any],
+    method: str = "mean",
+    energy: float = DEFAULT_ACTIVATION_ENERGY,
 ) -> HttpResponse:
-    """`stats`: average, min, max and count, in that order."""
+    """`stats`: average, min, max and count (°C); MKT's answer names its activation energy."""
     body = {"room_id": room_id, "duration": window_text, "from": utc_iso(start), "to": utc_iso(end)}
-    return json_response({**body, "unit": "C", **stats, "method": "mean"})
+    figures = {key: float_or_none(stats[key]) for key in ("average", "min", "max")}  # type: ignore[literal-required]
+    answer = {**body, "unit": "C", **figures, "count": int(stats["count"]), "method": method}
+    if method == "mkt":
+        answer["activation_energy"] = energy
+    return json_response(answer)
 
 
 def window_param(request: HttpRequest) -> tuple[datetime, datetime]:
@@ -348,7 +394,8 @@ def excursions_answer(
 def bucket_json(
     start: datetime, average: float, low: float, high: float, count: int
 ) -> dict[str, Any]:
-    return {"start": utc_iso(start), "average": average, "min": low, "max": high, "count": count}
+    figures = {"average": float(average), "min": float(low), "max": float(high)}
+    return {"start": utc_iso(start), **figures, "count": int(count)}
 
 
 # --- Rooms.

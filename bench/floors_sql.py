@@ -304,10 +304,14 @@ def readings_post_many(room_id: str, data: list[dict[str, Any]]) -> HttpResponse
 
 @authenticated()
 def room_average(request: HttpRequest, user: User, room_id: str, window_text: str) -> HttpResponse:
+    method, energy = common.method_param(request)
     if not room_exists(room_id):
         return common.not_found()
     end = timezone.now()
     start = end - common.duration(window_text)
+    if method != "mean":
+        summary = common.weighted_summary(method, room_id, start, end, energy)
+        return common.average_answer(room_id, window_text, start, end, summary, method, energy)
     with connection.cursor() as cursor:
         cursor.execute(AVERAGE_SQL, [room_id, start, end])
         average, low, high, count = cursor.fetchone()
@@ -318,8 +322,13 @@ def room_average(request: HttpRequest, user: User, room_id: str, window_text: st
 @authenticated()
 def room_series(request: HttpRequest, user: User, room_id: str) -> HttpResponse:
     width, start, end = common.series_window(request)
+    method, energy = common.method_param(request)
     if not room_exists(room_id):
         return common.not_found()
+    if method != "mean":
+        return common.json_response(
+            common.weighted_buckets(method, room_id, start, end, width, energy)
+        )
     with connection.cursor() as cursor:
         params: list[Any] = [width, common.EPOCH, room_id, start, end]
         cursor.execute(SERIES_SQL, params)
