@@ -36,7 +36,7 @@ from accounts.permissions import SENSOR_PERMISSION
 from bench import floors_common as common
 from calibrations.models import Calibration, CalibrationType
 from measurements.conf import stale_after
-from measurements.models import Measurement, Room
+from measurements.models import Measurement, RangeVersion, Room
 from measurements.selectors import excursions
 from monitoring.models import Alarm
 from tagging.models import Tag, TagAssignment
@@ -316,3 +316,17 @@ def rooms_list(request: HttpRequest, user: Any) -> HttpResponse:
         for row in rows[:size]
     ]
     return common.first_page(request, PREFIX, rows, size, results, lambda row: row.room_id)
+
+
+@authenticated()
+def range_history(request: HttpRequest, user: Any, room_id: str) -> HttpResponse:
+    """A room's range versions, oldest first (the model's `of_room`)."""
+    try:
+        room = Room.objects.only("pk").get(pk=room_id)
+    except Room.DoesNotExist:
+        return common.not_found()
+    versions = [
+        common.range_version_json(v.version, v.min_c, v.max_c, v.changed_at, v.changed_by, v.reason)
+        for v in RangeVersion.objects.of_room(room)
+    ]
+    return common.json_response(versions)

@@ -432,3 +432,22 @@ def room_json(
         "last_reading": last_reading,
         "open_alarms": open_alarms,
     }
+
+
+def range_version_json(
+    version: int,
+    min_c: float | None,
+    max_c: float | None,
+    changed_at: datetime,
+    changed_by: str | None,
+    reason: str,
+) -> dict[str, Any]:
+    """One version of a room's range history (°C)."""
+    return {
+        "version": version,
+        "min_c": float_or_none(min_c),
+        "max_c": float_or_none(max_c),
+        "changed_at": utc_iso(changed_at),
+        "changed_by": changed_by,
+        "reason": reason,
+    }

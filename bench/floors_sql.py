@@ -408,3 +408,28 @@ def rooms_list(request: HttpRequest, user: User) -> HttpResponse:
         for row in rows[:size]
     ]
     return common.first_page(request, PREFIX, rows, size, results, lambda row: row[0])
+
+
+ROOM_ID_SQL = (
+    'SELECT "measurements_room"."room_id" FROM "measurements_room" '
+    'WHERE "measurements_room"."room_id" = %s LIMIT 21'
+)
+RANGE_HISTORY_SQL = (
+    'SELECT "measurements_rangeversion"."id", "measurements_rangeversion"."room_id", '
+    '"measurements_rangeversion"."version", "measurements_rangeversion"."min_c", '
+    '"measurements_rangeversion"."max_c", "measurements_rangeversion"."changed_at", '
+    '"measurements_rangeversion"."changed_by", "measurements_rangeversion"."reason" '
+    'FROM "measurements_rangeversion" WHERE "measurements_rangeversion"."room_id" = %s '
+    'ORDER BY "measurements_rangeversion"."version" ASC'
+)
+
+
+@authenticated()
+def range_history(request: HttpRequest, user: User, room_id: str) -> HttpResponse:
+    with connection.cursor() as cursor:
+        cursor.execute(ROOM_ID_SQL, [room_id])
+        if cursor.fetchone() is None:
+            return common.not_found()
+        cursor.execute(RANGE_HISTORY_SQL, [room_id])
+        versions = [common.range_version_json(*row[2:]) for row in cursor.fetchall()]
+    return common.json_response(versions)

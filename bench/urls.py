@@ -32,6 +32,7 @@ def _floors(module: ModuleType) -> list[URLPattern]:
         re_path(path(_ROOM + "/series"), module.room_series),
         re_path(path(_ROOM + "/excursions"), module.room_excursions),
         re_path(path("rooms"), module.rooms_list),
+        re_path(path(r"rooms/(?P<room_id>[^/]+)/range-history"), module.range_history),
     ]
 
 

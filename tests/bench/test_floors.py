@@ -93,6 +93,7 @@ def data(db: None) -> dict[str, Any]:
             min_c=low,
             max_c=high,
             changed_at=NOW - timedelta(days=days),
+            changed_by="quality" if version else None,
             reason="tightened" if version else "",
         )
     Measurement.objects.bulk_create(
@@ -252,6 +253,8 @@ def test_create_runs_the_same_sql_and_answers_the_same_json(
         "/api/measurements/room-0003/excursions",
         "/api/rooms?page_size=50",
         "/api/rooms?page_size=2",
+        "/api/rooms/{room}/range-history",
+        "/api/rooms/room-0003/range-history",
     ],
 )
 @pytest.mark.parametrize("prefix", FLOORS)
