@@ -27,14 +27,15 @@ from datetime import datetime
 from typing import Any
 
 from django.db import connection, models, transaction
-from django.db.models import Avg, Count, F, Max, Min, OuterRef, Q, Subquery
+from django.db.models import Avg, Count, F, Max, Min, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 
 from accounts.permissions import SENSOR_PERMISSION
 from bench import floors_common as common
-from calibrations.models import Calibration, CalibrationType
+from calibrations.conf import due_soon
+from calibrations.models import LAST_INSTANT, Calibration, CalibrationType, Instrument
 from measurements.conf import stale_after
 from measurements.models import Measurement, RangeVersion, Room
 from measurements.selectors import excursions
@@ -330,3 +331,37 @@ def range_history(request: HttpRequest, user: Any, room_id: str) -> HttpResponse
         for v in RangeVersion.objects.of_room(room)
     ]
     return common.json_response(versions)
+
+
+# --- Instruments.
+
+
+@authenticated()
+def instruments_list(request: HttpRequest, user: Any) -> HttpResponse:
+    """A first page of the register, soonest due first (none: last), through the model's
+    `with_status`, with DRF's cursor link."""
+    size = common.page_size(request)
+    instruments = (
+        Instrument.objects.with_status(at=timezone.now(), due_soon=due_soon())
+        .annotate(due_sort=Coalesce("due_at", Value(LAST_INSTANT)))
+        .order_by("due_sort", "pk")
+    )
+    rows: list[Any] = list(instruments[: size + 1])
+    results = [
+        common.instrument_json(
+            row.instrument_id,
+            row.name,
+            row.kind,
+            row.serial_number,
+            row.calibration_interval_days,
+            row.retired_at,
+            row.created_at,
+            row.last_calibration_id,
+            row.last_calibration_timestamp,
+            row.last_calibration_in_tolerance,
+            row.due_at,
+            row.status,
+        )
+        for row in rows[:size]
+    ]
+    return common.first_page(request, PREFIX, rows, size, results, lambda row: str(row.due_sort))

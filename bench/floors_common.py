@@ -29,7 +29,8 @@ from django.views.decorators.csrf import csrf_exempt
 
 from accounts.credentials import find_token
 from calibrations import services
-from calibrations.models import CalibrationType
+from calibrations.conf import due_soon
+from calibrations.models import LAST_INSTANT, CalibrationType
 from config.api.fields import utc_iso
 from measurements.conf import stale_after
 from measurements.models import Measurement, Summary
@@ -450,4 +451,49 @@ def range_version_json(
         "changed_at": utc_iso(changed_at),
         "changed_by": changed_by,
         "reason": reason,
+    }
+
+
+# --- Instruments.
+
+
+def due_soon_until(at: datetime) -> datetime:
+    """Where `due_soon` ends for the status at `at` (as `Instrument.objects.with_status`)."""
+    soon = due_soon()
+    return at + soon if at < LAST_INSTANT - soon else LAST_INSTANT
+
+
+def instrument_json(
+    instrument_id: str,
+    name: str,
+    kind: str,
+    serial_number: str,
+    interval_days: int | None,
+    retired_at: datetime | None,
+    created_at: datetime,
+    last_id: Any,
+    last_timestamp: datetime | None,
+    last_in_tolerance: bool | None,
+    due_at: datetime | None,
+    status: str,
+) -> dict[str, Any]:
+    """An instrument of the register, with its newest calibration, due date and status."""
+    last = None
+    if last_id is not None:
+        last = {
+            "calibration_id": str(last_id),
+            "timestamp": utc_iso(last_timestamp),  # type: ignore[arg-type]
+            "in_tolerance": last_in_tolerance,
+        }
+    return {
+        "instrument_id": instrument_id,
+        "name": name,
+        "kind": kind,
+        "serial_number": serial_number,
+        "calibration_interval_days": interval_days,
+        "retired_at": None if retired_at is None else utc_iso(retired_at),
+        "created_at": utc_iso(created_at),
+        "last_calibration": last,
+        "due_at": None if due_at is None else utc_iso(due_at),
+        "status": status,
     }

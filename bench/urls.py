@@ -33,6 +33,7 @@ def _floors(module: ModuleType) -> list[URLPattern]:
         re_path(path(_ROOM + "/excursions"), module.room_excursions),
         re_path(path("rooms"), module.rooms_list),
         re_path(path(r"rooms/(?P<room_id>[^/]+)/range-history"), module.range_history),
+        re_path(path("instruments"), module.instruments_list),
     ]
 
 

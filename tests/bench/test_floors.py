@@ -22,6 +22,7 @@ from monitoring.services import room_judge
 from tests.factories import (
     CalibrationFactory,
     CalibrationTypeFactory,
+    InstrumentFactory,
     TagAssignmentFactory,
     TagFactory,
     UserFactory,
@@ -113,7 +114,33 @@ def data(db: None) -> dict[str, Any]:
     Room.objects.create(room_id="room-0002")
     stale = Room.objects.create(room_id="room-0003", name="Attic")
     Measurement.objects.create(room=stale, timestamp=NOW - timedelta(hours=1), value=19.25)
+    instruments()
     return {"calibration": calibrations[3], "tag": "tag-000", "room": room.room_id}
+
+
+def instruments() -> None:
+    """An instrument in each status, three without a due date (they sort last, by id)."""
+    thermo = CalibrationTypeFactory(name="thermo", lower_limit=-0.5, upper_limit=0.5)
+    days = [
+        # id, interval, [(days ago, deviation)]: ok, due_soon, overdue, out of tolerance, free
+        ("TH-OK", 365, [(100, 0.1)]),
+        ("TH-SOON", 365, [(350, -0.2)]),
+        ("TH-LATE", 30, [(60, 0.0)]),
+        ("TH-OOT", 365, [(200, 0.3), (10, 0.9)]),
+        ("TH-FREE", None, [(5, 0.2)]),
+    ]
+    for instrument_id, interval, calibrations in days:
+        InstrumentFactory(instrument_id=instrument_id, calibration_interval_days=interval)
+        for ago, deviation in calibrations:
+            CalibrationFactory(
+                calibration_type=thermo,
+                value=deviation,
+                timestamp=NOW - timedelta(days=ago),
+                instrument_id=instrument_id,
+                username="metrologist",
+            )
+    InstrumentFactory(instrument_id="TH-NEW", serial_number="SN 1")
+    InstrumentFactory(instrument_id="TH-OLD", retired_at=NOW - timedelta(days=1))
 
 
 def statements() -> Any:
@@ -255,6 +282,9 @@ def test_create_runs_the_same_sql_and_answers_the_same_json(
         "/api/rooms?page_size=2",
         "/api/rooms/{room}/range-history",
         "/api/rooms/room-0003/range-history",
+        "/api/instruments",
+        "/api/instruments?page_size=2",
+        "/api/instruments?page_size=5",
     ],
 )
 @pytest.mark.parametrize("prefix", FLOORS)
