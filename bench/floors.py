@@ -365,3 +365,44 @@ def instruments_list(request: HttpRequest, user: Any) -> HttpResponse:
         for row in rows[:size]
     ]
     return common.first_page(request, PREFIX, rows, size, results, lambda row: str(row.due_sort))
+
+
+# --- Alarms.
+
+
+@authenticated()
+def alarms_list(request: HttpRequest, user: Any) -> HttpResponse:
+    """A first page of alarms, newest raised first, their notifications and targets
+    prefetched (two more queries, as the route), with DRF's cursor link."""
+    size = common.page_size(request)
+    alarms = Alarm.objects.prefetch_related("notifications__target").order_by("-raised_at", "-id")
+    rows = list(alarms[: size + 1])
+    results = [
+        common.alarm_json(
+            alarm.pk,
+            alarm.room_id,
+            alarm.kind,
+            alarm.opened_at,
+            alarm.raised_at,
+            alarm.cleared_at,
+            alarm.peak,
+            alarm.readings,
+            alarm.acknowledged_at,
+            alarm.acknowledged_by,
+            alarm.comment,
+            [
+                common.notification_json(
+                    n.target.name,
+                    n.target.url,
+                    n.event,
+                    n.state,
+                    n.attempts,
+                    n.sent_at,
+                    n.last_error,
+                )
+                for n in alarm.notifications.all()
+            ],
+        )
+        for alarm in rows[:size]
+    ]
+    return common.first_page(request, PREFIX, rows, size, results, lambda a: str(a.raised_at))

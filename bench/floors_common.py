@@ -43,6 +43,7 @@ from measurements.selectors import (
     time_weighted_summary,
 )
 from measurements.signals import readings_stored
+from monitoring.notify import masked
 from tagging.models import tag_sort_key
 
 View = Callable[..., HttpResponse]
@@ -199,7 +200,10 @@ def first_page(
                 break
             offset += 1
         tokens = {"o": str(offset)} if offset else {}
-        tokens["p"] = position(rows[size - 1 - offset])
+        if offset < size:
+            tokens["p"] = position(rows[size - 1 - offset])
+        # else no row of the page has a position of its own (all share the next one's): DRF's
+        # cursor is then the page size as offset, and no position.
         cursor = base64.b64encode(urlencode(tokens).encode("ascii")).decode("ascii")
         query = urlencode(sorted({**request.GET.dict(), "cursor": cursor}.items()))
         # The route's own path: the floor answers as if it were the route.
@@ -496,4 +500,58 @@ def instrument_json(
         "last_calibration": last,
         "due_at": None if due_at is None else utc_iso(due_at),
         "status": status,
+    }
+
+
+# --- Alarms.
+
+
+def notification_json(
+    target_name: str,
+    target_url: str,
+    event: str,
+    state: str,
+    attempts: int,
+    sent_at: datetime | None,
+    last_error: str,
+) -> dict[str, Any]:
+    """One notification of an alarm, its error with the target's secrets masked."""
+    return {
+        "target": target_name,
+        "event": event,
+        "state": state,
+        "attempts": attempts,
+        "sent_at": None if sent_at is None else utc_iso(sent_at),
+        "last_error": masked(target_url, last_error),
+    }
+
+
+def alarm_json(
+    pk: int,
+    room_id: str,
+    kind: str,
+    opened_at: datetime,
+    raised_at: datetime,
+    cleared_at: datetime | None,
+    peak: float | None,
+    readings: int,
+    acknowledged_at: datetime | None,
+    acknowledged_by: str | None,
+    comment: str,
+    notifications: list[dict[str, Any]],
+) -> dict[str, Any]:
+    """An alarm as the alarms list shows it (monitoring.delivery.alarm_json's fields)."""
+    return {
+        "id": pk,
+        "room_id": room_id,
+        "kind": kind,
+        "opened_at": utc_iso(opened_at),
+        "raised_at": utc_iso(raised_at),
+        "cleared_at": None if cleared_at is None else utc_iso(cleared_at),
+        "peak": peak,
+        "readings": readings,
+        "acknowledged_at": None if acknowledged_at is None else utc_iso(acknowledged_at),
+        "acknowledged_by": acknowledged_by or None,
+        "comment": comment,
+        "notifications": notifications,
     }

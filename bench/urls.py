@@ -34,6 +34,7 @@ def _floors(module: ModuleType) -> list[URLPattern]:
         re_path(path("rooms"), module.rooms_list),
         re_path(path(r"rooms/(?P<room_id>[^/]+)/range-history"), module.range_history),
         re_path(path("instruments"), module.instruments_list),
+        re_path(path("alarms"), module.alarms_list),
     ]
 
 

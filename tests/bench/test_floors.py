@@ -12,13 +12,14 @@ from uuid import UUID
 
 import pytest
 from django.db import connection
+from django.db.models import F
 from django.utils import timezone
 from rest_framework.test import APIClient
 
 from bench import floors, floors_sql
 from measurements.models import Measurement, RangeVersion, Room
-from monitoring.models import RoomJudgement
-from monitoring.services import room_judge
+from monitoring.models import Alarm, DeliveryState, Event, Notification, RoomJudgement
+from monitoring.services import alarm_acknowledge, room_judge, target_create
 from tests.factories import (
     CalibrationFactory,
     CalibrationTypeFactory,
@@ -108,14 +109,37 @@ def data(db: None) -> dict[str, Any]:
     )
     # Judged as the bench's rooms are after their first post (a post judges its own reading):
     # the last day's runs outside the range raised alarms (the newest reading is inside).
+    target_create(
+        name="Lab webhook",
+        url="json://127.0.0.1:9/hook?token=s3cret",
+        events=[Event.RAISED, Event.CLEARED],
+    )
+    target_create(
+        name="Quality chat", url="json://127.0.0.1:9/chat", rooms=["room-0001"], events=["raised"]
+    )
     RoomJudgement.objects.create(room=room, judged_until=NOW - timedelta(days=1))
     room_judge(room_id=room.room_id)
+    alarms(room)
     # No reading (status no_data), and one whose last reading is an hour old (stale), no range.
     Room.objects.create(room_id="room-0002")
     stale = Room.objects.create(room_id="room-0003", name="Attic")
     Measurement.objects.create(room=stale, timestamp=NOW - timedelta(hours=1), value=19.25)
     instruments()
     return {"calibration": calibrations[3], "tag": "tag-000", "room": room.room_id}
+
+
+def alarms(room: Room) -> None:
+    """The alarms judging raised, each raised when its run began (as on a room judged as its
+    readings arrive), but the newest three at one instant; one acknowledged, and a
+    notification that gave up with the target's token in its error (shown masked)."""
+    Alarm.objects.filter(room=room).update(raised_at=F("opened_at"))
+    newest = Alarm.objects.filter(room=room).order_by("-opened_at")
+    Alarm.objects.filter(pk__in=[alarm.pk for alarm in newest[:3]]).update(raised_at=NOW)
+    acknowledged = newest[4]
+    alarm_acknowledge(alarm=acknowledged, username="quality", comment="Door shut at 10:40.")
+    Notification.objects.filter(alarm=newest[5]).update(
+        state=DeliveryState.FAILED, attempts=8, last_error="refused: /hook?token=s3cret"
+    )
 
 
 def instruments() -> None:
@@ -285,6 +309,9 @@ def test_create_runs_the_same_sql_and_answers_the_same_json(
         "/api/instruments",
         "/api/instruments?page_size=2",
         "/api/instruments?page_size=5",
+        "/api/alarms",
+        "/api/alarms?page_size=3",
+        "/api/alarms?page_size=5",
     ],
 )
 @pytest.mark.parametrize("prefix", FLOORS)
