@@ -271,6 +271,34 @@ def _judged(state: State, instants: Iterator[Instant] | list[Instant]) -> list[A
     return raised
 
 
+def _all_inside(state: State, stored: list[tuple[datetime, float]]) -> bool:
+    """The usual case, judged in one pass without an Instant per reading: the room has no
+    active alarm and every new reading is inside the range in force at its timestamp (or has
+    none), so every instant's mean is too. Nothing is raised or cleared and any run ends; the
+    state is saved as `_judged` would leave it. False, with nothing done, otherwise.
+
+    A 10,000-reading array spent a quarter of its CPU building and walking its instants
+    (bench/alarms.py); this pass costs a few milliseconds.
+    """
+    if state.alarms_active or state.judged_until is None:
+        return False
+    after, newest = state.judged_until, None
+    ranges = RangeInForce(state)
+    for at, value in stored:
+        if at <= after:
+            continue
+        low, high = ranges.at(at)
+        if low is not None and high is not None and not low <= value <= high:
+            return False
+        if newest is None or at > newest:
+            newest = at
+    if newest is not None:
+        state.judged_until = newest
+        state.run_kind, state.run_started_at, state.run_peak, state.run_readings = "", None, None, 0
+        _state_save(state)
+    return True
+
+
 # No savepoint: it runs inside the ingest's transaction, whose fate it shares.
 @transaction.atomic(savepoint=False)
 def room_judge(*, room_id: str, stored: list[tuple[datetime, float]] | None = None) -> list[Alarm]:
@@ -283,6 +311,8 @@ def room_judge(*, room_id: str, stored: list[tuple[datetime, float]] | None = No
     readings."""
     state = locked_state(room_id)
     if stored is not None and state.judged_until is not None:
+        if _all_inside(state, stored):
+            return []
         instants = _instants_of(stored, after=state.judged_until)
     else:
         instants = instants_after(room_id, state.judged_until)
