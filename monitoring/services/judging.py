@@ -323,10 +323,19 @@ def room_judge(*, room_id: str, stored: list[tuple[datetime, float]] | None = No
     return raised
 
 
-def alarms_active_set(room_id: str) -> None:
-    """Mark that the room has an active alarm (the no-data sweep, under the room's lock)."""
-    judgement = _q(RoomJudgement._meta.db_table)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"UPDATE {judgement} SET alarms_active = %s WHERE room_id = %s", [True, room_id]
-        )
+def locked_states(room_ids: list[str]) -> None:
+    """Lock these rooms' judgement rows, in room order (made for rooms never judged): the
+    no-data sweep's hold on many rooms at once, as `locked_state` is judging's on one."""
+    if not room_ids:
+        return
+    RoomJudgement.objects.bulk_create(
+        [RoomJudgement(room_id=room_id) for room_id in room_ids], ignore_conflicts=True
+    )
+    locked = RoomJudgement.objects.select_for_update().filter(room_id__in=room_ids)
+    list(locked.order_by("room_id").values_list("room_id", flat=True))
+
+
+def alarms_active_set(room_ids: list[str]) -> None:
+    """Mark that these rooms have an active alarm (the no-data sweep, under the rooms' locks)."""
+    if room_ids:
+        RoomJudgement.objects.filter(room_id__in=room_ids).update(alarms_active=True)
