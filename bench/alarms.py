@@ -71,7 +71,7 @@ from django.utils import timezone  # noqa: E402
 from bench import live  # noqa: E402
 from measurements.conf import stale_after  # noqa: E402
 from measurements.signals import readings_stored  # noqa: E402
-from monitoring.models import Alarm, AlarmKind, Notification  # noqa: E402
+from monitoring.models import Alarm, AlarmKind, Notification, NotificationTarget  # noqa: E402
 from monitoring.receivers import judge_new_readings  # noqa: E402
 from monitoring.services import no_data_sweep  # noqa: E402
 
@@ -509,6 +509,8 @@ def cpu(args: argparse.Namespace) -> str:
     turns; much steadier than req/s on a shared machine. On `cs_bmon_lat`."""
     database = "cs_bmon_lat"
     live.migrate(live.ROOT, database, fresh=False)
+    # No worker runs here: the latency run's target (if any) hears nothing from these posts.
+    NotificationTarget.objects.update(enabled=False)
     token = live.api_token(database)
     client = DjangoClient(HTTP_AUTHORIZATION=f"Token {token}")
     rules = {"min_c": 17, "max_c": 25}

@@ -282,20 +282,36 @@ def _all_inside(state: State, stored: list[tuple[datetime, float]]) -> bool:
     """
     if state.alarms_active or state.judged_until is None:
         return False
-    after, newest = state.judged_until, None
+    after = state.judged_until
+    new = [(at, value) for at, value in stored if at > after]
+    if not new:
+        return True
+    oldest = min(at for at, _ in new)
     ranges = RangeInForce(state)
-    for at, value in stored:
-        if at <= after:
-            continue
-        low, high = ranges.at(at)
-        if low is not None and high is not None and not low <= value <= high:
+    low, high = ranges.at(oldest)
+    # One range for all of them: the room's own from its newest version's change on, or the
+    # only version in force from the oldest on (the same as the room's); else each reading by
+    # the range in force at its timestamp.
+    one_range = (
+        state.range_since is None
+        or oldest >= state.range_since
+        or (
+            ranges.versions is not None
+            and len(ranges.versions) == 1
+            and (low, high) == (state.min_c, state.max_c)
+        )
+    )
+    if one_range:
+        if low is not None and high is not None and not all(low <= v <= high for _, v in new):
             return False
-        if newest is None or at > newest:
-            newest = at
-    if newest is not None:
-        state.judged_until = newest
-        state.run_kind, state.run_started_at, state.run_peak, state.run_readings = "", None, None, 0
-        _state_save(state)
+    else:
+        for at, value in new:
+            low, high = ranges.at(at)
+            if low is not None and high is not None and not low <= value <= high:
+                return False
+    state.judged_until = max(at for at, _ in new)
+    state.run_kind, state.run_started_at, state.run_peak, state.run_readings = "", None, None, 0
+    _state_save(state)
     return True
 
 

@@ -91,6 +91,21 @@ def test_an_array_all_inside_ends_the_run_as_reading_by_reading_would(
     assert alarms()[0]["cleared_at"] == at(30)
 
 
+def test_an_array_inside_before_a_range_change_is_judged_by_the_range_then(
+    manager_client: APIClient,
+) -> None:
+    # Two versions since the readings' time: each reading is judged by the one in force then.
+    room(manager_client)
+    response = manager_client.patch(
+        "/api/rooms/lab-1", {"max_c": 30, "reason": "wider"}, format="json"
+    )
+    assert response.status_code == 200, response.content
+    post(manager_client, "lab-1", (0, 21.0), (5, 22.0))
+    assert alarms() == []
+    post(manager_client, "lab-1", (10, 21.0), (15, 23.0))
+    assert [a["kind"] for a in alarms()] == ["high"]
+
+
 def test_a_run_shorter_than_the_delay_raises_nothing(manager_client: APIClient) -> None:
     room(manager_client, alarm_delay="PT15M")
     post(manager_client, "lab-1", (0, 23.0), (10, 23.0), (14, 21.0), (20, 23.0), (34, 23.0))
