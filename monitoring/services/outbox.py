@@ -11,15 +11,16 @@ from ..models import Alarm, DeliveryState, Event, Notification, NotificationTarg
 from ..tasks import deliver_notification
 
 
+def _hears(target: NotificationTarget, *, room_id: str, event: str) -> bool:
+    """Whether `target` hears of `event` in room `room_id` (no rooms chosen: all)."""
+    rooms = target.rooms.all()  # prefetched
+    return event in target.events and (not rooms or any(r.pk == room_id for r in rooms))
+
+
 def targets_for(*, room_id: str, event: str) -> list[NotificationTarget]:
     """The enabled targets that hear of `event` in room `room_id` (no rooms chosen: all)."""
     targets = NotificationTarget.objects.filter(enabled=True).prefetch_related("rooms")
-    return [
-        target
-        for target in targets
-        if event in target.events
-        and (not target.rooms.all() or any(r.pk == room_id for r in target.rooms.all()))
-    ]
+    return [target for target in targets if _hears(target, room_id=room_id, event=event)]
 
 
 def notifications_write(*, alarm: Alarm, event: Event) -> list[Notification]:
@@ -28,6 +29,22 @@ def notifications_write(*, alarm: Alarm, event: Event) -> list[Notification]:
     notifications = Notification.objects.bulk_create(
         Notification(alarm=alarm, event=event, target=target)
         for target in targets_for(room_id=alarm.room_id, event=event)
+    )
+    hand_over(n.pk for n in notifications)
+    return notifications
+
+
+def notifications_write_many(*, alarms: list[Alarm], event: Event) -> list[Notification]:
+    """`notifications_write` for many alarms at once (the no-data sweep): the targets read
+    once, the notifications written in one statement."""
+    if not alarms:
+        return []
+    targets = list(NotificationTarget.objects.filter(enabled=True).prefetch_related("rooms"))
+    notifications = Notification.objects.bulk_create(
+        Notification(alarm=alarm, event=event, target=target)
+        for alarm in alarms
+        for target in targets
+        if _hears(target, room_id=alarm.room_id, event=event)
     )
     hand_over(n.pk for n in notifications)
     return notifications

@@ -72,6 +72,40 @@ def test_a_run_becomes_an_alarm_once_it_has_lasted_the_delay(manager_client: API
     ]
 
 
+def test_an_array_all_inside_ends_the_run_as_reading_by_reading_would(
+    manager_client: APIClient,
+) -> None:
+    # An array wholly inside (judged in one pass) ends the run that began before it: the next
+    # run starts afresh, so it is raised only once it has lasted the delay itself.
+    room(manager_client, alarm_delay="15m")
+    post(manager_client, "lab-1", (0, 23.0))
+    post(manager_client, "lab-1", (5, 21.0), (5, 22.0, "b"), (10, 18.0))
+    post(manager_client, "lab-1", (12, 23.0), (20, 23.0))
+    assert alarms() == []
+    post(manager_client, "lab-1", (27, 23.5))
+    assert alarms() == [
+        {"kind": "high", "opened_at": at(12), "cleared_at": None, "peak": 23.5, "readings": 3}
+    ]
+    # With an alarm active the readings are walked one instant at a time: this one clears it.
+    post(manager_client, "lab-1", (30, 21.0), (35, 20.0))
+    assert alarms()[0]["cleared_at"] == at(30)
+
+
+def test_an_array_inside_before_a_range_change_is_judged_by_the_range_then(
+    manager_client: APIClient,
+) -> None:
+    # Two versions since the readings' time: each reading is judged by the one in force then.
+    room(manager_client)
+    response = manager_client.patch(
+        "/api/rooms/lab-1", {"max_c": 30, "reason": "wider"}, format="json"
+    )
+    assert response.status_code == 200, response.content
+    post(manager_client, "lab-1", (0, 21.0), (5, 22.0))
+    assert alarms() == []
+    post(manager_client, "lab-1", (10, 21.0), (15, 23.0))
+    assert [a["kind"] for a in alarms()] == ["high"]
+
+
 def test_a_run_shorter_than_the_delay_raises_nothing(manager_client: APIClient) -> None:
     room(manager_client, alarm_delay="PT15M")
     post(manager_client, "lab-1", (0, 23.0), (10, 23.0), (14, 21.0), (20, 23.0), (34, 23.0))
@@ -135,6 +169,17 @@ def test_a_second_sensors_reading_of_the_last_instant_posted_apart_judges_it_aga
     post_one(manager_client, "lab-1", 0, 10.0, "d")
     assert alarms() == [
         {"kind": "high", "opened_at": at(0), "cleared_at": at(0), "peak": 30.0, "readings": 3}
+    ]
+
+
+def test_a_second_sensors_array_ending_at_the_last_instant_judges_it_again(
+    manager_client: APIClient,
+) -> None:
+    room(manager_client)
+    post(manager_client, "lab-1", (0, 20.0, "a"), (1, 21.0, "a"))
+    post(manager_client, "lab-1", (1, 30.0, "b"), (2, 24.0, "b"))
+    assert alarms() == [
+        {"kind": "high", "opened_at": at(1), "cleared_at": None, "peak": 30.0, "readings": 3}
     ]
 
 

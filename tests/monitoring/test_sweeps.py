@@ -32,6 +32,31 @@ def test_a_silent_room_gets_one_no_data_alarm_opened_when_it_went_stale() -> Non
     assert Alarm.objects.count() == 1
 
 
+def test_rooms_silent_together_are_raised_in_batches_each_told_to_its_targets(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr("monitoring.services.alarms.SWEEP_BATCH", 2)
+    everywhere = target_create(name="desk", url="json://127.0.0.1:9/desk", events=["raised"])
+    for n in range(5):
+        reading_record(room_id=f"lab-{n}", value=20.0, timestamp=T0 + timedelta(minutes=n))
+    reading_record(room_id="lab-9", value=20.0, timestamp=T0 + timedelta(minutes=30))
+    only_lab_3 = target_create(
+        name="lab 3", url="json://127.0.0.1:9/lab3", events=["raised"], rooms=["lab-3"]
+    )
+    raised = no_data_sweep(now=T0 + timedelta(minutes=40), stale_after=STALE)
+    assert [(a.room_id, a.opened_at) for a in raised] == [
+        (f"lab-{n}", T0 + timedelta(minutes=n) + STALE) for n in range(5)
+    ]
+    told = Notification.objects.filter(alarm__in=raised)
+    assert sorted((n.alarm.room_id, n.target_id) for n in told) == sorted(
+        [(f"lab-{n}", everywhere.pk) for n in range(5)] + [("lab-3", only_lab_3.pk)]
+    )
+    # Each room's judging knows it has an active alarm: its next reading clears it.
+    reading_record(room_id="lab-0", value=20.0, timestamp=T0 + timedelta(minutes=41))
+    assert Alarm.objects.get(room_id="lab-0").cleared_at == T0 + timedelta(minutes=41)
+    assert no_data_sweep(now=T0 + timedelta(minutes=41), stale_after=STALE) == []
+
+
 def test_the_next_reading_clears_a_no_data_alarm() -> None:
     reading_record(room_id="lab-1", value=20.0, timestamp=T0)
     no_data_sweep(now=T0 + timedelta(hours=1), stale_after=STALE)
