@@ -119,6 +119,10 @@ def _save(target: NotificationTarget) -> None:
         with transaction.atomic():
             target.save()
     except IntegrityError:
+        # The unique name is the constraint a person can break; any other is not theirs.
+        taken = NotificationTarget.objects.filter(name=target.name).exclude(pk=target.pk)
+        if not taken.exists():
+            raise
         raise ValidationError({"name": [f"A target named '{target.name}' exists."]}) from None
 
 
