@@ -9,6 +9,12 @@ PORT ?= 8000
 # The suite runs on PostgreSQL first (CI's database), then again on SQLite.
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/calibration_service
 PYTEST_ARGS ?=
+# Each pass runs in parallel (pytest-xdist): PYTEST_WORKERS processes (`auto`: one per core), each
+# on a test database of its own (pytest-django suffixes its name: test_…_gw0, test_…_gw1), a
+# worker that is idle stealing tests from a busy one (`worksteal`; `loadgroup` is broken with
+# pytest 9, pytest-xdist issue #1386). PYTEST_WORKERS=0 runs a pass in this one process.
+PYTEST_WORKERS ?= auto
+XDIST = -n $(PYTEST_WORKERS) $(if $(filter 0,$(PYTEST_WORKERS)),,--dist worksteal)
 # Branch coverage of the apps and config/ ([tool.coverage] in pyproject.toml). Each pass keeps
 # its own data file and prints its own figure; `make test` then gates on the two combined,
 # because some code can only run on one database (PostgreSQL's window functions and query
@@ -31,7 +37,9 @@ run: install  ## migrate, seed demo data, create a local admin, serve on 127.0.0
 	$(MANAGE) ensure_admin --port $(PORT)
 	@# The worker (alarms' notifications, sweeps) and the demo rooms' sensors run beside the
 	@# server; Ctrl-C stops all three.
-	@$(VENV_PYTHON) manage.py run_huey & worker=$$!; \
+	@# Notifications link to the console where this run serves it.
+	@export SITE_URL="$${SITE_URL:-http://127.0.0.1:$(PORT)}"; \
+	$(VENV_PYTHON) manage.py run_huey & worker=$$!; \
 	$(VENV_PYTHON) manage.py demo_sensors & sensors=$$!; \
 	trap 'kill $$worker $$sensors 2>/dev/null; wait $$worker $$sensors 2>/dev/null' EXIT INT TERM; \
 	$(VENV_PYTHON) manage.py runserver 127.0.0.1:$(PORT)
@@ -46,12 +54,13 @@ test: test-postgres test-sqlite coverage  ## the whole suite on PostgreSQL, then
 
 test-postgres: install  ## the suite on PostgreSQL ($$TEST_DATABASE_URL)
 	DATABASE_URL=$(TEST_DATABASE_URL) COVERAGE_FILE=.coverage.postgres \
-		$(UV) run --frozen pytest --cov --cov-report= $(PYTEST_ARGS)
+		$(UV) run --frozen pytest $(XDIST) --cov --cov-report= $(PYTEST_ARGS)
 	@echo "PostgreSQL pass: $$(COVERAGE_FILE=.coverage.postgres $(COVERAGE) report --format=total) % branch coverage"
 
-test-sqlite: install  ## the suite on SQLite (PostgreSQL-only and browser tests deselected)
+test-sqlite: install  ## the suite on SQLite (PostgreSQL-only, browser and make-run tests deselected)
 	DATABASE_URL=sqlite:///:memory: COVERAGE_FILE=.coverage.sqlite \
-		$(UV) run --frozen pytest -m "not postgresql and not browser" --cov --cov-report= $(PYTEST_ARGS)
+		$(UV) run --frozen pytest -m "not postgresql and not browser and not process" $(XDIST) \
+		--cov --cov-report= $(PYTEST_ARGS)
 	@echo "SQLite pass: $$(COVERAGE_FILE=.coverage.sqlite $(COVERAGE) report --format=total) % branch coverage"
 
 coverage: install  ## both passes' coverage combined, what is missed, and the gate (after test-postgres and test-sqlite)

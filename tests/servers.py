@@ -45,20 +45,25 @@ def gunicorn(
 ) -> Iterator[str]:
     """`gunicorn config.wsgi` with `env` over this process's environment: its base URL once
     `/healthz` answers; stopped (the whole process group) on leaving."""
-    port = free_port()
+    # The socket is bound here and handed to gunicorn (`fd://`): no other test, in this process
+    # or in another pytest-xdist worker, can take its port between choosing and binding it.
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    port = int(listener.getsockname()[1])
     log_path = log_dir / "server.log"
-    with log_path.open("w") as log:
+    with listener, log_path.open("w") as log:
         process = subprocess.Popen(
             [
                 *(sys.executable, "-m", "gunicorn", "config.wsgi"),
-                *("--bind", f"127.0.0.1:{port}", "--workers", str(workers), "--timeout", "30"),
-                *options,
+                *("--bind", f"fd://{listener.fileno()}", "--workers", str(workers)),
+                *("--timeout", "30", *options),
             ],
             cwd=ROOT,
             env={**os.environ, **env},
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,
+            pass_fds=(listener.fileno(),),
         )
         base = f"http://127.0.0.1:{port}"
         try:
@@ -81,6 +86,20 @@ def gunicorn(
                 os.killpg(process.pid, signal.SIGKILL)
 
 
+def unread(server_port: int, client_port: int) -> int | None:
+    """The bytes the server's end of a loopback connection has received and its process not
+    yet read, from the kernel's table (None while the connection is not listed: not yet
+    established on the server's side). A request the server has read shows 0."""
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        local, remote, _, queues = line.split()[1:5]
+        if (int(local.split(":")[1], 16), int(remote.split(":")[1], 16)) == (
+            server_port,
+            client_port,
+        ):
+            return int(queues.split(":")[1], 16)
+    return None
+
+
 class HeldRequest:
     """`GET path` with a token on a new connection, stopped before its headers end: the sync
     gunicorn worker that accepted it serves nobody else until `finish()` sends the rest, so
@@ -93,7 +112,12 @@ class HeldRequest:
         self.socket.sendall(
             f"GET {path} HTTP/1.1\r\nHost: {host}\r\nAuthorization: Token {token}\r\n".encode()
         )
-        time.sleep(0.5)  # accepted by one worker by now
+        # Held once a worker has accepted the connection and read what was sent.
+        client_port = int(self.socket.getsockname()[1])
+        deadline = time.monotonic() + 20
+        while unread(int(port), client_port) != 0:
+            assert time.monotonic() < deadline, "no worker accepted the held request"
+            time.sleep(0.01)
 
     def finish(self) -> int:
         """Send the rest of the request; its response's status."""

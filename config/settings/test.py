@@ -1,5 +1,6 @@
 """Settings for the test suite: `DATABASE_URL` picks PostgreSQL or SQLite."""
 
+import os
 from pathlib import Path
 
 from .base import *  # noqa: F403
@@ -18,12 +19,14 @@ ALLOWED_HOSTS = ["*"]
 if REDIS_URL:
     # Suites running side by side on one Redis (developers', CI's) must not count each other's
     # requests: the keys of each checkout and test database are their own. The database name
-    # alone is `:memory:` for every SQLite pass, so the checkout's folder is part of the prefix.
+    # alone is `:memory:` for every SQLite pass, so the checkout's folder is part of the prefix,
+    # and so is the pytest-xdist worker (`gw0`, `gw1`…; each has its own test database).
     _checkout = Path(__file__).resolve().parents[2].name
+    _worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
     CACHES = {
         "default": {
             **CACHES["default"],
-            "KEY_PREFIX": f"{_checkout}:{DATABASES['default']['NAME']}",
+            "KEY_PREFIX": f"{_checkout}:{DATABASES['default']['NAME']}:{_worker}",
         }
     }
 else:

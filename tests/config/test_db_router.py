@@ -89,6 +89,9 @@ primary, replica = sys.argv[1:3]
 call_command("migrate", verbosity=0)
 root = UserFactory(username="root", is_staff=True, is_superuser=True)
 key = Token.objects.create(user=root).key
+# SQLite runs in WAL mode: the primary's recent pages are in its -wal file until a checkpoint.
+from django.db import connection
+connection.cursor().execute("PRAGMA wal_checkpoint(TRUNCATE)")
 shutil.copyfile(primary, replica)
 Calibration.objects.using("replica").create(
     calibration_type=CalibrationType.objects.using("replica").get(name="gain"),

@@ -16,7 +16,7 @@ from monitoring.api.serializers import (
     PlacementSerializer,
     RoomPlacementSerializer,
 )
-from monitoring.models import Placement
+from monitoring.models import Alarm, Placement
 from monitoring.selectors import Impact, PlacementImpact
 
 INSTANT = datetime(2025, 4, 1, 12, 0, 0, 123456, tzinfo=timezone(timedelta(hours=2)))
@@ -72,7 +72,26 @@ def test_impact(start: datetime | None) -> None:
         if start is None
         else [PlacementImpact(placement(None), start, INSTANT, True, 12, [excursion])]
     )
-    impact = Impact(calibration, start, INSTANT, parts)
+    alarms = (
+        []
+        if start is None
+        else [
+            Alarm(
+                id=7,
+                room_id="lab-1",
+                kind="high",
+                opened_at=INSTANT - timedelta(days=2),
+                raised_at=INSTANT - timedelta(days=2),
+                cleared_at=INSTANT - timedelta(days=1),
+                peak=24.5,
+                readings=3,
+                acknowledged_at=INSTANT,
+                acknowledged_by="alice",
+                comment="Door closed.",
+            )
+        ]
+    )
+    impact = Impact(calibration, start, INSTANT, parts, alarms)
     serializer = ImpactSerializer(impact)
     walked = {
         **drf_walk(serializer, _Walkable(impact)),
@@ -101,6 +120,7 @@ class _Walkable:
             }
             for p in impact.placements
         ]
+        self.alarms = impact.alarms
 
 
 def test_an_instant_is_written_in_utc() -> None:

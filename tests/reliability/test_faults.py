@@ -99,26 +99,40 @@ class FaultyProxy:
         self.listener.close()
 
 
-@pytest.fixture
-def proxy() -> Iterator[FaultyProxy]:
+@pytest.fixture(scope="module")
+def proxied_server(
+    django_db_setup: None, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[FaultyProxy, str]]:
+    """gunicorn on the test database, reached only through the proxy: started once for this
+    module's tests (it keeps no state of its own; the database is emptied after each test)."""
     settings = connection.settings_dict
     faulty = FaultyProxy((settings["HOST"] or "127.0.0.1", int(settings["PORT"] or 5432)))
-    yield faulty
-    faulty.close()
-
-
-@pytest.fixture
-def server(proxy: FaultyProxy, tmp_path: Path) -> Iterator[str]:
-    """gunicorn on the test database, reached only through the proxy."""
     env = {
         "DJANGO_SETTINGS_MODULE": "config.settings.test",
-        "DATABASE_URL": database_url(port=proxy.port),
+        "DATABASE_URL": database_url(port=faulty.port),
         "DATABASE_CONNECT_TIMEOUT": str(CONNECT_TIMEOUT),
         "CONN_MAX_AGE": "60",  # persistent connections: the hard case for recovery
         "API_THROTTLE_RATE": "off",
     }
-    with gunicorn(env, tmp_path) as base:
-        yield base
+    try:
+        with gunicorn(env, tmp_path_factory.mktemp("faults")) as base:
+            yield faulty, base
+    finally:
+        faulty.close()
+
+
+@pytest.fixture
+def proxy(proxied_server: tuple[FaultyProxy, str]) -> FaultyProxy:
+    """The proxy, forwarding as each test begins."""
+    faulty, _ = proxied_server
+    faulty.set_mode("forward")
+    return faulty
+
+
+@pytest.fixture
+def server(proxy: FaultyProxy, proxied_server: tuple[FaultyProxy, str]) -> str:
+    """The base URL of the gunicorn behind `proxy`."""
+    return proxied_server[1]
 
 
 def call(
