@@ -31,7 +31,9 @@ run: install  ## migrate, seed demo data, create a local admin, serve on 127.0.0
 	$(MANAGE) ensure_admin --port $(PORT)
 	@# The worker (alarms' notifications, sweeps) and the demo rooms' sensors run beside the
 	@# server; Ctrl-C stops all three.
-	@$(VENV_PYTHON) manage.py run_huey & worker=$$!; \
+	@# Notifications link to the console where this run serves it.
+	@export SITE_URL="$${SITE_URL:-http://127.0.0.1:$(PORT)}"; \
+	$(VENV_PYTHON) manage.py run_huey & worker=$$!; \
 	$(VENV_PYTHON) manage.py demo_sensors & sensors=$$!; \
 	trap 'kill $$worker $$sensors 2>/dev/null; wait $$worker $$sensors 2>/dev/null' EXIT INT TERM; \
 	$(VENV_PYTHON) manage.py runserver 127.0.0.1:$(PORT)
@@ -49,9 +51,9 @@ test-postgres: install  ## the suite on PostgreSQL ($$TEST_DATABASE_URL)
 		$(UV) run --frozen pytest --cov --cov-report= $(PYTEST_ARGS)
 	@echo "PostgreSQL pass: $$(COVERAGE_FILE=.coverage.postgres $(COVERAGE) report --format=total) % branch coverage"
 
-test-sqlite: install  ## the suite on SQLite (PostgreSQL-only and browser tests deselected)
+test-sqlite: install  ## the suite on SQLite (PostgreSQL-only, browser and make-run tests deselected)
 	DATABASE_URL=sqlite:///:memory: COVERAGE_FILE=.coverage.sqlite \
-		$(UV) run --frozen pytest -m "not postgresql and not browser" --cov --cov-report= $(PYTEST_ARGS)
+		$(UV) run --frozen pytest -m "not postgresql and not browser and not process" --cov --cov-report= $(PYTEST_ARGS)
 	@echo "SQLite pass: $$(COVERAGE_FILE=.coverage.sqlite $(COVERAGE) report --format=total) % branch coverage"
 
 coverage: install  ## both passes' coverage combined, what is missed, and the gate (after test-postgres and test-sqlite)

@@ -27,14 +27,19 @@ from datetime import datetime
 from typing import Any
 
 from django.db import connection, models, transaction
-from django.db.models import Avg, Count, F, Max, Min, Q
+from django.db.models import Avg, Count, F, Max, Min, OuterRef, Q, Subquery, Value
+from django.db.models.functions import Coalesce
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 
 from accounts.permissions import SENSOR_PERMISSION
 from bench import floors_common as common
-from calibrations.models import Calibration, CalibrationType
-from measurements.models import Measurement, Room
+from calibrations.conf import due_soon
+from calibrations.models import LAST_INSTANT, Calibration, CalibrationType, Instrument
+from measurements.conf import stale_after
+from measurements.models import Measurement, RangeVersion, Room
+from measurements.selectors import excursions
+from monitoring.models import Alarm
 from tagging.models import Tag, TagAssignment
 
 PREFIX = "/floor"
@@ -194,6 +199,8 @@ def readings_post(request: HttpRequest, user: Any, room_id: str) -> HttpResponse
         room, _ = Room.objects.get_or_create(room_id=room_id)
         with connection.cursor() as cursor:
             created = common.insert_reading(cursor, room.pk, instant, sensor, value)
+        if created:
+            common.announce(room.pk, [(instant, value)])
     return common.reading_answer(room_id, instant, sensor, value, created)
 
 
@@ -203,6 +210,8 @@ def readings_post_many(room_id: str, data: list[dict[str, Any]]) -> HttpResponse
         Room.objects.get_or_create(room_id=room_id)
         with connection.cursor() as cursor:
             created = common.insert_staged(cursor, room_id, rows)
+        if created:
+            common.announce(room_id)
     return common.readings_answer(room_id, data, created)
 
 
@@ -211,22 +220,31 @@ def room_average(request: HttpRequest, user: Any, room_id: str, window_text: str
     room = find_room(room_id)
     if room is None:
         return common.not_found()
+    method, energy = common.method_param(request)
     end = timezone.now()
     start = end - common.duration(window_text)
-    stats = (
+    if method != "mean":
+        stats = common.weighted_summary(method, room.pk, start, end, energy)
+        return common.average_answer(room_id, window_text, start, end, stats, method, energy)
+    figures = (
         window(room, start, end)
         .order_by()
         .aggregate(average=Avg("value"), min=Min("value"), max=Max("value"), count=Count("*"))
     )
-    return common.average_answer(room_id, window_text, start, end, stats)
+    return common.average_answer(room_id, window_text, start, end, figures)
 
 
 @authenticated()
 def room_series(request: HttpRequest, user: Any, room_id: str) -> HttpResponse:
     width, start, end = common.series_window(request)
+    method, energy = common.method_param(request)
     room = find_room(room_id)
     if room is None:
         return common.not_found()
+    if method != "mean":
+        return common.json_response(
+            common.weighted_buckets(method, room.pk, start, end, width, energy)
+        )
     rows = (
         window(room, start, end)
         .order_by()
@@ -246,3 +264,145 @@ def room_series(request: HttpRequest, user: Any, room_id: str) -> HttpResponse:
         for row in rows
     ]
     return common.json_response(buckets)
+
+
+@authenticated()
+def room_excursions(request: HttpRequest, user: Any, room_id: str) -> HttpResponse:
+    """The room with the range in force at `to` through the model's own queryset method, then
+    the runs by the selector's SQL text (as the route: its one statement is not the ORM's)."""
+    start, end = common.window_param(request)
+    try:
+        room = Room.objects.with_range_at(end).get(pk=room_id)
+    except Room.DoesNotExist:
+        return common.not_found()
+    found = excursions(room, start, end)
+    low, high = room.range_min_c, room.range_max_c  # type: ignore[attr-defined]
+    return common.excursions_answer(room_id, start, end, low, high, found)
+
+
+# --- Rooms.
+
+
+@authenticated()
+def rooms_list(request: HttpRequest, user: Any) -> HttpResponse:
+    """A first page of rooms by id: each with its status and newest instant (the model's
+    `with_status`) and its open alarms (the count monitoring's rooms route adds)."""
+    size = common.page_size(request)
+    open_alarms = (
+        Alarm.objects.open()
+        .filter(room=OuterRef("pk"))
+        .order_by()
+        .values("room")
+        .annotate(n=Count("*"))
+        .values("n")
+    )
+    rooms = (
+        Room.objects.with_status(now=timezone.now(), stale_after=stale_after())
+        .annotate(open_alarms=Coalesce(Subquery(open_alarms), 0))
+        .order_by("room_id")
+    )
+    rows: list[Any] = list(rooms[: size + 1])
+    results = [
+        common.room_json(
+            row.room_id,
+            row.name,
+            row.created_at,
+            row.min_c,
+            row.max_c,
+            row.status,
+            row.last_timestamp,
+            row.last_value,
+            row.open_alarms,
+        )
+        for row in rows[:size]
+    ]
+    return common.first_page(request, PREFIX, rows, size, results, lambda row: row.room_id)
+
+
+@authenticated()
+def range_history(request: HttpRequest, user: Any, room_id: str) -> HttpResponse:
+    """A room's range versions, oldest first (the model's `of_room`)."""
+    try:
+        room = Room.objects.only("pk").get(pk=room_id)
+    except Room.DoesNotExist:
+        return common.not_found()
+    versions = [
+        common.range_version_json(v.version, v.min_c, v.max_c, v.changed_at, v.changed_by, v.reason)
+        for v in RangeVersion.objects.of_room(room)
+    ]
+    return common.json_response(versions)
+
+
+# --- Instruments.
+
+
+@authenticated()
+def instruments_list(request: HttpRequest, user: Any) -> HttpResponse:
+    """A first page of the register, soonest due first (none: last), through the model's
+    `with_status`, with DRF's cursor link."""
+    size = common.page_size(request)
+    instruments = (
+        Instrument.objects.with_status(at=timezone.now(), due_soon=due_soon())
+        .annotate(due_sort=Coalesce("due_at", Value(LAST_INSTANT)))
+        .order_by("due_sort", "pk")
+    )
+    rows: list[Any] = list(instruments[: size + 1])
+    results = [
+        common.instrument_json(
+            row.instrument_id,
+            row.name,
+            row.kind,
+            row.serial_number,
+            row.calibration_interval_days,
+            row.retired_at,
+            row.created_at,
+            row.last_calibration_id,
+            row.last_calibration_timestamp,
+            row.last_calibration_in_tolerance,
+            row.due_at,
+            row.status,
+        )
+        for row in rows[:size]
+    ]
+    return common.first_page(request, PREFIX, rows, size, results, lambda row: str(row.due_sort))
+
+
+# --- Alarms.
+
+
+@authenticated()
+def alarms_list(request: HttpRequest, user: Any) -> HttpResponse:
+    """A first page of alarms, newest raised first, their notifications and targets
+    prefetched (two more queries, as the route), with DRF's cursor link."""
+    size = common.page_size(request)
+    alarms = Alarm.objects.prefetch_related("notifications__target").order_by("-raised_at", "-id")
+    rows = list(alarms[: size + 1])
+    results = [
+        common.alarm_json(
+            alarm.pk,
+            alarm.room_id,
+            alarm.kind,
+            alarm.opened_at,
+            alarm.raised_at,
+            alarm.cleared_at,
+            alarm.peak,
+            alarm.readings,
+            alarm.acknowledged_at,
+            alarm.acknowledged_by,
+            alarm.comment,
+            [
+                common.notification_json(
+                    n.target.name,
+                    n.target.url,
+                    n.event,
+                    n.state,
+                    n.attempts,
+                    n.sent_at,
+                    n.last_error,
+                )
+                for n in alarm.notifications.all()
+            ],
+        )
+        for alarm in rows[:size]
+    ]
+    return common.first_page(request, PREFIX, rows, size, results, lambda a: str(a.raised_at))

@@ -29,8 +29,21 @@ from django.views.decorators.csrf import csrf_exempt
 
 from accounts.credentials import find_token
 from calibrations import services
-from calibrations.models import CalibrationType
+from calibrations.conf import due_soon
+from calibrations.models import LAST_INSTANT, CalibrationType
 from config.api.fields import utc_iso
+from measurements.conf import stale_after
+from measurements.models import Measurement, Summary
+from measurements.selectors import (
+    DEFAULT_ACTIVATION_ENERGY,
+    Excursion,
+    mkt_buckets,
+    mkt_summary,
+    time_weighted_buckets,
+    time_weighted_summary,
+)
+from measurements.signals import readings_stored
+from monitoring.notify import masked
 from tagging.models import tag_sort_key
 
 View = Callable[..., HttpResponse]
@@ -187,7 +200,10 @@ def first_page(
                 break
             offset += 1
         tokens = {"o": str(offset)} if offset else {}
-        tokens["p"] = position(rows[size - 1 - offset])
+        if offset < size:
+            tokens["p"] = position(rows[size - 1 - offset])
+        # else no row of the page has a position of its own (all share the next one's): DRF's
+        # cursor is then the page size as offset, and no position.
         cursor = base64.b64encode(urlencode(tokens).encode("ascii")).decode("ascii")
         query = urlencode(sorted({**request.GET.dict(), "cursor": cursor}.items()))
         # The route's own path: the floor answers as if it were the route.
@@ -248,6 +264,16 @@ def insert_reading(
     return cursor.fetchone() is not None
 
 
+def announce(room_id: str, readings: list[tuple[datetime, float]] | None = None) -> None:
+    """What the ingest services do once new readings are stored, in their transaction: send
+    `readings_stored` (monitoring judges them for alarms, with its own SQL text), with the
+    (timestamp, °C) pairs of a single reading, none for an array's."""
+    if readings is None:
+        readings_stored.send(Measurement, room_id=room_id)
+    else:
+        readings_stored.send(Measurement, room_id=room_id, readings=readings)
+
+
 def reading_answer(
     room_id: str, instant: datetime, sensor: str, value: float, created: bool
 ) -> HttpResponse:
@@ -281,23 +307,251 @@ def readings_answer(room_id: str, data: list[dict[str, Any]], created: int) -> H
     return json_response(body, 201)
 
 
+def method_param(request: HttpRequest) -> tuple[str, float]:
+    """How the average and series are taken (`mean`, `time_weighted`, `mkt`), and MKT's
+    activation energy (kJ/mol)."""
+    energy = request.GET.get("activation_energy")
+    method = request.GET.get("method", "mean")
+    return method, float(energy) if energy else DEFAULT_ACTIVATION_ENERGY
+
+
+def weighted_summary(
+    method: str, room_id: str, start: datetime, end: datetime, energy: float
+) -> Summary:
+    """The time-weighted or MKT summary by the selectors' own SQL text, as the route: no ORM
+    query in them (on PostgreSQL) for either floor to write its own way."""
+    if method == "mkt":
+        return mkt_summary(room_id, start, end, energy)
+    return time_weighted_summary(room_id, start, end)
+
+
+def weighted_buckets(
+    method: str, room_id: str, start: datetime, end: datetime, width: timedelta, energy: float
+) -> list[dict[str, Any]]:
+    """The series' time-weighted or MKT buckets by the selectors' own SQL text, as JSON."""
+    if method == "mkt":
+        buckets = mkt_buckets(room_id, start, end, width, energy)
+    else:
+        buckets = time_weighted_buckets(room_id, start, end, width)
+    return [bucket_json(b.start, b.average, b.min, b.max, b.count) for b in buckets]
+
+
 def average_answer(
-    room_id: str, window_text: str, start: datetime, end: datetime, stats: dict[str, Any]
+    room_id: str,
+    window_text: str,
+    start: datetime,
+    end: datetime,
+    stats: Summary | dict[str, Any],
+    method: str = "mean",
+    energy: float = DEFAULT_ACTIVATION_ENERGY,
 ) -> HttpResponse:
-    """`stats`: average, min, max and count, in that order."""
+    """`stats`: average, min, max and count (°C); MKT's answer names its activation energy."""
     body = {"room_id": room_id, "duration": window_text, "from": utc_iso(start), "to": utc_iso(end)}
-    return json_response({**body, "unit": "C", **stats, "method": "mean"})
+    figures = {key: float_or_none(stats[key]) for key in ("average", "min", "max")}  # type: ignore[literal-required]
+    answer = {**body, "unit": "C", **figures, "count": int(stats["count"]), "method": method}
+    if method == "mkt":
+        answer["activation_energy"] = energy
+    return json_response(answer)
+
+
+def window_param(request: HttpRequest) -> tuple[datetime, datetime]:
+    """The `from`/`to` window of the series and excursions: the last 7 days unless it says."""
+    end = instant_param(request, "to") or timezone.now()
+    start = instant_param(request, "from") or end - timedelta(days=7)
+    return start, end
 
 
 def series_window(request: HttpRequest) -> tuple[timedelta, datetime, datetime]:
     """The series' bucket width and window: the last 7 days in hours unless it says."""
     width = duration(request.GET.get("bucket", "1h"))
-    end = instant_param(request, "to") or timezone.now()
-    start = instant_param(request, "from") or end - timedelta(days=7)
-    return width, start, end
+    return width, *window_param(request)
+
+
+def float_or_none(value: Any) -> float | None:
+    return None if value is None else float(value)
+
+
+def excursions_answer(
+    room_id: str,
+    start: datetime,
+    end: datetime,
+    low: float | None,
+    high: float | None,
+    found: list[Excursion],
+) -> HttpResponse:
+    """The excursions of `[start, end]` (°C) and the range in force at `end`."""
+    excursions = [
+        {
+            "kind": excursion.kind,
+            "start": utc_iso(excursion.start),
+            "end": None if excursion.end is None else utc_iso(excursion.end),
+            "peak": float(excursion.peak),
+            "readings": int(excursion.readings),
+            "started_before": bool(excursion.started_before),
+        }
+        for excursion in found
+    ]
+    body = {"room_id": room_id, "from": utc_iso(start), "to": utc_iso(end), "unit": "C"}
+    range_at_end = {"min": float_or_none(low), "max": float_or_none(high)}
+    return json_response({**body, **range_at_end, "excursions": excursions})
 
 
 def bucket_json(
     start: datetime, average: float, low: float, high: float, count: int
 ) -> dict[str, Any]:
-    return {"start": utc_iso(start), "average": average, "min": low, "max": high, "count": count}
+    figures = {"average": float(average), "min": float(low), "max": float(high)}
+    return {"start": utc_iso(start), **figures, "count": int(count)}
+
+
+# --- Rooms.
+
+
+def stale_before() -> datetime:
+    """A room whose newest reading is older is `stale` (`ROOM_STALE_AFTER`, as the route)."""
+    return timezone.now() - stale_after()
+
+
+def room_json(
+    room_id: str,
+    name: str,
+    created_at: datetime,
+    min_c: float | None,
+    max_c: float | None,
+    status: str,
+    last_timestamp: datetime | None,
+    last_value: float | None,
+    open_alarms: int,
+) -> dict[str, Any]:
+    """A room of the rooms list, as monitoring serves it (with its open alarms), in °C."""
+    last_reading = None
+    if last_timestamp is not None:
+        value = float_or_none(last_value)
+        last_reading = {"timestamp": utc_iso(last_timestamp), "value": value, "unit": "C"}
+    return {
+        "room_id": room_id,
+        "name": name,
+        "created_at": utc_iso(created_at),
+        "min_c": float_or_none(min_c),
+        "max_c": float_or_none(max_c),
+        "status": status,
+        "last_reading": last_reading,
+        "open_alarms": open_alarms,
+    }
+
+
+def range_version_json(
+    version: int,
+    min_c: float | None,
+    max_c: float | None,
+    changed_at: datetime,
+    changed_by: str | None,
+    reason: str,
+) -> dict[str, Any]:
+    """One version of a room's range history (°C)."""
+    return {
+        "version": version,
+        "min_c": float_or_none(min_c),
+        "max_c": float_or_none(max_c),
+        "changed_at": utc_iso(changed_at),
+        "changed_by": changed_by,
+        "reason": reason,
+    }
+
+
+# --- Instruments.
+
+
+def due_soon_until(at: datetime) -> datetime:
+    """Where `due_soon` ends for the status at `at` (as `Instrument.objects.with_status`)."""
+    soon = due_soon()
+    return at + soon if at < LAST_INSTANT - soon else LAST_INSTANT
+
+
+def instrument_json(
+    instrument_id: str,
+    name: str,
+    kind: str,
+    serial_number: str,
+    interval_days: int | None,
+    retired_at: datetime | None,
+    created_at: datetime,
+    last_id: Any,
+    last_timestamp: datetime | None,
+    last_in_tolerance: bool | None,
+    due_at: datetime | None,
+    status: str,
+) -> dict[str, Any]:
+    """An instrument of the register, with its newest calibration, due date and status."""
+    last = None
+    if last_id is not None:
+        last = {
+            "calibration_id": str(last_id),
+            "timestamp": utc_iso(last_timestamp),  # type: ignore[arg-type]
+            "in_tolerance": last_in_tolerance,
+        }
+    return {
+        "instrument_id": instrument_id,
+        "name": name,
+        "kind": kind,
+        "serial_number": serial_number,
+        "calibration_interval_days": interval_days,
+        "retired_at": None if retired_at is None else utc_iso(retired_at),
+        "created_at": utc_iso(created_at),
+        "last_calibration": last,
+        "due_at": None if due_at is None else utc_iso(due_at),
+        "status": status,
+    }
+
+
+# --- Alarms.
+
+
+def notification_json(
+    target_name: str,
+    target_url: str,
+    event: str,
+    state: str,
+    attempts: int,
+    sent_at: datetime | None,
+    last_error: str,
+) -> dict[str, Any]:
+    """One notification of an alarm, its error with the target's secrets masked."""
+    return {
+        "target": target_name,
+        "event": event,
+        "state": state,
+        "attempts": attempts,
+        "sent_at": None if sent_at is None else utc_iso(sent_at),
+        "last_error": masked(target_url, last_error),
+    }
+
+
+def alarm_json(
+    pk: int,
+    room_id: str,
+    kind: str,
+    opened_at: datetime,
+    raised_at: datetime,
+    cleared_at: datetime | None,
+    peak: float | None,
+    readings: int,
+    acknowledged_at: datetime | None,
+    acknowledged_by: str | None,
+    comment: str,
+    notifications: list[dict[str, Any]],
+) -> dict[str, Any]:
+    """An alarm as the alarms list shows it (monitoring.delivery.alarm_json's fields)."""
+    return {
+        "id": pk,
+        "room_id": room_id,
+        "kind": kind,
+        "opened_at": utc_iso(opened_at),
+        "raised_at": utc_iso(raised_at),
+        "cleared_at": None if cleared_at is None else utc_iso(cleared_at),
+        "peak": peak,
+        "readings": readings,
+        "acknowledged_at": None if acknowledged_at is None else utc_iso(acknowledged_at),
+        "acknowledged_by": acknowledged_by or None,
+        "comment": comment,
+        "notifications": notifications,
+    }

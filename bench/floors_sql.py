@@ -28,7 +28,9 @@ from django.utils import timezone
 from accounts.credentials import ATTRIBUTE, Credentials
 from accounts.permissions import SENSOR_PERMISSION
 from bench import floors_common as common
-from calibrations.models import CalibrationType
+from calibrations.models import LAST_INSTANT, CalibrationType, InstrumentStatus
+from measurements.models import Room, RoomStatus
+from measurements.selectors import excursions
 from tagging.models import tag_key
 
 PREFIX = "/floor-sql"
@@ -208,14 +210,36 @@ calibration_dispatch = common.dispatch(calibration_create, calibration_list)
 
 # --- Readings.
 
+ROOM_COLUMNS = (
+    '"measurements_room"."room_id", "measurements_room"."name", '
+    '"measurements_room"."created_at", "measurements_room"."min_c", "measurements_room"."max_c", '
+    '"measurements_room"."alarm_delay", "measurements_room"."alarm_deadband_c", '
+    '"measurements_room"."alarms_enabled"'
+)
 ROOM_SQL = (
-    'SELECT "measurements_room"."room_id", "measurements_room"."name", '
-    '"measurements_room"."created_at", "measurements_room"."min_c", "measurements_room"."max_c" '
-    'FROM "measurements_room" WHERE "measurements_room"."room_id" = %s LIMIT 21'
+    f'SELECT {ROOM_COLUMNS} FROM "measurements_room" WHERE "measurements_room"."room_id" = %s '
+    "LIMIT 21"
 )
 ROOM_INSERT_SQL = (
-    'INSERT INTO "measurements_room" ("room_id", "name", "created_at", "min_c", "max_c") '
-    "VALUES (%s, %s, %s, %s, %s)"
+    'INSERT INTO "measurements_room" ("room_id", "name", "created_at", "min_c", "max_c", '
+    '"alarm_delay", "alarm_deadband_c", "alarms_enabled") VALUES (%s, %s, %s, %s, %s, %s, %s, %s)'
+)
+# A new room's alarm rules: the model's defaults (the ORM writes them into its INSERT).
+ROOM_DEFAULTS = [
+    field.get_default()
+    for field in Room._meta.concrete_fields
+    if field.name in ("alarm_delay", "alarm_deadband_c", "alarms_enabled")
+]
+RANGE_AT_SQL = (
+    'SELECT U0."{}" AS "{}" FROM "measurements_rangeversion" U0 WHERE U0."room_id" = '
+    '("measurements_room"."room_id") ORDER BY CASE WHEN U0."changed_at" <= %s THEN '
+    'U0."version" ELSE %s END DESC, U0."version" ASC LIMIT 1'
+)
+# `Room.objects.with_range_at(to)`: the room and the range in force at `to`.
+ROOM_WITH_RANGE_SQL = (
+    f'SELECT {ROOM_COLUMNS}, ({RANGE_AT_SQL.format("min_c", "min_c")}) AS "range_min_c", '
+    f'({RANGE_AT_SQL.format("max_c", "max_c")}) AS "range_max_c" '
+    'FROM "measurements_room" WHERE "measurements_room"."room_id" = %s LIMIT 21'
 )
 AVERAGE_SQL = (
     'SELECT AVG("measurements_measurement"."value") AS "average", '
@@ -241,7 +265,9 @@ def room_get_or_create(cursor: Any, room_id: str) -> None:
     cursor.execute(ROOM_SQL, [room_id])
     if cursor.fetchone() is None:
         with transaction.atomic():
-            cursor.execute(ROOM_INSERT_SQL, [room_id, "", timezone.now(), None, None])
+            cursor.execute(
+                ROOM_INSERT_SQL, [room_id, "", timezone.now(), None, None, *ROOM_DEFAULTS]
+            )
 
 
 def room_exists(room_id: str) -> bool:
@@ -256,26 +282,36 @@ def readings_post(request: HttpRequest, user: User, room_id: str) -> HttpRespons
     if isinstance(data, list):
         return readings_post_many(room_id, data)
     instant, sensor, value = common.one_reading(data)
-    with transaction.atomic(), connection.cursor() as cursor:
-        room_get_or_create(cursor, room_id)
-        created = common.insert_reading(cursor, room_id, instant, sensor, value)
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            room_get_or_create(cursor, room_id)
+            created = common.insert_reading(cursor, room_id, instant, sensor, value)
+        if created:
+            common.announce(room_id, [(instant, value)])
     return common.reading_answer(room_id, instant, sensor, value, created)
 
 
 def readings_post_many(room_id: str, data: list[dict[str, Any]]) -> HttpResponse:
     rows = common.many_readings(data)
-    with transaction.atomic(), connection.cursor() as cursor:
-        room_get_or_create(cursor, room_id)
-        created = common.insert_staged(cursor, room_id, rows)
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            room_get_or_create(cursor, room_id)
+            created = common.insert_staged(cursor, room_id, rows)
+        if created:
+            common.announce(room_id)
     return common.readings_answer(room_id, data, created)
 
 
 @authenticated()
 def room_average(request: HttpRequest, user: User, room_id: str, window_text: str) -> HttpResponse:
+    method, energy = common.method_param(request)
     if not room_exists(room_id):
         return common.not_found()
     end = timezone.now()
     start = end - common.duration(window_text)
+    if method != "mean":
+        summary = common.weighted_summary(method, room_id, start, end, energy)
+        return common.average_answer(room_id, window_text, start, end, summary, method, energy)
     with connection.cursor() as cursor:
         cursor.execute(AVERAGE_SQL, [room_id, start, end])
         average, low, high, count = cursor.fetchone()
@@ -286,10 +322,263 @@ def room_average(request: HttpRequest, user: User, room_id: str, window_text: st
 @authenticated()
 def room_series(request: HttpRequest, user: User, room_id: str) -> HttpResponse:
     width, start, end = common.series_window(request)
+    method, energy = common.method_param(request)
     if not room_exists(room_id):
         return common.not_found()
+    if method != "mean":
+        return common.json_response(
+            common.weighted_buckets(method, room_id, start, end, width, energy)
+        )
     with connection.cursor() as cursor:
         params: list[Any] = [width, common.EPOCH, room_id, start, end]
         cursor.execute(SERIES_SQL, params)
         buckets = [common.bucket_json(*row) for row in cursor.fetchall()]
     return common.json_response(buckets)
+
+
+@authenticated()
+def room_excursions(request: HttpRequest, user: User, room_id: str) -> HttpResponse:
+    """The room with the range in force at `to` as text, then the runs by the selector's own
+    SQL text (the route's second statement is not the ORM's: the selector writes it)."""
+    start, end = common.window_param(request)
+    with connection.cursor() as cursor:
+        cursor.execute(ROOM_WITH_RANGE_SQL, [end, 0, end, 0, room_id])
+        row = cursor.fetchone()
+    if row is None:
+        return common.not_found()
+    found = excursions(room_id, start, end)
+    return common.excursions_answer(room_id, start, end, row[8], row[9], found)
+
+
+# --- Rooms.
+
+NEWEST_TIMESTAMP_SQL = (
+    'SELECT U0."timestamp" AS "timestamp" FROM "measurements_measurement" U0 WHERE '
+    'U0."room_id" = ("measurements_room"."room_id") ORDER BY 1 DESC LIMIT 1'
+)
+# `measurements.status.NewestInstantStatus`: the newest instant against the range in force.
+ROOM_STATUS_SQL = (
+    "( SELECT CASE WHEN s.t < %s THEN %s ELSE COALESCE(( SELECT CASE WHEN r.min_c IS NULL "
+    "THEN %s WHEN s.v < r.min_c THEN %s WHEN s.v > r.max_c THEN %s ELSE %s END FROM "
+    '"measurements_rangeversion" r WHERE r."room_id" = "measurements_room"."room_id" AND '
+    'r.version = COALESCE( (SELECT MAX(p.version) FROM "measurements_rangeversion" p WHERE '
+    'p."room_id" = "measurements_room"."room_id" AND p.changed_at <= s.t), (SELECT '
+    'MIN(p.version) FROM "measurements_rangeversion" p WHERE p."room_id" = '
+    '"measurements_room"."room_id") ) ), %s) END FROM ( SELECT m."timestamp" AS t, '
+    'AVG(m."value") AS v FROM "measurements_measurement" m WHERE m."room_id" = '
+    '"measurements_room"."room_id" AND m."timestamp" = ( SELECT MAX(n."timestamp") FROM '
+    '"measurements_measurement" n WHERE n."room_id" = "measurements_room"."room_id" ) '
+    'GROUP BY m."timestamp" ) s )'
+)
+ROOMS_SQL = (
+    f'SELECT {ROOM_COLUMNS}, ({NEWEST_TIMESTAMP_SQL}) AS "last_timestamp", '
+    '(SELECT AVG(V0."value") AS "mean" FROM "measurements_measurement" V0 WHERE '
+    '(V0."room_id" = ("measurements_room"."room_id") AND V0."timestamp" = '
+    f'({NEWEST_TIMESTAMP_SQL})) GROUP BY V0."room_id") AS "last_value", '
+    f'COALESCE({ROOM_STATUS_SQL}, %s) AS "status", '
+    'COALESCE((SELECT COUNT(*) AS "n" FROM "monitoring_alarm" U0 WHERE ((U0."cleared_at" IS '
+    'NULL OR U0."acknowledged_at" IS NULL) AND U0."room_id" = ("measurements_room"."room_id")) '
+    'GROUP BY U0."room_id"), %s) AS "open_alarms" FROM "measurements_room" '
+    'ORDER BY "measurements_room"."room_id" ASC LIMIT '
+)
+STATUS_PARAMS = [
+    str(status)
+    for status in (
+        RoomStatus.STALE,
+        RoomStatus.NO_RANGE,
+        RoomStatus.LOW,
+        RoomStatus.HIGH,
+        RoomStatus.OK,
+        RoomStatus.NO_RANGE,
+        RoomStatus.NO_DATA,
+    )
+]
+
+
+@authenticated()
+def rooms_list(request: HttpRequest, user: User) -> HttpResponse:
+    size = common.page_size(request)
+    with connection.cursor() as cursor:
+        # Django writes a slice's LIMIT into the text, not as a parameter.
+        cursor.execute(ROOMS_SQL + str(size + 1), [common.stale_before(), *STATUS_PARAMS, 0])
+        rows = cursor.fetchall()
+    # Rows: the room's 8 columns, then last_timestamp, last_value, status, open_alarms.
+    results = [
+        common.room_json(row[0], row[1], row[2], row[3], row[4], row[10], row[8], row[9], row[11])
+        for row in rows[:size]
+    ]
+    return common.first_page(request, PREFIX, rows, size, results, lambda row: row[0])
+
+
+ROOM_ID_SQL = (
+    'SELECT "measurements_room"."room_id" FROM "measurements_room" '
+    'WHERE "measurements_room"."room_id" = %s LIMIT 21'
+)
+RANGE_HISTORY_SQL = (
+    'SELECT "measurements_rangeversion"."id", "measurements_rangeversion"."room_id", '
+    '"measurements_rangeversion"."version", "measurements_rangeversion"."min_c", '
+    '"measurements_rangeversion"."max_c", "measurements_rangeversion"."changed_at", '
+    '"measurements_rangeversion"."changed_by", "measurements_rangeversion"."reason" '
+    'FROM "measurements_rangeversion" WHERE "measurements_rangeversion"."room_id" = %s '
+    'ORDER BY "measurements_rangeversion"."version" ASC'
+)
+
+
+@authenticated()
+def range_history(request: HttpRequest, user: User, room_id: str) -> HttpResponse:
+    with connection.cursor() as cursor:
+        cursor.execute(ROOM_ID_SQL, [room_id])
+        if cursor.fetchone() is None:
+            return common.not_found()
+        cursor.execute(RANGE_HISTORY_SQL, [room_id])
+        versions = [common.range_version_json(*row[2:]) for row in cursor.fetchall()]
+    return common.json_response(versions)
+
+
+# --- Instruments.
+
+INSTRUMENT_COLUMNS = (
+    '"calibrations_instrument"."instrument_id", "calibrations_instrument"."name", '
+    '"calibrations_instrument"."kind", "calibrations_instrument"."serial_number", '
+    '"calibrations_instrument"."calibration_interval_days", '
+    '"calibrations_instrument"."retired_at", "calibrations_instrument"."created_at"'
+)
+
+
+def _newest_calibration(first: str = 'U0."timestamp"', good: bool = False) -> str:
+    """The FROM … LIMIT 1 of a probe for the instrument's newest calibration done by then
+    (`good`: not out of tolerance); `first` is how the ORM writes the first sort key."""
+    not_out = ' AND NOT (NOT U0."in_tolerance" AND U0."in_tolerance" IS NOT NULL)' if good else ""
+    return (
+        'FROM "calibrations_calibration" U0 WHERE (U0."instrument_id" = '
+        '("calibrations_instrument"."instrument_id") AND U0."timestamp" <= %s'
+        f'{not_out}) ORDER BY {first} DESC, U0."created_at" DESC LIMIT 1'
+    )
+
+
+# A calibration's due date (`AddDays`: null past the last instant there is).
+_DUE = (
+    '(CASE WHEN (U0."timestamp" + make_interval(days => "calibrations_instrument".'
+    '"calibration_interval_days")) <= %s THEN (U0."timestamp" + make_interval(days => '
+    '"calibrations_instrument"."calibration_interval_days")) END)'
+)
+# `Instrument.objects.with_status(at, due_soon)` with `due_sort`, soonest due first.
+INSTRUMENTS_SQL = (
+    f'SELECT {INSTRUMENT_COLUMNS}, (SELECT U0."id" AS "pk" {_newest_calibration()}) AS '
+    f'"last_calibration_id", (SELECT U0."timestamp" AS "timestamp" {_newest_calibration("1")})'
+    f' AS "last_calibration_timestamp", (SELECT U0."in_tolerance" AS "in_tolerance" '
+    f'{_newest_calibration()}) AS "last_calibration_in_tolerance", (SELECT {_DUE} AS "due" '
+    f'{_newest_calibration(good=True)}) AS "due_at", CASE WHEN '
+    '"calibrations_instrument"."retired_at" <= %s THEN %s ELSE COALESCE((SELECT CASE WHEN '
+    f'(NOT U0."in_tolerance") THEN %s WHEN {_DUE} < %s THEN %s WHEN {_DUE} <= %s THEN %s ELSE '
+    f'%s END AS "judged" {_newest_calibration()}), %s) END AS "status", COALESCE((SELECT '
+    f'{_DUE} AS "due" {_newest_calibration(good=True)}), %s) AS "due_sort" FROM '
+    '"calibrations_instrument" ORDER BY 13 ASC, "calibrations_instrument"."instrument_id" ASC '
+    "LIMIT "
+)
+
+
+def instruments_params(at: datetime) -> list[Any]:
+    last, soon = LAST_INSTANT, common.due_soon_until(at)
+    status = [
+        *(at, InstrumentStatus.RETIRED, InstrumentStatus.OUT_OF_TOLERANCE, last, at),
+        *(InstrumentStatus.OVERDUE, last, soon, InstrumentStatus.DUE_SOON, InstrumentStatus.OK),
+        *(at, InstrumentStatus.NEVER_CALIBRATED),
+    ]
+    return [at, at, at, last, at, *status, last, at, last]
+
+
+@authenticated()
+def instruments_list(request: HttpRequest, user: User) -> HttpResponse:
+    size = common.page_size(request)
+    with connection.cursor() as cursor:
+        # Django writes a slice's LIMIT into the text, not as a parameter.
+        cursor.execute(INSTRUMENTS_SQL + str(size + 1), instruments_params(timezone.now()))
+        rows = cursor.fetchall()
+    # Rows: the instrument's 7 columns, its newest calibration's id, timestamp and
+    # in_tolerance, due_at, status, due_sort.
+    results = [common.instrument_json(*row[:12]) for row in rows[:size]]
+    return common.first_page(request, PREFIX, rows, size, results, lambda row: str(row[12]))
+
+
+# --- Alarms.
+
+ALARMS_SQL = (
+    'SELECT "monitoring_alarm"."id", "monitoring_alarm"."room_id", "monitoring_alarm"."kind", '
+    '"monitoring_alarm"."opened_at", "monitoring_alarm"."raised_at", '
+    '"monitoring_alarm"."cleared_at", "monitoring_alarm"."peak", "monitoring_alarm"."readings", '
+    '"monitoring_alarm"."acknowledged_at", "monitoring_alarm"."acknowledged_by", '
+    '"monitoring_alarm"."comment", "monitoring_alarm"."announced_at" FROM "monitoring_alarm" '
+    'ORDER BY "monitoring_alarm"."raised_at" DESC, "monitoring_alarm"."id" DESC LIMIT '
+)
+# The prefetches of `notifications__target`: a page's notifications, then their targets.
+NOTIFICATIONS_SQL = (
+    'SELECT "monitoring_notification"."id", "monitoring_notification"."alarm_id", '
+    '"monitoring_notification"."instrument_id", "monitoring_notification"."event", '
+    '"monitoring_notification"."target_id", "monitoring_notification"."state", '
+    '"monitoring_notification"."attempts", "monitoring_notification"."last_error", '
+    '"monitoring_notification"."created_at", "monitoring_notification"."sent_at", '
+    '"monitoring_notification"."next_attempt_at" FROM "monitoring_notification" WHERE '
+    '"monitoring_notification"."alarm_id" IN ({}) ORDER BY '
+    '"monitoring_notification"."created_at" ASC, "monitoring_notification"."id" ASC'
+)
+TARGETS_SQL = (
+    'SELECT "monitoring_notificationtarget"."id", "monitoring_notificationtarget"."name", '
+    '"monitoring_notificationtarget"."url", "monitoring_notificationtarget"."enabled", '
+    '"monitoring_notificationtarget"."events" FROM "monitoring_notificationtarget" WHERE '
+    '("monitoring_notificationtarget"."id") IN ({})'
+)
+
+
+@authenticated()
+def alarms_list(request: HttpRequest, user: User) -> HttpResponse:
+    size = common.page_size(request)
+    by_alarm: dict[int, list[Any]] = {}
+    targets: dict[int, tuple[str, str]] = {}
+    with connection.cursor() as cursor:
+        # Django writes a slice's LIMIT into the text, not as a parameter.
+        cursor.execute(ALARMS_SQL + str(size + 1), [])
+        rows = cursor.fetchall()
+        ids = [row[0] for row in rows]
+        if ids:
+            cursor.execute(NOTIFICATIONS_SQL.format(", ".join(["%s"] * len(ids))), ids)
+            for note in cursor.fetchall():
+                by_alarm.setdefault(note[1], []).append(note)
+        # As Django's prefetch gathers them: alarm by alarm, each target at its first mention.
+        target_ids = list(
+            dict.fromkeys(note[4] for alarm in ids for note in by_alarm.get(alarm, []))
+        )
+        if target_ids:
+            sql = TARGETS_SQL.format(", ".join(["(%s)"] * len(target_ids)))
+            cursor.execute(sql, target_ids)
+            targets = {pk: (name, url) for pk, name, url, _, _ in cursor.fetchall()}
+
+    def notifications(alarm_id: int) -> list[dict[str, Any]]:
+        # Rows: id, alarm, instrument, event, target, state, attempts, last_error, created_at,
+        # sent_at, next_attempt_at.
+        return [
+            common.notification_json(*targets[target], event, state, attempts, sent_at, error)
+            for _, _, _, event, target, state, attempts, error, _, sent_at, _ in by_alarm.get(
+                alarm_id, []
+            )
+        ]
+
+    # Rows: the alarm's 12 columns (the last, announced_at, not shown).
+    results = [
+        common.alarm_json(
+            row[0],
+            row[1],
+            row[2],
+            row[3],
+            row[4],
+            row[5],
+            row[6],
+            row[7],
+            row[8],
+            row[9],
+            row[10],
+            notifications(row[0]),
+        )
+        for row in rows[:size]
+    ]
+    return common.first_page(request, PREFIX, rows, size, results, lambda row: str(row[4]))

@@ -402,10 +402,12 @@ def prepare_database(args: argparse.Namespace, database: str) -> dict[str, float
         log(f"reusing {database} ({wanted})")
         call_command("migrate", verbosity=0, interactive=False)
         if has_measurements():
-            # A data set loaded before rooms had ranges gets them now (deterministic, cheap).
-            from bench.generate import room_ranges_sql
+            # A data set loaded before rooms had ranges (or judgements) gets them now
+            # (deterministic, cheap).
+            from bench.generate import ROOM_JUDGEMENTS_SQL, room_ranges_sql
 
             psql(database, room_ranges_sql())
+            psql(database, ROOM_JUDGEMENTS_SQL)
         top_up_readings(database)
         return {}
     log(f"creating {database} and loading the {scale.name} data set")

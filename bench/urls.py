@@ -30,6 +30,11 @@ def _floors(module: ModuleType) -> list[URLPattern]:
         re_path(path(_ROOM), module.readings_post),
         re_path(path(_ROOM + r"/average/(?P<window_text>[^/]+)"), module.room_average),
         re_path(path(_ROOM + "/series"), module.room_series),
+        re_path(path(_ROOM + "/excursions"), module.room_excursions),
+        re_path(path("rooms"), module.rooms_list),
+        re_path(path(r"rooms/(?P<room_id>[^/]+)/range-history"), module.range_history),
+        re_path(path("instruments"), module.instruments_list),
+        re_path(path("alarms"), module.alarms_list),
     ]
 
 

@@ -237,17 +237,11 @@ def split_tag_names(joined: str | None) -> list[str]:
 # The file.
 
 SNAPSHOT_FORMATS = {"jsonl": "application/x-ndjson", "csv": "text/csv"}
-# §4.4a's columns, then the instrument's id (blank when none): added last, so a reader of the
-# earlier columns by position reads them unchanged.
-CSV_HEADER = [
-    "calibration_id",
-    "calibration_type",
-    "value",
-    "timestamp",
-    "username",
-    "tags",
-    "instrument",
-]
+# §4.4a's columns, exactly: the snapshot's file is the contract's. The console's export adds
+# the instrument's id last (what its import reads back), so a reader of the snapshot's columns
+# by position reads the export's the same way.
+CSV_HEADER = ["calibration_id", "calibration_type", "value", "timestamp", "username", "tags"]
+EXPORT_HEADER = [*CSV_HEADER, "instrument"]
 # Rows per database fetch and per block written to the client: big enough that neither the
 # round trips nor the writes dominate, small enough that memory stays a few MB.
 CHUNK = 2000
@@ -283,15 +277,22 @@ def _jsonl_block(rows: list[Row]) -> str:
     )
 
 
-def csv_block(rows: list[Row], header: bool = False) -> str:
+def csv_block(rows: list[Row], header: bool = False, instrument: bool = False) -> str:
+    """Rows as CSV: the snapshot's columns, and with `instrument` the export's last one."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     if header:
-        writer.writerow(CSV_HEADER)
-    writer.writerows(
-        (str(pk), type_name, repr(value), timestamp, username, "|".join(tags), instrument or "")
-        for pk, type_name, value, timestamp, username, tags, _, instrument, _ in rows
-    )
+        writer.writerow(EXPORT_HEADER if instrument else CSV_HEADER)
+    if instrument:
+        writer.writerows(
+            (str(pk), type_name, repr(value), timestamp, username, "|".join(tags), held or "")
+            for pk, type_name, value, timestamp, username, tags, _, held, _ in rows
+        )
+    else:
+        writer.writerows(
+            (str(pk), type_name, repr(value), timestamp, username, "|".join(tags))
+            for pk, type_name, value, timestamp, username, tags, _, _, _ in rows
+        )
     return out.getvalue()
 
 

@@ -16,6 +16,7 @@ DEMO_ROOMS = {
     "clean-room": ("Clean room", 19.5),
     "server-room": ("Server room", 24.0),
     "cold-store": ("Cold store", 4.0),
+    "stability-chamber": ("Stability chamber", 5.0),
 }
 # Acceptable ranges (°C) a lab might set: tight enough that the daily swing leaves some of them,
 # so the console shows excursions; the cold store has none (status `no_range`).
@@ -24,16 +25,32 @@ DEMO_RANGES = {
     "lab-2": (18.0, 22.0),
     "clean-room": (18.0, 20.8),
     "server-room": (18.0, 27.0),
+    "stability-chamber": (2.0, 8.0),
 }
+# The stability chamber was installed with its range and alarm rules, and its door was left
+# open as it was first seeded: its readings from 50 minutes before it was created until two
+# hours after are 6 °C warmer. So `make run` opens on a high alarm (raised once the readings
+# had been out for its 15-minute delay, with its notification to the demo's console target),
+# which the demo sensors' readings clear two hours later.
+CHAMBER = "stability-chamber"
+CHAMBER_ALARM_DELAY = timedelta(minutes=15)
+CHAMBER_DEADBAND_C = 0.5
+DOOR_OPEN = (timedelta(minutes=50), timedelta(hours=2))
+DOOR_OPEN_WARMING = 6.0
 INTERVAL = timedelta(minutes=10)
 # One reading every 10 minutes over a week.
 DEFAULT_READINGS_PER_ROOM = int(timedelta(days=7) / INTERVAL)
 
 
-def demo_value(room_id: str, at: datetime) -> float:
+def demo_value(room: Room, at: datetime) -> float:
     """A demo room's temperature at `at`: its mean, a daily swing peaking mid-afternoon, and
-    noise fixed by the instant (so every run writes the same value for an instant)."""
+    noise fixed by the instant (so every run writes the same value for an instant); the
+    chamber's open door fixed by its creation."""
+    room_id = room.room_id
     mean = DEMO_ROOMS[room_id][1]
+    before, after = DOOR_OPEN
+    if room_id == CHAMBER and room.created_at - before <= at < room.created_at + after:
+        mean += DOOR_OPEN_WARMING
     hours = at.hour + at.minute / 60
     swing = 1.5 * math.sin((hours - 9) / 24 * 2 * math.pi)
     noise = random.Random(f"{room_id}{at.isoformat()}").gauss(0, 0.2)
@@ -95,7 +112,19 @@ def _post(
     sensor would; return how many were new. `progress` hears `done` plus the instants of this
     room gone through."""
     name = DEMO_ROOMS[room_id][0]
-    room, _ = Room.objects.get_or_create(room_id=room_id, defaults={"name": name})
+    room, new = Room.objects.get_or_create(
+        room_id=room_id, defaults={"name": name, "created_at": clock.now()}
+    )
+    if new and room_id == CHAMBER:
+        # Installed with its range and rules: its readings are judged from the first.
+        low, high = DEMO_RANGES[room_id]
+        room = room_update(
+            room=room,
+            min_c=low,
+            max_c=high,
+            alarm_delay=CHAMBER_ALARM_DELAY,
+            alarm_deadband_c=CHAMBER_DEADBAND_C,
+        )
     if not room.name:
         Room.objects.filter(pk=room_id, name="").update(name=name)
     if not instants:
@@ -109,7 +138,7 @@ def _post(
     created = 0
     for first in range(0, len(due), MAX_READINGS):
         batch = [
-            Reading(timestamp=at, value=demo_value(room_id, at))
+            Reading(timestamp=at, value=demo_value(room, at))
             for at in due[first : first + MAX_READINGS]
         ]
         created += readings_ingest(room_id=room_id, readings=batch).created

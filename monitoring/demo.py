@@ -1,5 +1,7 @@
-"""Demo placements for `seed_demo`: each demo room's thermometer placed as its (unnamed) sensor,
-the sensor the demo readings come from, since before the week of readings."""
+"""Monitoring's demo data for `seed_demo`: a target that writes every notification to the
+worker's log (so `make run` prints the demo chamber's alarm), and each demo room's thermometer
+placed as its (unnamed) sensor, the sensor the demo readings come from, since before the week
+of readings."""
 
 from datetime import timedelta
 
@@ -7,8 +9,10 @@ from django.utils import timezone
 
 from calibrations.models import Instrument
 
-from .models import Placement
-from .services import placement_create
+from .models import Event, NotificationTarget, Placement
+from .services import placement_create, target_create
+
+DEMO_TARGET = "Console log (demo)"
 
 # instrument id → room id; the demo readings carry sensor "".
 DEMO_PLACEMENTS = {
@@ -35,3 +39,12 @@ def seed_placements() -> int:
         placement_create(instrument=instrument, room_id=room_id, sensor="", placed_at=placed_at)
         created += 1
     return created
+
+
+def seed_target() -> int:
+    """The demo's console target, hearing of every event in every room, unless a target of
+    that name is there already (staff may have changed or disabled it); 1 if it was new."""
+    if NotificationTarget.objects.filter(name=DEMO_TARGET).exists():
+        return 0
+    target_create(name=DEMO_TARGET, url="console://", events=Event.values)
+    return 1

@@ -2,8 +2,9 @@
 # `make smoke`: the container's start-up, run natively. scripts/entrypoint.sh with production
 # settings, in a virtualenv holding only what the image installs (uv.lock without dev tools),
 # against a fresh PostgreSQL database on a free port; then the probes, the admin with its CSS,
-# and an authenticated API call, as a TLS proxy would forward them. Stops gunicorn and drops the
-# database whatever happens.
+# and an authenticated API call, as a TLS proxy would forward them; then compose's worker
+# command, its health check and a delivered notification. Stops both and drops the database
+# whatever happens.
 #   SMOKE_DATABASE_SERVER  postgres://postgres@127.0.0.1:5432   (a role that may CREATE DATABASE)
 #   SMOKE_DATABASE_NAME    calibration_smoke_<pid>
 #   SMOKE_PORT             a free port chosen by the OS
@@ -14,12 +15,18 @@ server="${SMOKE_DATABASE_SERVER:-postgres://postgres@127.0.0.1:5432}"
 dbname="${SMOKE_DATABASE_NAME:-calibration_smoke_$$}"
 work="$(mktemp -d)"
 log="$work/server.log"
+worker_log="$work/worker.log"
 pid=""
+worker=""
 created=""
 checks=0
 
 cleanup() {
   status=$?
+  if [ -n "$worker" ] && kill -0 "$worker" 2>/dev/null; then
+    kill -TERM "$worker" 2>/dev/null || true
+    wait "$worker" 2>/dev/null || true
+  fi
   if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
     kill -TERM "$pid" 2>/dev/null || true
     wait "$pid" 2>/dev/null || true
@@ -56,6 +63,8 @@ export ALLOWED_HOSTS="lab.example.org,localhost,127.0.0.1"
 export TRUST_X_FORWARDED_PROTO=true DEBUG=false LOG_FORMAT=json
 export SECURE_SSL_REDIRECT=true SESSION_COOKIE_SECURE=true CSRF_COOKIE_SECURE=true
 export STATIC_ROOT="$work/static"
+# The worker's queue without Redis: a SQLite file of this run's own.
+export HUEY_FILE="$work/huey.sqlite3"
 export PORT="$port" BIND_ADDRESS=127.0.0.1 WEB_CONCURRENCY=2 GUNICORN_THREADS=2
 export PYTHON="$python"
 export DB_WAIT_TIMEOUT=30
@@ -132,6 +141,29 @@ access = [entry for entry in lines if entry.get("logger") == "gunicorn.access"]
 assert any(entry.get("path") == "/api/calibrations" and str(entry.get("status")) == "201" for entry in access), access[-3:]
 PY
 ok "gunicorn writes JSON access log lines to stdout"
+
+# compose's worker service: its command through the entrypoint, its health check, and the
+# notification of the alarm the demo data raised (the demo's console target prints it).
+scripts/entrypoint.sh "$python" manage.py run_huey >"$worker_log" 2>&1 &
+worker=$!
+healthy=""
+for _ in $(seq 1 60); do
+  kill -0 "$worker" 2>/dev/null || fail "the worker exited: $(tail -n 20 "$worker_log")"
+  if "$python" manage.py worker_health >/dev/null 2>&1; then healthy=1; break; fi
+  sleep 0.5
+done
+[ -n "$healthy" ] || fail "manage.py worker_health (the worker's health check) never passed"
+ok "the worker (run_huey through the entrypoint) starts and passes worker_health"
+for _ in $(seq 1 60); do
+  grep -q "Alarm: stability-chamber" "$worker_log" && break
+  sleep 0.5
+done
+grep -q "Alarm: stability-chamber" "$worker_log" || fail "the demo alarm's notification was not delivered: $(tail -n 20 "$worker_log")"
+ok "the worker delivers the demo alarm's notification to the console target"
+kill -TERM "$worker"
+wait "$worker" || fail "the worker did not stop cleanly on SIGTERM"
+worker=""
+ok "the worker stops cleanly on SIGTERM"
 
 kill -TERM "$pid"
 wait "$pid" || fail "gunicorn did not stop cleanly on SIGTERM"

@@ -4,7 +4,8 @@ Every `curl` in README's `sh` blocks runs, in README order, through bash against
 server, with `$API`, `$TOKEN` and `$SENSOR_TOKEN` set as README's setup block sets them. The
 answer written under a command (`# 201 {…}`) or beside it (`# [...]`) is checked: the status,
 and every key and value written (`"…"` matches any value, a trailing `…` in a list any further
-items). README's placeholders `<id>` and `<instant>` are what README says they are.
+items). README's placeholders (`<id>`, `<instant>`, `<placement>`, `<found>`, `<alarm>`) are what
+README says they are.
 """
 
 import io
@@ -219,6 +220,9 @@ def test_every_curl_example_of_the_readme_answers_as_written(
             placeholders["<instant>"] = body["added_at"]
         if "<placement>" not in placeholders and "/placements -H" in command and status == 201:
             placeholders["<placement>"] = str(body["id"])
+        listed = "/alarms?" in command and status == 200 and body["results"]
+        if "<alarm>" not in placeholders and listed:
+            placeholders["<alarm>"] = str(body["results"][0]["id"])
         judged_out = '"in_tolerance": false' in json.dumps(body or {})
         if "<found>" not in placeholders and judged_out and "/calibrations -H" in command:
             placeholders["<found>"] = body["calibration_id"]

@@ -138,12 +138,12 @@ class CalibrationFilesAdmin(ImportMixin, admin.ModelAdmin[Calibration]):
 def calibrations_csv_response(
     rows: QuerySet[Any], *, tags_of: Any, filename: str
 ) -> StreamingHttpResponse:
-    """A CSV file (the snapshot's columns) of calibration value rows
+    """A CSV file (the snapshot's columns and the instrument's) of calibration value rows
     `(id, type name, value, timestamp, username, instrument id)`; `tags_of(ids)` gives each
     chunk's tag names ({id: sorted names}) in one query."""
 
     def chunks() -> Iterator[str]:
-        yield csv_block([], header=True)
+        yield csv_block([], header=True, instrument=True)
         block: list[tuple[Any, ...]] = []
         with transaction.atomic(using=rows.db):
             for raw in rows.iterator(chunk_size=CHUNK):
@@ -165,5 +165,6 @@ def _tagged_csv(block: list[tuple[Any, ...]], tags_of: Any) -> str:
         [
             (pk, type_name, value, utc_iso(timestamp), username, names[pk], "", instrument, None)
             for pk, type_name, value, timestamp, username, instrument in block
-        ]
+        ],
+        instrument=True,
     )

@@ -130,6 +130,18 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
 SILENCED_SYSTEM_CHECKS: list[str] = []
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     SILENCED_SYSTEM_CHECKS += ["models.W039", "models.W040"]
+    # `make run` writes one SQLite file from three processes (the server, the worker, the demo
+    # sensors). A transaction that reads and then writes (the worker claiming a notification)
+    # got "database is locked" at once when another writer came between: each transaction
+    # takes the write lock when it begins, waiting up to `timeout` seconds for it, and WAL
+    # lets readers go on while one writes.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {
+            "transaction_mode": "IMMEDIATE",
+            "timeout": 20,
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        }
+    )
 # A streaming replica of the primary, for the reads of read-only API requests (docs/SCALING.md).
 if env("DATABASE_REPLICA_URL", default=""):
     DATABASES["replica"] = env.db("DATABASE_REPLICA_URL")
@@ -360,4 +372,7 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO").upper()},
+    # The worker's own logger, configured here so that `run_huey` adds no second handler
+    # (which printed every line twice).
+    "loggers": {"huey": {"handlers": ["console"], "propagate": False}},
 }

@@ -87,6 +87,8 @@ class RoomForm(forms.ModelForm[Room]):
             self.instance.min_c is not None
             or RangeVersion.objects.of_room(self.instance.pk).exists()
         )
+        # Left empty, the deadband keeps its value (a new room's: none).
+        self.fields["alarm_deadband_c"].required = False
         if self.instance._state.adding:
             del self.fields["change_reason"]
         else:
@@ -98,6 +100,10 @@ class RoomForm(forms.ModelForm[Room]):
             return alarm_delay_of(self.cleaned_data.get("alarm_delay") or "0s")
         except ValidationError as exc:
             raise ValidationError(exc.message_dict["alarm_delay"]) from None
+
+    def clean_alarm_deadband_c(self) -> float:
+        deadband = self.cleaned_data.get("alarm_deadband_c")
+        return self.instance.alarm_deadband_c if deadband is None else deadband
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}

@@ -110,6 +110,7 @@ class MonitoredRoomAdmin(RoomAdmin):
         context["room_alarms_url"] = (
             reverse("admin:monitoring_alarm_changelist") + f"?room_id={room.pk}"
         )
+        context["can_acknowledge"] = request.user.has_perm("monitoring.change_alarm")
         raw = request.GET.get("impact")
         if raw:
             chart = self._impact_chart(request, room, raw)

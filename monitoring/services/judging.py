@@ -35,6 +35,9 @@ class Instant:
     count: int
     low: float
     high: float
+    # Judged again (more readings of the last judged instant, from another post): the whole
+    # instant, for a run that starts at it; `count`, `low` and `high` are the new readings'.
+    whole: "Instant | None" = None
 
 
 @dataclass
@@ -166,6 +169,21 @@ def _instants_of(readings: list[tuple[datetime, float]], *, after: datetime) -> 
     ]
 
 
+def _instant_again(room_id: str, at: datetime, new: list[float]) -> Instant:
+    """The last judged instant with `new` readings added to it: the mean of all its readings
+    judges it again, and only the new ones count in a run or an alarm that goes on."""
+    table = _q(Measurement._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT AVG(value), COUNT(*), MIN(value), MAX(value) FROM {table} "
+            f'WHERE room_id = %s AND "timestamp" = %s',
+            [room_id, _param(at)],
+        )
+        mean, count, low, high = cursor.fetchone()
+    whole = Instant(at, mean, count, low, high)
+    return Instant(at, mean, len(new), min(new), max(new), whole=whole)
+
+
 def _further(kind: str, peak: float | None, instant: Instant) -> float:
     """The peak of a run on `kind`'s side after `instant`: the highest reading of a high run,
     the lowest of a low one (of the stored readings, not their mean)."""
@@ -211,8 +229,9 @@ def _run_step(state: State, side: str, instant: Instant) -> None:
     if not side:
         state.run_kind, state.run_started_at, state.run_peak, state.run_readings = "", None, None, 0
     elif state.run_kind != side:
+        whole = instant.whole or instant
         state.run_kind, state.run_started_at = side, instant.at
-        state.run_peak, state.run_readings = _further(side, None, instant), instant.count
+        state.run_peak, state.run_readings = _further(side, None, whole), whole.count
     else:
         state.run_readings += instant.count
         state.run_peak = _further(side, state.run_peak, instant)
@@ -276,16 +295,23 @@ def _judged(state: State, instants: Iterator[Instant] | list[Instant]) -> list[A
 def room_judge(*, room_id: str, stored: list[tuple[datetime, float]] | None = None) -> list[Alarm]:
     """Judge the room's readings after the last judged instant; return the alarms raised.
 
-    Called where readings are stored, in their transaction (`readings_stored`). A reading at or
-    before the last judged instant (a late one) changes no alarm. `stored`, the readings this
+    Called where readings are stored, in their transaction (`readings_stored`). A reading
+    before the last judged instant (a late one) changes no alarm; one at it (another sensor's,
+    posted apart) judges that instant again by the mean of all its readings. `stored`, the readings this
     transaction stored, spares reading them back: every reading committed before was judged
     before its commit, so an instant after the last judged one holds only this transaction's
     readings."""
     state = locked_state(room_id)
-    if stored is not None and state.judged_until is not None:
-        instants = _instants_of(stored, after=state.judged_until)
+    until = state.judged_until
+    if stored is not None and until is not None:
+        instants = _instants_of(stored, after=until)
+        again = [value for instant, value in stored if instant == until]
+        if again:
+            # Another sensor's readings of the last judged instant: it is judged again, as
+            # the mean of all its readings (DESIGN §4.5, "readings at one instant").
+            instants.insert(0, _instant_again(room_id, until, again))
     else:
-        instants = instants_after(room_id, state.judged_until)
+        instants = instants_after(room_id, until)
     if not instants:
         return []
     raised = _judged(state, instants)

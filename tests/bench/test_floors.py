@@ -12,14 +12,18 @@ from uuid import UUID
 
 import pytest
 from django.db import connection
+from django.db.models import F
 from django.utils import timezone
 from rest_framework.test import APIClient
 
 from bench import floors, floors_sql
-from measurements.models import Measurement, Room
+from measurements.models import Measurement, RangeVersion, Room
+from monitoring.models import Alarm, DeliveryState, Event, Notification, RoomJudgement
+from monitoring.services import alarm_acknowledge, room_judge, target_create
 from tests.factories import (
     CalibrationFactory,
     CalibrationTypeFactory,
+    InstrumentFactory,
     TagAssignmentFactory,
     TagFactory,
     UserFactory,
@@ -81,12 +85,86 @@ def data(db: None) -> dict[str, Any]:
                 added_at=datetime(2023, 1, 1, tzinfo=UTC),
                 removed_at=datetime(2023, 6, 1, tzinfo=UTC) if i % 2 and tag != tags[0] else None,
             )
-    room = Room.objects.create(room_id="room-0001")
+    # Readings every 15 minutes for 8 days (20–26 °C) under a range changed twice in the last
+    # 7 days (versions 2 and 3 inside the excursions' default window, version 1 before it).
+    room = Room.objects.create(room_id="room-0001", min_c=21.0, max_c=23.5)
+    for version, (low, high, days) in enumerate([(19, 25, 10), (20.5, 24.5, 5), (21, 23.5, 2)]):
+        RangeVersion.objects.create(
+            room=room,
+            version=version + 1,
+            min_c=low,
+            max_c=high,
+            changed_at=NOW - timedelta(days=days),
+            changed_by="quality" if version else None,
+            reason="tightened" if version else "",
+        )
     Measurement.objects.bulk_create(
-        Measurement(room=room, timestamp=NOW - timedelta(minutes=15 * i), value=20 + i % 7)
+        Measurement(room=room, timestamp=NOW - timedelta(minutes=15 * i), value=20 + (i + 3) % 7)
         for i in range(24 * 4 * 8)
     )
+    # A second sensor now and then: an instant of two readings counts as one, their mean.
+    Measurement.objects.bulk_create(
+        Measurement(room=room, timestamp=NOW - timedelta(hours=5 * i), sensor="s2", value=27.5)
+        for i in range(1, 24 * 8 // 5)
+    )
+    # Judged as the bench's rooms are after their first post (a post judges its own reading):
+    # the last day's runs outside the range raised alarms (the newest reading is inside).
+    target_create(
+        name="Lab webhook",
+        url="json://127.0.0.1:9/hook?token=s3cret",
+        events=[Event.RAISED, Event.CLEARED],
+    )
+    target_create(
+        name="Quality chat", url="json://127.0.0.1:9/chat", rooms=["room-0001"], events=["raised"]
+    )
+    RoomJudgement.objects.create(room=room, judged_until=NOW - timedelta(days=1))
+    room_judge(room_id=room.room_id)
+    alarms(room)
+    # No reading (status no_data), and one whose last reading is an hour old (stale), no range.
+    Room.objects.create(room_id="room-0002")
+    stale = Room.objects.create(room_id="room-0003", name="Attic")
+    Measurement.objects.create(room=stale, timestamp=NOW - timedelta(hours=1), value=19.25)
+    instruments()
     return {"calibration": calibrations[3], "tag": "tag-000", "room": room.room_id}
+
+
+def alarms(room: Room) -> None:
+    """The alarms judging raised, each raised when its run began (as on a room judged as its
+    readings arrive), but the newest three at one instant; one acknowledged, and a
+    notification that gave up with the target's token in its error (shown masked)."""
+    Alarm.objects.filter(room=room).update(raised_at=F("opened_at"))
+    newest = Alarm.objects.filter(room=room).order_by("-opened_at")
+    Alarm.objects.filter(pk__in=[alarm.pk for alarm in newest[:3]]).update(raised_at=NOW)
+    acknowledged = newest[4]
+    alarm_acknowledge(alarm=acknowledged, username="quality", comment="Door shut at 10:40.")
+    Notification.objects.filter(alarm=newest[5]).update(
+        state=DeliveryState.FAILED, attempts=8, last_error="refused: /hook?token=s3cret"
+    )
+
+
+def instruments() -> None:
+    """An instrument in each status, three without a due date (they sort last, by id)."""
+    thermo = CalibrationTypeFactory(name="thermo", lower_limit=-0.5, upper_limit=0.5)
+    days = [
+        # id, interval, [(days ago, deviation)]: ok, due_soon, overdue, out of tolerance, free
+        ("TH-OK", 365, [(100, 0.1)]),
+        ("TH-SOON", 365, [(350, -0.2)]),
+        ("TH-LATE", 30, [(60, 0.0)]),
+        ("TH-OOT", 365, [(200, 0.3), (10, 0.9)]),
+        ("TH-FREE", None, [(5, 0.2)]),
+    ]
+    for instrument_id, interval, calibrations in days:
+        InstrumentFactory(instrument_id=instrument_id, calibration_interval_days=interval)
+        for ago, deviation in calibrations:
+            CalibrationFactory(
+                calibration_type=thermo,
+                value=deviation,
+                timestamp=NOW - timedelta(days=ago),
+                instrument_id=instrument_id,
+                username="metrologist",
+            )
+    InstrumentFactory(instrument_id="TH-NEW", serial_number="SN 1")
+    InstrumentFactory(instrument_id="TH-OLD", retired_at=NOW - timedelta(days=1))
 
 
 def statements() -> Any:
@@ -95,7 +173,9 @@ def statements() -> Any:
 
     def record(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
         # How deep in transactions (a test runs inside one already): BEGIN vs. none differs.
-        log.append((sql, tuple(params or ()), len(connection.atomic_blocks)))
+        # Named parameters (the selectors' SQL) by name: a dict's tuple would be its keys.
+        values = sorted(params.items()) if isinstance(params, dict) else params or ()
+        log.append((sql, tuple(values), len(connection.atomic_blocks)))
         return execute(sql, params, many, context)
 
     class Recording:
@@ -212,6 +292,26 @@ def test_create_runs_the_same_sql_and_answers_the_same_json(
         "/api/measurements/{room}/average/P7D",
         "/api/measurements/{room}/series?bucket=1h",
         "/api/measurements/{room}/series?bucket=1h&from=2025-05-28T00:00:00Z&to=2025-06-01T10:00:00Z",
+        "/api/measurements/{room}/average/P1D?method=time_weighted",
+        "/api/measurements/{room}/average/PT1H?method=time_weighted",
+        "/api/measurements/room-0002/average/P1D?method=time_weighted",
+        "/api/measurements/{room}/series?bucket=6h&method=time_weighted",
+        "/api/measurements/{room}/average/P1D?method=mkt",
+        "/api/measurements/{room}/average/P7D?method=mkt&activation_energy=60",
+        "/api/measurements/{room}/series?bucket=1d&method=mkt",
+        "/api/measurements/{room}/excursions",
+        "/api/measurements/{room}/excursions?from=2025-05-28T00:00:00Z&to=2025-06-01T10:00:00Z",
+        "/api/measurements/room-0003/excursions",
+        "/api/rooms?page_size=50",
+        "/api/rooms?page_size=2",
+        "/api/rooms/{room}/range-history",
+        "/api/rooms/room-0003/range-history",
+        "/api/instruments",
+        "/api/instruments?page_size=2",
+        "/api/instruments?page_size=5",
+        "/api/alarms",
+        "/api/alarms?page_size=3",
+        "/api/alarms?page_size=5",
     ],
 )
 @pytest.mark.parametrize("prefix", FLOORS)
@@ -226,19 +326,25 @@ def test_reads_run_the_same_sql_and_answer_the_same_json(
 @pytest.mark.usefixtures("bench_urls", "frozen")
 @pytest.mark.parametrize("prefix", FLOORS)
 def test_post_one_reading_runs_the_same_sql_and_answers_the_same_json(
-    bench_client: APIClient, data: dict[str, Any], prefix: str
+    bench_client: APIClient, data: dict[str, Any], prefix: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     path = f"/api/measurements/{data['room']}"
-    # Each posts its own reading (the second of the same would find it stored).
-    route, route_sql = exchange(bench_client, "POST", path, '{"value": 21.5, "sensor": "a"}')
-    floor, floor_sql = exchange(
-        bench_client, "POST", prefix + path, '{"value": 21.5, "sensor": "b"}'
-    )
+    # Each posts its own reading, stamped on arrival, each after the last judged: both are
+    # judged in full (the second of the same would find it stored, or judged).
+    arrivals = [NOW + timedelta(seconds=1), NOW + timedelta(seconds=2)]
+    body = '{"value": 21.5, "unit": "C", "sensor": "bench"}'
+    monkeypatch.setattr(timezone, "now", lambda: arrivals[0])
+    route, route_sql = exchange(bench_client, "POST", path, body)
+    monkeypatch.setattr(timezone, "now", lambda: arrivals[1])
+    floor, floor_sql = exchange(bench_client, "POST", prefix + path, body)
     assert route.status_code == floor.status_code == 201
-    sensor = {"a": "<sensor>", "b": "<sensor>"}
-    masked = lambda value: sensor.get(value, value) if isinstance(value, str) else value  # noqa: E731
+    masked = lambda value: "<arrival>" if value in arrivals else value  # noqa: E731
     assert_same_statements(floor_sql, route_sql, masked)
-    assert {**json.loads(floor.content), "sensor": "a"} == json.loads(route.content)
+    assert any("monitoring_roomjudgement" in sql for sql, _, _ in route_sql)
+    assert {**json.loads(floor.content), "timestamp": "<arrival>"} == {
+        **json.loads(route.content),
+        "timestamp": "<arrival>",
+    }
 
 
 @pytest.mark.usefixtures("bench_urls", "frozen", "data")

@@ -200,9 +200,8 @@ def test_csv_is_chosen_by_the_format_parameter_whatever_the_accept_header(
             "timestamp",
             "username",
             "tags",
-            "instrument",
         ],
-        [str(calibration.pk), "gain", "0.1", "2025-04-01T10:00:00.123456Z", "alice", "A|b", ""],
+        [str(calibration.pk), "gain", "0.1", "2025-04-01T10:00:00.123456Z", "alice", "A|b"],
     ]
 
 
@@ -217,10 +216,7 @@ def test_an_unknown_tag_gives_an_empty_file(reader_client: APIClient) -> None:
     make()
     response = reader_client.get("/api/snapshot", {"tag": "never-existed", "format": "csv"})
     assert response.status_code == 200
-    assert (
-        body(response)
-        == "calibration_id,calibration_type,value,timestamp,username,tags,instrument\n"
-    )
+    assert body(response) == "calibration_id,calibration_type,value,timestamp,username,tags\n"
 
 
 @pytest.mark.parametrize(

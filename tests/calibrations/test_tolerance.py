@@ -249,10 +249,22 @@ def test_the_snapshot_gives_the_instrument_and_the_judgement_as_they_stood(
     )
     line = json.loads(b"".join(then.streaming_content).decode())
     assert (line["instrument"], line["in_tolerance"], line["value"]) == ("TH-1", False, 0.9)
-    now = reader_client.get("/api/snapshot", {"format": "csv"})
-    rows = list(csv.reader(io.StringIO(b"".join(now.streaming_content).decode())))
-    assert rows[0][-1] == "instrument"
-    assert rows[1][-1] == "TH-2"
+    now = reader_client.get("/api/snapshot")
+    line = json.loads(b"".join(now.streaming_content).decode())
+    assert (line["instrument"], line["in_tolerance"], line["value"]) == ("TH-2", True, 0.09)
+    # The CSV keeps DESIGN §4.4a's header exactly: the instrument is the JSON lines' and the
+    # console export's.
+    csv_now = reader_client.get("/api/snapshot", {"format": "csv"})
+    rows = list(csv.reader(io.StringIO(b"".join(csv_now.streaming_content).decode())))
+    assert rows[0] == [
+        "calibration_id",
+        "calibration_type",
+        "value",
+        "timestamp",
+        "username",
+        "tags",
+    ]
+    assert rows[1][2] == "0.09"
 
 
 def test_the_export_has_the_instrument_column_the_import_reads(

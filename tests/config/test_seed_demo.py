@@ -12,7 +12,7 @@ from calibrations.models import Calibration, Instrument, InstrumentStatus
 from calibrations.services import instrument_create
 from measurements.models import Measurement, Room
 from monitoring.demo import DEMO_PLACEMENTS
-from monitoring.models import Placement
+from monitoring.models import Alarm, Notification, NotificationTarget, Placement
 from monitoring.services import placement_create
 from tagging.models import TagAssignment
 
@@ -29,6 +29,9 @@ def _counts() -> tuple[int, ...]:
         Instrument.objects.count(),
         Calibration.objects.filter(instrument__isnull=False).count(),
         Placement.objects.count(),
+        NotificationTarget.objects.count(),
+        Alarm.objects.count(),
+        Notification.objects.count(),
     )
 
 
@@ -38,11 +41,14 @@ def test_seeding_twice_adds_nothing_the_second_time() -> None:
     first = _counts()
     assert first[0] == 60
     assert first[1] > first[2] > 0  # tags with history: some periods closed, some open
-    assert first[3:5] == (5, 60)
+    assert first[3:5] == (6, 72)
     assert first[5:] == (
         len(DEMO_INSTRUMENTS),
         sum(len(spec["calibrations"]) for spec in DEMO_INSTRUMENTS.values()),
         len(DEMO_PLACEMENTS),
+        1,  # the console target
+        1,  # the chamber's alarm
+        1,  # and its notification
     )
     call_command("seed_demo", "--calibrations", "60", "--readings", "12", stdout=out)
     assert _counts() == first
@@ -95,7 +101,7 @@ def test_long_runs_show_a_progress_bar_on_stderr() -> None:
     bar = err.getvalue()
     assert "readings" in bar
     assert "100%" in bar
-    assert "2500/2500" in bar
+    assert "3000/3000" in bar
 
 
 def test_short_runs_stay_quiet() -> None:
@@ -112,4 +118,4 @@ def test_short_runs_stay_quiet() -> None:
 def test_bad_sizes_are_refused_and_nothing_is_seeded(args: list[str]) -> None:
     with pytest.raises(CommandError, match="--calibrations"):
         call_command("seed_demo", *args, stdout=StringIO())
-    assert _counts() == (0, 0, 0, 0, 0, 0, 0, 0)
+    assert not any(_counts())

@@ -21,8 +21,8 @@ def test_seed_demo_adds_readings_per_room_and_a_second_run_adds_nothing(
     now: datetime, capsys: pytest.CaptureFixture[str]
 ) -> None:
     call_command("seed_demo", "--calibrations", "0", "--readings", "30")
-    assert "Readings: 150 created, 0 already there." in capsys.readouterr().out
-    assert Room.objects.count() == len(DEMO_ROOMS) == 5
+    assert "Readings: 180 created, 0 already there." in capsys.readouterr().out
+    assert Room.objects.count() == len(DEMO_ROOMS) == 6
     assert all(room.name for room in Room.objects.all())
     stored = list(Measurement.objects.filter(room_id="lab-1").order_by("timestamp"))
     assert len(stored) == 30
@@ -31,8 +31,8 @@ def test_seed_demo_adds_readings_per_room_and_a_second_run_adds_nothing(
     assert all(-10 < m.value < 40 for m in stored)
 
     call_command("seed_demo", "--calibrations", "0", "--readings", "30")
-    assert "Readings: 0 created, 150 already there." in capsys.readouterr().out
-    assert Measurement.objects.count() == 150
+    assert "Readings: 0 created, 180 already there." in capsys.readouterr().out
+    assert Measurement.objects.count() == 180
 
 
 def test_seed_demo_defaults_to_a_week_of_readings_every_ten_minutes(now: datetime) -> None:
@@ -78,13 +78,14 @@ def test_a_run_again_later_adds_only_the_readings_due_since_in_every_room(
         room_id="lab-1", readings=[Reading(timestamp=now + timedelta(seconds=17), value=21.3)]
     )
     call_command("seed_demo", "--calibrations", "0", "--readings", "30")
-    assert "Readings: 0 created, 150 already there." in capsys.readouterr().out
+    assert "Readings: 0 created, 180 already there." in capsys.readouterr().out
 
     later = now + timedelta(minutes=84)
     monkeypatch.setattr(clock, "now", lambda: later)
     call_command("seed_demo", "--calibrations", "0", "--readings", "30")
-    # The eight whole ten minutes since (12:10 … 13:20), in each room, and nothing else.
-    assert "Readings: 40 created, 110 already there." in capsys.readouterr().out
+    # The eight whole ten minutes since (12:10 … 13:20), in each of the six rooms, and nothing
+    # else.
+    assert "Readings: 48 created, 132 already there." in capsys.readouterr().out
     for room_id in DEMO_ROOMS:
         stamps = list(
             Measurement.objects.filter(room_id=room_id, sensor="")
@@ -111,11 +112,11 @@ def test_the_demo_sensors_keep_the_demo_rooms_from_turning_stale(
     assert statuses() == {"stale"}
     monkeypatch.setattr(clock, "now", lambda: later)
     call_command("demo_sensors", "--once")
-    assert "Demo sensors: 10 reading(s) posted." in capsys.readouterr().out
+    assert "Demo sensors: 12 reading(s) posted." in capsys.readouterr().out
     assert "stale" not in statuses()
     call_command("demo_sensors", "--once")  # nothing more is due yet
     assert capsys.readouterr().out == ""
-    assert Measurement.objects.count() == 160
+    assert Measurement.objects.count() == 192
 
 
 def test_make_run_starts_the_demo_sensors_beside_the_server_and_stops_them_with_it() -> None:
@@ -125,3 +126,29 @@ def test_make_run_starts_the_demo_sensors_beside_the_server_and_stops_them_with_
     trap = next(line for line in run.splitlines() if "trap" in line)
     assert "$$sensors" in trap.split("'")[1]  # killed, and waited for, with the server
     assert trap.rstrip(" \\").endswith("EXIT INT TERM;")
+
+
+def test_the_demo_chamber_opens_in_alarm_and_the_demo_sensors_clear_it(
+    monkeypatch: pytest.MonkeyPatch, now: datetime, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`make run` opens on an alarm: the chamber's door was open for the 50 minutes before it
+    was seeded (six readings above its 2–8 °C range, more than its 15-minute delay), and two
+    hours later the demo sensors' readings are back in range."""
+    call_command("seed_demo", "--calibrations", "0", "--readings", "30")
+    chamber = Room.objects.get(pk="stability-chamber")
+    assert (chamber.min_c, chamber.max_c, chamber.alarm_delay) == (2.0, 8.0, timedelta(minutes=15))
+    warm = Measurement.objects.filter(room=chamber, value__gt=8).order_by("timestamp")
+    assert [m.timestamp for m in warm] == [
+        now - timedelta(minutes=m) for m in (50, 40, 30, 20, 10, 0)
+    ]
+    assert not Measurement.objects.filter(
+        room=chamber, value__gt=8, timestamp__lt=now - timedelta(minutes=50)
+    ).exists()
+    # A second run (make run again) writes no new excursion.
+    call_command("seed_demo", "--calibrations", "0", "--readings", "30")
+    assert Measurement.objects.filter(room=chamber, value__gt=8).count() == 6
+
+    monkeypatch.setattr(clock, "now", lambda: now + timedelta(hours=3))
+    call_command("demo_sensors", "--once")
+    newest = Measurement.objects.filter(room=chamber).order_by("-timestamp")[:6]
+    assert all(2 <= m.value <= 7.5 for m in newest)

@@ -4,6 +4,7 @@ notifications, acknowledging with a comment, targets whose secrets never reach a
 from datetime import timedelta
 
 import pytest
+from django.contrib.auth.models import Permission
 from django.test import Client
 
 from measurements.models import Room
@@ -172,3 +173,37 @@ def test_a_rooms_page_lists_its_alarms_and_sets_its_alarm_rules(admin_client: Cl
     )
     assert bad.status_code == 200
     assert "alarm_delay" in bad.context["adminform"].form.errors
+
+
+def test_a_rooms_page_acknowledges_its_alarm_with_a_comment_and_comes_back(
+    admin_client: Client,
+) -> None:
+    alarm = high_alarm()
+    page_url = "/admin/measurements/room/lab-1/change/"
+    page = admin_client.get(page_url).content.decode()
+    action = f"/admin/monitoring/alarm/{alarm.pk}/acknowledge/"
+    assert f'action="{action}"' in page
+    blank = admin_client.post(action, {"comment": "  ", "next": page_url})
+    assert blank.status_code == 302
+    assert Alarm.objects.get().acknowledged_at is None
+    done = admin_client.post(action, {"comment": "Door closed.", "next": page_url})
+    assert done["Location"] == page_url
+    alarm.refresh_from_db()
+    assert (alarm.acknowledged_by, alarm.comment) == ("admin", "Door closed.")
+    page = admin_client.get(page_url).content.decode()
+    assert f'action="{action}"' not in page
+    assert "admin: Door closed." in page
+
+
+def test_a_rooms_page_offers_no_acknowledging_without_the_permission(
+    client: Client, django_user_model: type
+) -> None:
+    high_alarm()
+    viewer = django_user_model.objects.create_user("viewer", password="pw", is_staff=True)
+    viewer.user_permissions.add(
+        *Permission.objects.filter(codename__in=["view_room", "change_room", "view_alarm"])
+    )
+    client.force_login(viewer)
+    page = client.get("/admin/measurements/room/lab-1/change/").content.decode()
+    assert 'id="room-alarms"' in page
+    assert "/acknowledge/" not in page

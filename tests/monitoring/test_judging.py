@@ -107,6 +107,37 @@ def test_readings_of_one_instant_count_as_their_mean_whatever_the_sensors_names(
     assert alarms("lab-1") == alarms("lab-2") == expected
 
 
+def post_one(client: APIClient, room_id: str, minutes: float, value: float, sensor: str) -> None:
+    """One reading, posted alone, as a sensor posts it."""
+    body = {"timestamp": at(minutes).isoformat(), "value": value, "sensor": sensor}
+    response = client.post(f"/api/measurements/{room_id}", body, format="json")
+    assert response.status_code == 201, response.content
+
+
+def test_a_second_sensors_reading_of_the_last_instant_posted_apart_judges_it_again(
+    manager_client: APIClient,
+) -> None:
+    """One instant is the mean of its readings however they arrive: 21 from one sensor, then
+    30 from another in a post of its own, is 25.5, above 22."""
+    room(manager_client)
+    post_one(manager_client, "lab-1", 0, 21.0, "a")
+    assert alarms() == []
+    post_one(manager_client, "lab-1", 0, 30.0, "b")
+    assert alarms() == [
+        {"kind": "high", "opened_at": at(0), "cleared_at": None, "peak": 30.0, "readings": 2}
+    ]
+    # A third sensor's 22.5 at that instant keeps it outside (24.5): counted once, no new alarm.
+    post_one(manager_client, "lab-1", 0, 22.5, "c")
+    assert alarms() == [
+        {"kind": "high", "opened_at": at(0), "cleared_at": None, "peak": 30.0, "readings": 3}
+    ]
+    # And a fourth's 10 brings the instant's mean to 20.9: inside, it clears there.
+    post_one(manager_client, "lab-1", 0, 10.0, "d")
+    assert alarms() == [
+        {"kind": "high", "opened_at": at(0), "cleared_at": at(0), "peak": 30.0, "readings": 3}
+    ]
+
+
 def test_a_reading_on_the_other_side_clears_one_alarm_and_raises_the_other(
     manager_client: APIClient,
 ) -> None:

@@ -12,8 +12,10 @@ from accounts.permissions import SENSOR_PERMISSION
 from accounts.usernames import checked_username
 
 # What an integrator does through the API: record calibrations, add and remove tags, archive
-# them, post readings, set a room's range, keep the instrument register and say where each
-# instrument is placed (a lab's inventory system syncing in). Reads need no permission.
+# them, post readings, set a room's range and alarm rules, keep the instrument register and say
+# where each instrument is placed (a lab's inventory system syncing in), acknowledge alarms and
+# say where they are sent (a lab's dashboard or paging system). Reads need no permission, but
+# the notification targets' (their URLs hold secrets, masked).
 INTEGRATOR_PERMISSIONS = [
     "calibrations.add_calibration",
     "tagging.add_tagassignment",
@@ -24,6 +26,10 @@ INTEGRATOR_PERMISSIONS = [
     "calibrations.change_instrument",
     "monitoring.add_placement",
     "monitoring.change_placement",
+    "monitoring.change_alarm",
+    "monitoring.view_notificationtarget",
+    "monitoring.add_notificationtarget",
+    "monitoring.change_notificationtarget",
 ]
 # A sensor account holds this one permission and no other (DESIGN §4.1).
 SENSOR_PERMISSIONS = [SENSOR_PERMISSION]
@@ -32,7 +38,8 @@ SENSOR_PERMISSIONS = [SENSOR_PERMISSION]
 class Command(BaseCommand):
     help = (
         "Create an API account (or update an existing one's permissions) and print its token. "
-        "Without --sensor it may record calibrations, tag them and post readings; with "
+        "Without --sensor it may record calibrations, tag them, post readings, keep rooms, "
+        "instruments and notification targets and acknowledge alarms; with "
         "--sensor it may only post readings. It cannot sign in to the admin."
     )
 

@@ -9,7 +9,7 @@ from tqdm import tqdm
 
 from calibrations.demo import seed_calibrations, seed_instruments
 from measurements.demo import DEFAULT_READINGS_PER_ROOM, DEMO_ROOMS, seed_readings
-from monitoring.demo import seed_placements
+from monitoring.demo import seed_placements, seed_target
 
 # Runs of fewer rows are over before a bar would help.
 PROGRESS_FROM = 2000
@@ -42,7 +42,8 @@ class _Unended:
 class Command(BaseCommand):
     help = (
         "Load demo data: calibrations by several users with real tag history, rooms "
-        "with a week of temperature readings, and instruments placed as the rooms' sensors. "
+        "with a week of temperature readings (one of them in alarm), a notification target writing "
+        "to the worker's log, and instruments placed as the rooms' sensors. "
         "Idempotent: "
         "running it again adds only what is missing."
     )
@@ -72,6 +73,9 @@ class Command(BaseCommand):
                 f"Calibrations: {created} created, {calibrations - created} already there."
             )
         )
+        # The target first: it hears of the alarm the demo readings raise.
+        targets = seed_target()
+        self.stdout.write(self.style.SUCCESS(f"Notification targets: {targets} created."))
         total = readings * len(DEMO_ROOMS)
         new = seed_readings(readings, progress=self._progress("readings", total))
         self.stdout.write(
