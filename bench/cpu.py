@@ -5,12 +5,18 @@ sends each route's request and its floors' in turns through Django's test client
 gunicorn, no wrk, no concurrency) and reports the median CPU time each took in this thread
 (`time.thread_time`: waiting for PostgreSQL does not count). On a machine shared with other
 work this is much steadier than req/s, which the other work's CPU and PostgreSQL's latency
-move; it measures what the share of floor is about: Python spent per request.
+move; it measures what the share of floor is about: Python spent per request. Beside it, the
+route's mean CPU per request in PostgreSQL: the backend serving this process's connection, read
+from `/proc/<pid>/stat` (user + system, in clock ticks: a mean over many requests, not a
+median), when PostgreSQL runs on this machine ("—" otherwise). The two together are what a
+request costs the machine: at N connections on C cores a p50 of T ms needs no more than
+C × T / N ms of both.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import tempfile
 import time
@@ -68,6 +74,22 @@ def routes(picked: dict[str, list[str]]) -> dict[str, tuple[str, str, str | None
     }
 
 
+def backend_cpu() -> tuple[int, float] | None:
+    """The pid of the PostgreSQL backend serving this process's connection and the CPU time
+    (user + system, seconds) it has used; None when it cannot be read (no connection yet, or
+    the server runs on another machine)."""
+    from django.db import connection
+
+    if connection.connection is None:
+        return None
+    pid = connection.connection.info.backend_pid
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return pid, (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 # Routes measured without floors (bench/floors.py): their columns stay empty. Every route
 # above has its floors now.
 NO_FLOOR: frozenset[str] = frozenset()
@@ -91,38 +113,58 @@ def main() -> None:
         HTTP_AUTHORIZATION=f"Token {token}", HTTP_HOST="127.0.0.1", HTTP_ACCEPT="application/json"
     )
     all_prefixes = ["", floors.PREFIX, floors_sql.PREFIX]
-    print("| route | route CPU ms | Django floor | share | SQL floor | share |")
-    print("| --- | ---: | ---: | ---: | ---: | ---: |")
+    print(
+        "| route | route CPU ms | its PostgreSQL CPU ms | Django floor | share | SQL floor | share |"
+    )
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
     for name, (method, path, body) in routes(picked).items():
         if args.names and not any(part in name for part in args.names):
             continue
         prefixes = [""] if name in NO_FLOOR else all_prefixes
 
-        def once(prefix: str, method: str = method, path: str = path, body: str | None = body):
+        database_spent: list[float] = []
+
+        def once(
+            prefix: str,
+            method: str = method,
+            path: str = path,
+            body: str | None = body,
+            database_spent: list[float] = database_spent,
+        ) -> float:
+            before = backend_cpu() if not prefix else None
             started = time.thread_time()
             if method == "GET":
                 response = client.get(prefix + path)
             else:
                 response = client.post(prefix + path, body, content_type="application/json")
             spent = time.thread_time() - started
+            after = backend_cpu() if before else None
+            if before and after and before[0] == after[0]:  # the same backend throughout
+                database_spent.append(after[1] - before[1])
             if response.status_code not in (200, 201):
                 raise SystemExit(f"{method} {prefix}{path} answered {response.status_code}")
             return spent
 
         for prefix in prefixes * 5:  # warm all: imports, prepared statements
             once(prefix)
+        database_spent.clear()
         spent: dict[str, list[float]] = {prefix: [] for prefix in prefixes}
         for _ in range(args.requests):
             for prefix in prefixes:
                 spent[prefix].append(once(prefix))
         route = statistics.median(spent[""])
+        database = (
+            f"{statistics.fmean(database_spent) * 1000:.2f}"
+            if len(database_spent) >= args.requests // 2
+            else "—"
+        )
         if name in NO_FLOOR:
-            print(f"| {name} | {route * 1000:.2f} | — | — | — | — |", flush=True)
+            print(f"| {name} | {route * 1000:.2f} | {database} | — | — | — | — |", flush=True)
             continue
         django, sql = (statistics.median(spent[prefix]) for prefix in all_prefixes[1:])
         print(
-            f"| {name} | {route * 1000:.2f} | {django * 1000:.2f} | {django / route:.0%} "
-            f"| {sql * 1000:.2f} | {sql / route:.0%} |",
+            f"| {name} | {route * 1000:.2f} | {database} | {django * 1000:.2f} "
+            f"| {django / route:.0%} | {sql * 1000:.2f} | {sql / route:.0%} |",
             flush=True,
         )
     remove_posted_readings(database, picked["rooms"])

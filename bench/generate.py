@@ -2,7 +2,8 @@
 
 Default scale: 1,000,000 calibrations by 20 users of 8 types over 5 years, 100 tags and
 3,000,000 tag periods (~30% closed), 1,000 rooms with one reading every 90 s over ~3 weeks
-(20,000,000 readings) ending at load time; nine rooms in ten have an acceptable range. `SCALES["small"]` is the same shape, smaller.
+(20,000,000 readings) ending at load time; nine rooms in ten have an acceptable range, and one
+in ten has had it changed twice in the last week. `SCALES["small"]` is the same shape, smaller.
 
 Fast because: secondary indexes and foreign keys of a table are dropped before its COPY and
 recreated after (one sorted build instead of millions of random inserts, no per-row FK
@@ -322,33 +323,62 @@ def load(dsn: str, scale: Scale, *, with_measurements: bool = True) -> dict[str,
     return timings
 
 
+# Every tenth room from the fifth (room-0004, room-0014, …) has had its range changed twice
+# in the last week, by the bench: 5 days ago one degree warmer, 2 days ago half a degree
+# narrower on each side. Its excursions over 7 days judge each instant by one of three versions.
+TWO_CHANGES_EVERY, TWO_CHANGES_AT = 10, 4
+RANGE_CHANGES = (
+    (2, "5 days", 1.0, 1.0, "bench: range one degree warmer"),
+    (3, "2 days", 1.5, 0.5, "bench: range narrowed"),
+)
+
+
 def room_ranges_sql() -> str:
     """The acceptable range of each loaded room, deterministic from its number: 18–23, 18.5–23.5
     or 19–24 °C in turn, and none for every tenth room (status `no_range`). The readings (a
     base of 17–24 °C, a daily swing of ±3 °C) leave the range now and then: excursions. Each
     ranged room gets that range as its version 1 (at its `created_at`, as the migration gives
-    it), which every judge of readings reads; one statement, and nothing twice on a reused set."""
+    it), which every judge of readings reads; the rooms of `TWO_CHANGES_AT` get two more
+    versions (`RANGE_CHANGES`), as `services.room_update` writes them, and the newest as their
+    range. One statement, and nothing twice on a reused set: there the two changes move to
+    5 and 2 days before now again (the readings are topped up to now), so the last 7 days
+    always hold both."""
     from measurements.models import RangeVersion, Room
 
     fields = {f.name: f.column for f in Room._meta.concrete_fields}
     table, key = Room._meta.db_table, fields["room_id"]
     versions = {f.name: f.column for f in RangeVersion._meta.concrete_fields}
+    changes = " UNION ALL ".join(
+        f"SELECT id, {number}, lo + {up_min}, hi + {up_max}, now() - interval '{ago}', "
+        f"'{reason}' FROM first WHERE n % {TWO_CHANGES_EVERY} = {TWO_CHANGES_AT}"
+        for number, ago, up_min, up_max, reason in RANGE_CHANGES
+    )
     return f"""
-        WITH ranged AS (
-            UPDATE {table} SET
-                {fields["min_c"]} = CASE WHEN r.n % 10 = 9 THEN NULL ELSE 18 + (r.n % 3) * 0.5 END,
-                {fields["max_c"]} = CASE WHEN r.n % 10 = 9 THEN NULL ELSE 23 + (r.n % 3) * 0.5 END
-            FROM (SELECT {key} AS id, substr({key}, 6)::int AS n FROM {table}
+        WITH first AS (
+            SELECT {key} AS id, n, 18 + (n % 3) * 0.5 AS lo, 23 + (n % 3) * 0.5 AS hi,
+                   {fields["created_at"]} AS at
+            FROM (SELECT *, substr({key}, 6)::int AS n FROM {table}
                   WHERE {key} ~ '^room-[0-9]+$') AS r
-            WHERE {table}.{key} = r.id
-            RETURNING {table}.{key} AS room, {table}.{fields["min_c"]} AS min_c,
-                      {table}.{fields["max_c"]} AS max_c, {table}.{fields["created_at"]} AS at
+        ), history (room, version, lo, hi, at, reason) AS (
+            SELECT id, 1, lo, hi, at, '' FROM first WHERE n % 10 <> 9
+            UNION ALL {changes}
+        ), newest AS (
+            SELECT first.id, h.lo, h.hi FROM first LEFT JOIN LATERAL (
+                SELECT lo, hi FROM history WHERE history.room = first.id
+                ORDER BY version DESC LIMIT 1
+            ) AS h ON true
+        ), ranged AS (
+            UPDATE {table} SET {fields["min_c"]} = newest.lo, {fields["max_c"]} = newest.hi
+            FROM newest WHERE {table}.{key} = newest.id
         )
         INSERT INTO {RangeVersion._meta.db_table}
             ({versions["room"]}, {versions["version"]}, {versions["min_c"]}, {versions["max_c"]},
              {versions["changed_at"]}, {versions["changed_by"]}, {versions["reason"]})
-        SELECT room, 1, min_c, max_c, at, NULL, '' FROM ranged WHERE min_c IS NOT NULL
-        ON CONFLICT ({versions["room"]}, {versions["version"]}) DO NOTHING
+        SELECT room, version, lo, hi, at, CASE WHEN version > 1 THEN 'bench' END, reason
+        FROM history
+        ON CONFLICT ({versions["room"]}, {versions["version"]}) DO UPDATE
+            SET {versions["changed_at"]} = EXCLUDED.{versions["changed_at"]}
+            WHERE EXCLUDED.{versions["version"]} > 1
     """
 
 
@@ -358,11 +388,19 @@ def load_measurements(conn: psycopg.Connection, scale: Scale, now: datetime) -> 
     started = time.monotonic()
     fields = {f.name: f.column for f in Room._meta.concrete_fields}
     first = ts(now - scale.reading_every * scale.readings_per_room)
+    # Every other column that is not null has a default in the model, not in the table (the
+    # alarm rules): COPY writes it (`str` of a timedelta, float or bool is valid input).
+    defaults = [
+        f
+        for f in Room._meta.concrete_fields
+        if f.name not in ("room_id", "name", "created_at") and f.has_default() and not f.null
+    ]
+    rest = "".join(f"\t{f.get_default()}" for f in defaults)
     copy_rows(
         conn,
         Room._meta.db_table,
-        [fields["room_id"], fields["name"], fields["created_at"]],
-        (f"{room}\t\t{first}\n" for room in room_ids(scale)),
+        [fields["room_id"], fields["name"], fields["created_at"], *(f.column for f in defaults)],
+        (f"{room}\t\t{first}{rest}\n" for room in room_ids(scale)),
     )
     conn.execute(room_ranges_sql())
     fields = {f.name: f.column for f in Measurement._meta.concrete_fields}

@@ -77,6 +77,10 @@ def scenarios(samples: dict[str, list[str]]) -> list[Scenario]:
     cal = samples["calibrations"][0]
     tag = samples["tags"][0]
     room = samples["rooms"][0] if samples.get("rooms") else "room-0000"
+    # Rooms whose range has one version, and rooms whose range changed twice in the last week
+    # (bench/generate.py, `room_ranges_sql`): the excursions judge by the range in force.
+    one = (samples.get("rooms_one_version") or [room])[0]
+    two = (samples.get("rooms_two_versions") or [room])[0]
     reading = '{"value": 21.5, "unit": "C", "sensor": "bench-probe"}'
     return [
         Scenario(
@@ -178,6 +182,28 @@ def scenarios(samples: dict[str, list[str]]) -> list[Scenario]:
             connections=4,
             needs="measurements",
             target_p50_vs=("room average 1 day", 1.5),
+            floor_share=0.6,
+        ),
+        Scenario(
+            "room average 30 days, time-weighted",
+            "room_average.lua",
+            "GET",
+            f"/api/measurements/{room}/average/P30D?method=time_weighted",
+            args=["P30D", "time_weighted"],
+            connections=4,
+            needs="measurements",
+            floor_share=0.6,
+        ),
+        Scenario(
+            "room MKT 30 days",
+            "room_average.lua",
+            "GET",
+            f"/api/measurements/{room}/average/P30D?method=mkt",
+            args=["P30D", "mkt"],
+            connections=4,
+            needs="measurements",
+            target_p50_vs=("room average 30 days, time-weighted", 1.5),
+            floor_share=0.6,
         ),
         Scenario(
             "room excursions 7 days",
@@ -187,6 +213,31 @@ def scenarios(samples: dict[str, list[str]]) -> list[Scenario]:
             connections=4,
             needs="measurements",
             target_p50_ms=25,
+            floor_share=0.6,
+            note="every loaded room: one in ten has no range, one in ten two changes",
+        ),
+        Scenario(
+            "room excursions 7 days, one range version",
+            "room_excursions.lua",
+            "GET",
+            f"/api/measurements/{one}/excursions",
+            args=["rooms_one_version.txt"],
+            connections=4,
+            needs="measurements",
+            target_p50_ms=25,
+            floor_share=0.6,
+        ),
+        Scenario(
+            "room excursions 7 days, two range versions",
+            "room_excursions.lua",
+            "GET",
+            f"/api/measurements/{two}/excursions",
+            args=["rooms_two_versions.txt"],
+            connections=4,
+            needs="measurements",
+            target_p50_ms=25,
+            target_p50_vs=("room excursions 7 days, one range version", 1.2),
+            floor_share=0.6,
         ),
         Scenario(
             "rooms list with status (50 a page)",
@@ -196,6 +247,7 @@ def scenarios(samples: dict[str, list[str]]) -> list[Scenario]:
             connections=4,
             needs="measurements",
             target_p50_ms=50,
+            floor_share=0.6,
         ),
         Scenario(
             "series, 1 week in 1 h buckets",
@@ -350,10 +402,12 @@ def prepare_database(args: argparse.Namespace, database: str) -> dict[str, float
         log(f"reusing {database} ({wanted})")
         call_command("migrate", verbosity=0, interactive=False)
         if has_measurements():
-            # A data set loaded before rooms had ranges gets them now (deterministic, cheap).
-            from bench.generate import room_ranges_sql
+            # A data set loaded before rooms had ranges (or judgements) gets them now
+            # (deterministic, cheap).
+            from bench.generate import ROOM_JUDGEMENTS_SQL, room_ranges_sql
 
             psql(database, room_ranges_sql())
+            psql(database, ROOM_JUDGEMENTS_SQL)
         top_up_readings(database)
         return {}
     log(f"creating {database} and loading the {scale.name} data set")
@@ -423,9 +477,41 @@ def samples(database: str, data_dir: Path) -> dict[str, list[str]]:
             .order_by("room_id")
             .values_list("room_id", flat=True)
         )
+        picked.update(rooms_by_versions())
     for name, items in picked.items():
         (data_dir / f"{name}.txt").write_text("\n".join(items) + "\n")
     return picked
+
+
+def rooms_by_versions() -> dict[str, list[str]]:
+    """The loaded rooms whose range has exactly one version (`rooms_one_version`), and those
+    whose range changed at least twice in the last 7 days (`rooms_two_versions`): the
+    excursions scenarios compare the two."""
+    from django.db.models import Count, Q
+    from django.utils import timezone
+
+    from measurements.models import Room
+
+    week_ago = timezone.now() - timedelta(days=7)
+    rows = (
+        Room.objects.filter(room_id__startswith="room-")
+        .annotate(
+            versions=Count("range_versions"),
+            changes=Count(
+                "range_versions",
+                filter=Q(range_versions__version__gt=1, range_versions__changed_at__gte=week_ago),
+            ),
+        )
+        .order_by("room_id")
+        .values_list("room_id", "versions", "changes")
+    )
+    picked: dict[str, list[str]] = {"rooms_one_version": [], "rooms_two_versions": []}
+    for room_id, versions, changes in rows:
+        if versions == 1:
+            picked["rooms_one_version"].append(room_id)
+        elif changes >= 2:
+            picked["rooms_two_versions"].append(room_id)
+    return {name: rooms for name, rooms in picked.items() if rooms}
 
 
 def credentials() -> tuple[str, str]:
@@ -553,6 +639,37 @@ def probe(port: int, scenario: Scenario, headers: dict[str, str], prefix: str = 
     except (urllib.error.URLError, TimeoutError) as exc:
         return f"{method} {scenario.probe} failed: {exc}"
     return None if status == expect else f"{method} {scenario.probe} answered {status}"
+
+
+def answer(port: int, scenario: Scenario, headers: dict[str, str], prefix: str) -> object:
+    """The JSON of one GET of the scenario's probe path (behind `prefix`); raises on an error
+    status."""
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}{prefix}{scenario.probe}", method="GET", headers=headers
+    )
+    with urllib.request.urlopen(request, timeout=60) as response:
+        return json.loads(response.read() or b"null")
+
+
+def floor_problem(
+    port: int, scenario: Scenario, headers: dict[str, str], prefix: str
+) -> str | None:
+    """None when the floor under `prefix` answers the scenario's request as expected and, for
+    a GET, with the route's answer's shape (the same keys, the same `method`); else why not.
+    tests/bench/test_floors.py holds the floors it covers to the route's exact JSON."""
+    problem = probe(port, scenario, headers, prefix)
+    if problem or scenario.method != "GET":
+        return problem
+    try:
+        route, floor = (answer(port, scenario, headers, p) for p in ("", prefix))
+    except (OSError, ValueError) as exc:
+        return f"{prefix}{scenario.probe}: {exc}"
+    if isinstance(route, dict) and isinstance(floor, dict):
+        if route.keys() != floor.keys() or route.get("method") != floor.get("method"):
+            return f"{prefix}{scenario.probe} answers unlike the route: {sorted(floor)[:12]}"
+    elif type(route) is not type(floor):
+        return f"{prefix}{scenario.probe} answers unlike the route"
+    return None
 
 
 def run_wrk(
@@ -709,6 +826,7 @@ def explain_routes(samples_: dict[str, list[str]], token: str) -> str:
     ]
     if has_measurements() and samples_.get("rooms"):
         room = samples_["rooms"][1]
+        two = (samples_.get("rooms_two_versions") or [room])[0]
         now = datetime.now(UTC)
         week = f"from={(now - timedelta(days=7)):%Y-%m-%dT%H:%M:%SZ}&to={now:%Y-%m-%dT%H:%M:%SZ}"
         routes += [
@@ -725,6 +843,14 @@ def explain_routes(samples_: dict[str, list[str]], token: str) -> str:
                 f"&from={(now - timedelta(days=1)):%Y-%m-%dT%H:%M:%SZ}&to={now:%Y-%m-%dT%H:%M:%SZ}",
             ),
             ("room excursions 7 days", f"/api/measurements/{room}/excursions?{week}"),
+            (
+                "room excursions 7 days, two range versions",
+                f"/api/measurements/{two}/excursions?{week}",
+            ),
+            (
+                "room MKT 30 days",
+                f"/api/measurements/{room}/average/P30D?method=mkt",
+            ),
             ("rooms list with status (50 a page)", "/api/rooms?page_size=50"),
         ]
     # Authentication and permission lookups are the same on every route; leave them out.
@@ -774,11 +900,16 @@ def verdict(scenario: Scenario, result: dict) -> str:
     if scenario.target_p50_vs is not None:
         other, factor = scenario.target_p50_vs
         reference = result.get("p50_reference_us")
+        if reference is None:
+            detail = "not run"
+        else:
+            detail = f"{factor * reference / 1000:.1f} ms"
+            if result.get("reference_in_turns"):
+                detail += f"; it ran in turns with this one, p50 {reference / 1000:.1f} ms"
         checks.append(
             (
                 reference is not None and result["p50_us"] <= factor * reference,
-                f"p50 ≤ {factor:g}× {other}'s"
-                + (f" ({factor * reference / 1000:.1f} ms)" if reference else " (not run)"),
+                f"p50 ≤ {factor:g}× {other}'s ({detail})",
             )
         )
     if not checks:
@@ -789,8 +920,10 @@ def verdict(scenario: Scenario, result: dict) -> str:
 
 def floor_cell(scenario: Scenario, result: dict, floor: dict | None) -> tuple[str, str]:
     """The floor's req/s, and the route's share of it against what the contract asks."""
-    if floor is None or scenario.floor_share is None:
+    if scenario.floor_share is None:
         return "—", "—"
+    if floor is None:
+        return "no floor", "—"
     if not floor["rps"]:
         return "0", "—"
     share = result["rps"] / floor["rps"] if floor["rps"] else 0.0
@@ -944,7 +1077,10 @@ def main() -> None:
         default=4,
         help="a route and its floor alternate in this many runs of duration/rounds seconds",
     )
-    parser.add_argument("--only", help="run only scenarios whose name contains this text")
+    parser.add_argument(
+        "--only",
+        help="run only scenarios whose name contains this text (or one of several, 'a|b')",
+    )
     parser.add_argument(
         "--connections",
         type=int,
@@ -1011,7 +1147,7 @@ def main() -> None:
     for rows in runs.values():
         p50s = {scenario.name: result["p50_us"] for scenario, result, _ in rows}
         for scenario, result, _ in rows:
-            if scenario.target_p50_vs is not None:
+            if scenario.target_p50_vs is not None and "p50_reference_us" not in result:
                 result["p50_reference_us"] = p50s.get(scenario.target_p50_vs[0])
 
     log("measuring the ceilings")
@@ -1050,6 +1186,22 @@ def main() -> None:
     log(f"wrote bench/results/{stem}.md")
 
 
+def paired_reference(scenario: Scenario, picked: dict[str, list[str]]) -> Scenario | None:
+    """The scenario that `scenario`'s p50 target is relative to, with `scenario`'s
+    connections; None when its target is absolute."""
+    if scenario.target_p50_vs is None:
+        return None
+    name = scenario.target_p50_vs[0]
+    found = next((other for other in scenarios(picked) if other.name == name), None)
+    return None if found is None else replace(found, connections=scenario.connections)
+
+
+def wanted(only: str | None, name: str) -> bool:
+    """Whether `--only` selects the scenario `name`: no `--only`, or one of its '|'-separated
+    parts is in the name."""
+    return not only or any(part and part in name for part in only.split("|"))
+
+
 def run_scenarios(
     args: argparse.Namespace,
     env: dict[str, str],
@@ -1066,7 +1218,7 @@ def run_scenarios(
     rows: list[tuple[Scenario, dict, dict[str, dict] | None]] = []
     try:
         for scenario in scenarios(picked):
-            if args.only and args.only not in scenario.name:
+            if not wanted(args.only, scenario.name):
                 continue
             if args.connections:
                 scenario = replace(scenario, connections=args.connections)
@@ -1076,41 +1228,66 @@ def run_scenarios(
             headers = {"Authorization": f"Token {token}", "Content-Type": "application/json"}
             if scenario.script == "admin_changelist.lua":
                 headers = {"Cookie": f"sessionid={session}"}
-            with_floor = scenario.floor_share is not None and not args.no_floor
-            prefixes = ["", *FLOOR_PREFIXES] if with_floor else [""]
-            problem = next(
-                (p for p in (probe(args.port, scenario, headers, x) for x in prefixes) if p), None
-            )
+            problem = probe(args.port, scenario, headers)
             if problem:
                 skipped.append(f"{scenario.name} ({problem})")
                 log(f"SKIPPED {scenario.name}: {problem}")
                 continue
-            log(f"running {scenario.name}{' and its floor' if with_floor else ''}")
-            for prefix in prefixes if args.warmup else []:
+            # A floor that is not there yet, or answers otherwise than the route (a floor of
+            # the mean for a time-weighted average), is left out: "no floor" in the report.
+            floors = []
+            if scenario.floor_share is not None and not args.no_floor:
+                for prefix in FLOOR_PREFIXES:
+                    unlike = floor_problem(args.port, scenario, headers, prefix)
+                    if unlike:
+                        unlike = unlike.splitlines()[0].rstrip(": ")
+                        log(f"  no {FLOOR_PREFIXES[prefix]} for {scenario.name}: {unlike}")
+                    else:
+                        floors.append(prefix)
+            # A p50 target relative to another scenario: that one runs in turns with this one
+            # too ("vs"), so both see the same load; it is also measured on its own.
+            reference = paired_reference(scenario, picked)
+            turns: dict[str, tuple[Scenario, str]] = {"": (scenario, "")}
+            turns.update({prefix: (scenario, prefix) for prefix in floors})
+            if reference is not None:
+                turns["vs"] = (reference, "")
+            alternate = len(turns) > 1
+            log(
+                f"running {scenario.name}{' and its floor' if floors else ''}"
+                + (f", in turns with {reference.name}" if reference else "")
+            )
+            for which, prefix in turns.values() if args.warmup else []:
                 # Every worker and thread has served this route (imports, connections) before
                 # the measured run starts.
-                run_wrk(scenario, args, env, duration=args.warmup, prefix=prefix)
+                run_wrk(which, args, env, duration=args.warmup, prefix=prefix)
             # A route and its floor take turns (route-floor, floor-route, …) in short runs, so
             # a load that comes and goes on a shared machine weighs on both alike.
-            rounds = args.rounds if with_floor else 1
+            rounds = args.rounds if alternate else 1
             share = max(scenario.min_run_s, round(args.duration / rounds))
-            rounds = max(1, min(rounds, round(args.duration / share))) if with_floor else 1
-            runs: dict[str, list[dict]] = {prefix: [] for prefix in prefixes}
+            rounds = max(1, min(rounds, round(args.duration / share))) if alternate else 1
+            runs: dict[str, list[dict]] = {key: [] for key in turns}
+            keys = list(turns)
             for turn in range(rounds):
-                for prefix in prefixes if turn % 2 == 0 else prefixes[::-1]:
-                    runs[prefix].append(run_wrk(scenario, args, env, share, prefix))
-            results = {prefix: merged(runs[prefix]) for prefix in prefixes}
-            for prefix, result in results.items():
+                for key in keys if turn % 2 == 0 else keys[::-1]:
+                    which, prefix = turns[key]
+                    runs[key].append(run_wrk(which, args, env, share, prefix))
+            results = {key: merged(runs[key]) for key in keys}
+            for key, result in results.items():
+                label = reference.name if key == "vs" and reference else "route"
                 log(
-                    f"  {FLOOR_PREFIXES.get(prefix, 'route')}: {result['rps']:,.0f} req/s, "
+                    f"  {FLOOR_PREFIXES.get(key, label)}: {result['rps']:,.0f} req/s, "
                     f"p50 {fmt_ms(result['p50_us'])} ms, p99 {fmt_ms(result['p99_us'])} ms, "
                     f"errors {result['errors']}"
                 )
-                if prefix:
-                    log(f"  share of {prefix}: {results['']['rps'] / result['rps']:.0%}")
+                if key in FLOOR_PREFIXES:
+                    log(f"  share of {key}: {results['']['rps'] / result['rps']:.0%}")
+            paired = results.pop("vs", None)
+            if paired is not None:
+                results[""]["p50_reference_us"] = paired["p50_us"]
+                results[""]["reference_in_turns"] = True
             route = results.pop("")
             rows.append((scenario, route, results or None))
-        if snapshot is not None and (not args.only or args.only in "snapshot"):
+        if snapshot is not None and wanted(args.only, "snapshot"):
             database, lines = snapshot
             log("running the snapshot scenarios")
             lines += bench_snapshot.run(

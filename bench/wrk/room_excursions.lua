@@ -1,11 +1,13 @@
--- GET /api/measurements/{room_id}/excursions: the last 7 days (the route's default window).
+-- GET /api/measurements/{room_id}/excursions: the last 7 days (the route's default window), of
+-- a room picked from the sample file named by `wrk ... -- rooms_two_versions.txt` (default: every
+-- loaded room).
 package.path = "bench/wrk/?.lua;" .. package.path
 local common = require("common")
 
 function init(args)
   common.seed()
   headers = common.headers()
-  rooms = common.lines("rooms.txt")
+  rooms = common.lines(args[1] or "rooms.txt")
 end
 
 function request()
