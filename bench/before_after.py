@@ -215,7 +215,8 @@ def start_server(side: Side, workers: int, log_file: Path) -> subprocess.Popen:
             pass
         time.sleep(0.3)
     stop(server)
-    raise SystemExit(f"{side.name}: gunicorn did not start; see {log_file}")
+    tail = "\n".join(log_file.read_text(errors="replace").splitlines()[-30:])
+    raise SystemExit(f"{side.name}: gunicorn did not start:\n{tail}")
 
 
 Cell = tuple[str, str]  # (side name, path prefix)
