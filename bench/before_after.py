@@ -23,14 +23,18 @@ Run from the repository root (the "after" side is this checkout, as committed or
    `/floor` and `/floor-sql` of each side, all six cells in turn in each round, the order
    reversed every other round and the sides swapped every two, so load that comes and goes
    weighs on all alike;
-5. writes req/s, p50/p99, and the after/before ratio of each route and floor (with the range of
-   the rounds' own paired ratios, the noise) to bench/results/<date>-before-after.md
-   (`--out` elsewhere), then removes the worktree and the databases (`--keep`: not these).
+5. measures each path's CPU per request in process on each side (`time.thread_time`, as
+   bench/cpu.py does: steadier than req/s on a shared machine);
+6. writes req/s, p50/p99, the after/before ratio of each route and floor (with the range of
+   the rounds' own paired ratios, the noise), the routes' shares of their floors and the CPU
+   per request to bench/results/<date>-before-after.md (`--out` elsewhere), then removes the
+   worktree and the databases (`--keep`: not the loaded ones; `--reuse` them next time).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import re
 import secrets
@@ -80,6 +84,40 @@ run.recreate_database(sys.argv[1])
 call_command("migrate", verbosity=0, interactive=False)
 load(f"{run.SERVER}/{sys.argv[1]}", SCALES["small"], with_measurements=False)
 print("BENCH_TOKEN", run.credentials()[0])
+"""
+
+# Also run by each side in its own checkout: the CPU time (`time.thread_time`, so waiting for
+# PostgreSQL does not count) of each scenario's request to the route and to its floors, in
+# process through Django's test client, in turns; the medians, in ms. Much steadier than req/s
+# on a machine shared with other work (bench/cpu.py measures the same way).
+CPU = """
+import json, statistics, sys, time
+from bench import run
+run.setup_django(sys.argv[1])
+from django.test import Client
+client = Client(HTTP_AUTHORIZATION="Token " + sys.argv[2], HTTP_HOST="127.0.0.1",
+                HTTP_ACCEPT="application/json")
+requests = int(sys.argv[3])
+prefixes = ["", "/floor", "/floor-sql"]
+def once(method, path, body):
+    started = time.thread_time()
+    if method == "GET":
+        response = client.get(path)
+    else:
+        response = client.post(path, body, content_type="application/json")
+    spent = time.thread_time() - started
+    assert response.status_code in (200, 201), (path, response.status_code)
+    return spent
+out = {}
+for name, method, path, body in json.loads(sys.argv[4]):
+    for prefix in prefixes * 5:
+        once(method, prefix + path, body)
+    spent = {prefix: [] for prefix in prefixes}
+    for _ in range(requests):
+        for prefix in prefixes:
+            spent[prefix].append(once(method, prefix + path, body))
+    out[name] = {prefix: statistics.median(v) * 1000 for prefix, v in spent.items()}
+print("BENCH_CPU", json.dumps(out))
 """
 
 
@@ -182,6 +220,24 @@ def prepare(side: Side, reuse: bool) -> None:
     psql("postgres", f"COMMENT ON DATABASE \"{side.database}\" IS '{loaded_marker(side)}'")
 
 
+def cpu_per_request(side: Side, chosen: list[Scenario], requests: int) -> dict[str, dict]:
+    """The CPU medians of the CPU snippet on a fresh copy of the side's database."""
+    fresh_copy(side)
+    calls = [[s.name, s.method, s.probe, s.body] for s in chosen]
+    out = subprocess.run(
+        [sys.executable, "-c", CPU, side.serving, side.token, str(requests), json.dumps(calls)],
+        cwd=side.root,
+        env={**side.env, "DATABASE_URL": f"{SERVER}/{side.serving}"},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    match = re.search(r"^BENCH_CPU (.*)$", out.stdout, re.MULTILINE)
+    if out.returncode or not match:
+        raise SystemExit(f"{side.name}: CPU measure failed:\n{out.stdout}\n{out.stderr}")
+    return json.loads(match.group(1))
+
+
 def fresh_copy(side: Side) -> None:
     psql("postgres", f'DROP DATABASE IF EXISTS "{side.serving}" WITH (FORCE)')
     psql("postgres", f'CREATE DATABASE "{side.serving}" TEMPLATE "{side.database}"')
@@ -280,6 +336,7 @@ def report(
     args: argparse.Namespace,
     sides: list[Side],
     results: dict[int, dict[str, dict[Cell, list[dict]]]],
+    cpu: dict[str, dict[str, dict]],
     context: dict[str, str],
 ) -> str:
     before, after = sides
@@ -335,6 +392,21 @@ def report(
         "| ---: | --- | --- | ---: | ---: |",
         *shares,
     ]
+    if cpu:
+        lines += [
+            "",
+            f"CPU per request in process (ms, the median of {args.cpu_requests}; "
+            "`time.thread_time` through Django's test client, no gunicorn, one request at a time):",
+            "",
+            "| scenario | path | before | after | after/before |",
+            "| --- | --- | ---: | ---: | ---: |",
+        ]
+        for name in cpu["before"]:
+            for prefix in PREFIXES:
+                b, a = cpu["before"][name][prefix], cpu["after"][name][prefix]
+                lines.append(
+                    f"| {name} | {PATH_NAMES[prefix]} | {b:.2f} | {a:.2f} | **{a / b:.2f}** |"
+                )
     return "\n".join(lines) + "\n"
 
 
@@ -348,6 +420,12 @@ def main() -> None:
     parser.add_argument("--ports", default="8411,8412", help="before's and after's")
     parser.add_argument("--keep", action="store_true", help="keep the loaded databases")
     parser.add_argument("--reuse", action="store_true", help="reuse databases kept by --keep")
+    parser.add_argument(
+        "--cpu-requests",
+        type=int,
+        default=200,
+        help="requests per path for the in-process CPU measure (0: none)",
+    )
     parser.add_argument("--out", type=Path, help="the report's path (default bench/results/)")
     args = parser.parse_args()
     if not shutil.which("wrk"):
@@ -399,12 +477,16 @@ def main() -> None:
                 stop(server)
             servers = []
         busy.append(cpu_busy_share())
+        cpu = {}
+        if args.cpu_requests:
+            log(f"CPU per request in process, {args.cpu_requests} requests a path")
+            cpu = {s.name: cpu_per_request(s, chosen, args.cpu_requests) for s in sides}
         context = {
             "when": now.strftime("%Y-%m-%d %H:%M UTC"),
             "busy": ", ".join(pct(b) for b in busy),
             "load": f"{load_before:.1f} at the start",
         }
-        text = report(args, sides, results, context)
+        text = report(args, sides, results, cpu, context)
         print("\n" + text)
         out = args.out or RESULTS / f"{now:%Y-%m-%d-%H%M}-before-after.md"
         out.parent.mkdir(parents=True, exist_ok=True)
