@@ -13,6 +13,7 @@ from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from accounts.permissions import is_sensor_account
+from measurements import clock
 from measurements.models import Measurement
 from tagging.models import Tag
 
@@ -97,7 +98,13 @@ def test_archive_dry_run_accepts_a_good_output_and_creates_nothing(tmp_path: Pat
     assert not target.exists()
 
 
-def test_seed_demo_run_twice_adds_nothing_and_its_tags_predate_their_periods() -> None:
+def test_seed_demo_run_twice_adds_nothing_and_its_tags_predate_their_periods(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Both runs at one instant: a run later adds the readings due since, by design, so two runs
+    # either side of a whole ten minutes would differ by one reading a room.
+    instant = clock.now()
+    monkeypatch.setattr(clock, "now", lambda: instant)
     run("seed_demo", "--calibrations", "40", "--readings", "30")
     readings = Measurement.objects.count()
     second = run("seed_demo", "--calibrations", "40", "--readings", "30")
