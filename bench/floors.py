@@ -27,7 +27,7 @@ from datetime import datetime
 from typing import Any
 
 from django.db import connection, models, transaction
-from django.db.models import Avg, Count, F, Max, Min, OuterRef, Q, Subquery, Value
+from django.db.models import Avg, Count, F, Max, Min, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
@@ -35,7 +35,7 @@ from django.utils import timezone
 from accounts.permissions import SENSOR_PERMISSION
 from bench import floors_common as common
 from calibrations.conf import due_soon
-from calibrations.models import LAST_INSTANT, Calibration, CalibrationType, Instrument
+from calibrations.models import Calibration, CalibrationType, Instrument
 from measurements.conf import stale_after
 from measurements.models import Measurement, RangeVersion, Room
 from measurements.selectors import excursions
@@ -341,10 +341,8 @@ def instruments_list(request: HttpRequest, user: Any) -> HttpResponse:
     """A first page of the register, soonest due first (none: last), through the model's
     `with_status`, with DRF's cursor link."""
     size = common.page_size(request)
-    instruments = (
-        Instrument.objects.with_status(at=timezone.now(), due_soon=due_soon())
-        .annotate(due_sort=Coalesce("due_at", Value(LAST_INSTANT)))
-        .order_by("due_sort", "pk")
+    instruments = Instrument.objects.with_status(now=timezone.now(), due_soon=due_soon()).order_by(
+        "due_sort", "pk"
     )
     rows: list[Any] = list(instruments[: size + 1])
     results = [

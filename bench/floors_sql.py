@@ -28,7 +28,7 @@ from django.utils import timezone
 from accounts.credentials import ATTRIBUTE, Credentials
 from accounts.permissions import SENSOR_PERMISSION
 from bench import floors_common as common
-from calibrations.models import LAST_INSTANT, CalibrationType, InstrumentStatus
+from calibrations.models import CalibrationType, InstrumentStatus
 from measurements.models import Room, RoomStatus
 from measurements.selectors import excursions
 from tagging.models import tag_key
@@ -445,47 +445,43 @@ INSTRUMENT_COLUMNS = (
 )
 
 
-def _newest_calibration(first: str = 'U0."timestamp"', good: bool = False) -> str:
-    """The FROM … LIMIT 1 of a probe for the instrument's newest calibration done by then
-    (`good`: not out of tolerance); `first` is how the ORM writes the first sort key."""
-    not_out = ' AND NOT (NOT U0."in_tolerance" AND U0."in_tolerance" IS NOT NULL)' if good else ""
-    return (
-        'FROM "calibrations_calibration" U0 WHERE (U0."instrument_id" = '
-        '("calibrations_instrument"."instrument_id") AND U0."timestamp" <= %s'
-        f'{not_out}) ORDER BY {first} DESC, U0."created_at" DESC LIMIT 1'
+_STANDING = ", ".join(
+    f'"calibrations_instrument"."{column}"'
+    for column in (
+        "newest_calibration_id",
+        "newest_calibration_timestamp",
+        "newest_calibration_recorded_at",
+        "newest_calibration_in_tolerance",
+        "good_calibration_timestamp",
+        "next_due_at",
+        "due_sort",
     )
-
-
-# A calibration's due date (`AddDays`: null past the last instant there is).
-_DUE = (
-    '(CASE WHEN (U0."timestamp" + make_interval(days => "calibrations_instrument".'
-    '"calibration_interval_days")) <= %s THEN (U0."timestamp" + make_interval(days => '
-    '"calibrations_instrument"."calibration_interval_days")) END)'
 )
-# `Instrument.objects.with_status(at, due_soon)` with `due_sort`, soonest due first.
+# `Instrument.objects.with_status(now, due_soon)`, soonest due first: the instrument's columns,
+# the standing it keeps, then the annotations (columns 15–19: the newest calibration's id,
+# timestamp and in_tolerance, due_at, status).
 INSTRUMENTS_SQL = (
-    f'SELECT {INSTRUMENT_COLUMNS}, (SELECT U0."id" AS "pk" {_newest_calibration()}) AS '
-    f'"last_calibration_id", (SELECT U0."timestamp" AS "timestamp" {_newest_calibration("1")})'
-    f' AS "last_calibration_timestamp", (SELECT U0."in_tolerance" AS "in_tolerance" '
-    f'{_newest_calibration()}) AS "last_calibration_in_tolerance", (SELECT {_DUE} AS "due" '
-    f'{_newest_calibration(good=True)}) AS "due_at", CASE WHEN '
-    '"calibrations_instrument"."retired_at" <= %s THEN %s ELSE COALESCE((SELECT CASE WHEN '
-    f'(NOT U0."in_tolerance") THEN %s WHEN {_DUE} < %s THEN %s WHEN {_DUE} <= %s THEN %s ELSE '
-    f'%s END AS "judged" {_newest_calibration()}), %s) END AS "status", COALESCE((SELECT '
-    f'{_DUE} AS "due" {_newest_calibration(good=True)}), %s) AS "due_sort" FROM '
-    '"calibrations_instrument" ORDER BY 13 ASC, "calibrations_instrument"."instrument_id" ASC '
-    "LIMIT "
+    f"SELECT {INSTRUMENT_COLUMNS}, {_STANDING}, "
+    '"calibrations_instrument"."newest_calibration_id" AS "last_calibration_id", '
+    '"calibrations_instrument"."newest_calibration_timestamp" AS "last_calibration_timestamp", '
+    '"calibrations_instrument"."newest_calibration_in_tolerance" AS '
+    '"last_calibration_in_tolerance", "calibrations_instrument"."next_due_at" AS "due_at", '
+    'CASE WHEN "calibrations_instrument"."retired_at" <= %s THEN %s WHEN NOT '
+    '"calibrations_instrument"."newest_calibration_in_tolerance" THEN %s WHEN '
+    '"calibrations_instrument"."newest_calibration_id" IS NULL THEN %s WHEN '
+    '"calibrations_instrument"."due_sort" < %s THEN %s WHEN ("calibrations_instrument"."due_sort" '
+    '<= %s AND "calibrations_instrument"."next_due_at" IS NOT NULL) THEN %s ELSE %s END AS "status" '
+    'FROM "calibrations_instrument" ORDER BY "calibrations_instrument"."due_sort" ASC, '
+    '"calibrations_instrument"."instrument_id" ASC LIMIT '
 )
 
 
 def instruments_params(at: datetime) -> list[Any]:
-    last, soon = LAST_INSTANT, common.due_soon_until(at)
-    status = [
-        *(at, InstrumentStatus.RETIRED, InstrumentStatus.OUT_OF_TOLERANCE, last, at),
-        *(InstrumentStatus.OVERDUE, last, soon, InstrumentStatus.DUE_SOON, InstrumentStatus.OK),
-        *(at, InstrumentStatus.NEVER_CALIBRATED),
+    return [
+        *(at, InstrumentStatus.RETIRED, InstrumentStatus.OUT_OF_TOLERANCE),
+        *(InstrumentStatus.NEVER_CALIBRATED, at, InstrumentStatus.OVERDUE),
+        *(common.due_soon_until(at), InstrumentStatus.DUE_SOON, InstrumentStatus.OK),
     ]
-    return [at, at, at, last, at, *status, last, at, last]
 
 
 @authenticated()
@@ -495,10 +491,10 @@ def instruments_list(request: HttpRequest, user: User) -> HttpResponse:
         # Django writes a slice's LIMIT into the text, not as a parameter.
         cursor.execute(INSTRUMENTS_SQL + str(size + 1), instruments_params(timezone.now()))
         rows = cursor.fetchall()
-    # Rows: the instrument's 7 columns, its newest calibration's id, timestamp and
-    # in_tolerance, due_at, status, due_sort.
-    results = [common.instrument_json(*row[:12]) for row in rows[:size]]
-    return common.first_page(request, PREFIX, rows, size, results, lambda row: str(row[12]))
+    # Rows: the instrument's 7 columns, the 7 of its standing (`due_sort` last), then the 5
+    # annotations the representation shows.
+    results = [common.instrument_json(*row[:7], *row[14:19]) for row in rows[:size]]
+    return common.first_page(request, PREFIX, rows, size, results, lambda row: str(row[13]))
 
 
 # --- Alarms.

@@ -263,12 +263,17 @@ class CalibrationImportResource(resources.ModelResource):
         if "instrument" not in dataset.headers:
             dataset.append_col([""] * dataset.height, header="instrument")
         # The instruments the file names that are in service: a query per batch, not per row.
+        # Locked, in id order, for the import's transaction: each row's create updates its
+        # instrument's standing, and two imports naming the same instruments in other orders
+        # would otherwise each hold one the other waits for.
         named = sorted({str(text).strip() for text in dataset["instrument"] if str(text).strip()})
         self.instruments_in_service = {
             pk
             for batch in batched(named)
-            for pk in Instrument.objects.in_service()
+            for pk in Instrument.objects.select_for_update()
+            .in_service()
             .filter(pk__in=batch)
+            .order_by("pk")
             .values_list("pk", flat=True)
         }
         # Which ids exist already: a query per batch of the file's ids, not one per row.

@@ -17,6 +17,7 @@ from .models import (
     Instrument,
     InstrumentQuerySet,
     InstrumentStatus,
+    status_filter,
 )
 
 
@@ -59,9 +60,10 @@ def instruments_needing_attention(*, at: datetime, within: timedelta) -> Instrum
     """The instruments a person must see to at `at`: out of tolerance, overdue, or due within
     `within`, each with `needed_since` (when it began to need it: the calibration that found it
     out of tolerance, else its due date), soonest first, then by id."""
-    rows = Instrument.objects.with_status(at=at, due_soon=within).filter(
-        Q(status__in=NEEDS_ATTENTION)
-    )
+    needing = Q()
+    for status in NEEDS_ATTENTION:
+        needing |= status_filter(status, now=at, due_soon=within)
+    rows = Instrument.objects.with_status(now=at, due_soon=within).filter(needing)
     return rows.annotate(
         needed_since=Case(
             When(status=InstrumentStatus.OUT_OF_TOLERANCE, then=F("last_calibration_timestamp")),
@@ -74,7 +76,7 @@ def instruments_needing_attention(*, at: datetime, within: timedelta) -> Instrum
 @dataclass(frozen=True)
 class FlaggedPeriod:
     """A span during which an instrument was overdue or out of tolerance, by its calibrations as
-    recorded now: what `Instrument.objects.with_status(at=T)` says for every T in it."""
+    recorded now: what `Instrument.objects.with_status_as_of(at=T)` says for every T in it."""
 
     instrument_id: str
     status: str  # InstrumentStatus.OVERDUE or InstrumentStatus.OUT_OF_TOLERANCE

@@ -15,13 +15,22 @@ from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connections, router, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
-from django.db.models import Max, Q
+from django.db.models import F, Max, Q
 from django.utils import timezone
 
 from tagging.models import tag_sort_key
 from tagging.services import tag_periods_follow_timestamp, tags_add
 
-from .models import Calibration, CalibrationType, CalibrationVersion, Instrument, InstrumentKind
+from .models import (
+    LAST_INSTANT,
+    AddDays,
+    Calibration,
+    CalibrationType,
+    CalibrationVersion,
+    Instrument,
+    InstrumentKind,
+    refresh_standing,
+)
 
 # The fields a correction may change: what was recorded, not who entered it or when.
 RECORDED_FIELDS = ("calibration_type", "value", "timestamp", "username", "instrument")
@@ -107,6 +116,9 @@ def calibration_create(
             if stored:
                 calibration.save(force_insert=True, using=using)
                 version.save(force_insert=True, using=using)
+                if instrument_id is not None:
+                    # SQLite runs one writing transaction at a time: nothing can race this.
+                    refresh_standing(Instrument, Calibration, [instrument_id])
     if not stored:
         assert instrument_id is not None
         raise _instrument_refused(instrument_id)
@@ -127,6 +139,8 @@ def _insert_created_postgresql(
     (bench/audit_create_cost.py). A calibration that names an instrument is inserted only if
     that instrument is in service (`WHERE EXISTS`): the check rides in the same statement
     instead of costing a round trip of its own, and nothing is stored when it fails.
+
+    The same statement folds the calibration into the instrument's standing (`_STANDING_SQL`).
     """
     q = connection.ops.quote_name
     calibration_columns = [f.column for f in Calibration._meta.concrete_fields]
@@ -145,9 +159,13 @@ def _insert_created_postgresql(
             f"AND ({q('retired_at')} IS NULL OR {q('retired_at')} > %s))"
         )
         params += [calibration.instrument_id, calibration.created_at]
+    standing = ""
+    if calibration.instrument_id is not None:
+        standing = _STANDING_SQL
+        params.append(LAST_INSTANT)
     sql = (
         f"WITH c AS (INSERT INTO {q(Calibration._meta.db_table)} "
-        f"({', '.join(q(c) for c in calibration_columns)}) {source} RETURNING 1) "
+        f"({', '.join(q(c) for c in calibration_columns)}) {source} {_RETURNING}){standing} "
         f"INSERT INTO {q(CalibrationVersion._meta.db_table)} "
         f"({', '.join(q(f.column) for f in version_fields)}) "
         f"SELECT {', '.join(['%s'] * len(version_fields))} FROM c"
@@ -156,6 +174,42 @@ def _insert_created_postgresql(
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return bool(cursor.rowcount)
+
+
+# A CTE after `c` (the calibration inserted, RETURNING these columns) that folds it into its
+# instrument's standing: the newest calibration if it is newer (NEWEST_FIRST); the due date
+# when it is not out of tolerance and newer than the good one. Folded from the row's own
+# columns rather than recomputed from the calibrations, which the statement's snapshot might
+# not hold all of: when another writer changed the row first, PostgreSQL waits for it and
+# evaluates these expressions again on the row it left. Its one parameter: LAST_INSTANT.
+_RETURNING = 'RETURNING "id", "timestamp", "created_at", "in_tolerance", "instrument_id"'
+_NEWER = (
+    "(i.newest_calibration_timestamp IS NULL OR i.newest_calibration_timestamp < c.timestamp "
+    "OR (i.newest_calibration_timestamp = c.timestamp "
+    "AND (i.newest_calibration_recorded_at < c.created_at "
+    "OR (i.newest_calibration_recorded_at = c.created_at AND i.newest_calibration_id < c.id))))"
+)
+_BETTER = (
+    "(c.in_tolerance IS NOT FALSE AND (i.good_calibration_timestamp IS NULL "
+    "OR i.good_calibration_timestamp < c.timestamp))"
+)
+_DUE = "(c.timestamp + make_interval(days => i.calibration_interval_days))"
+_STANDING_SQL = (
+    f", s AS (UPDATE {Instrument._meta.db_table} AS i SET "
+    + ", ".join(
+        f"{column} = CASE WHEN {_NEWER} THEN c.{source} ELSE i.{column} END"
+        for column, source in (
+            ("newest_calibration_id", "id"),
+            ("newest_calibration_timestamp", "timestamp"),
+            ("newest_calibration_recorded_at", "created_at"),
+            ("newest_calibration_in_tolerance", "in_tolerance"),
+        )
+    )
+    + f", good_calibration_timestamp = CASE WHEN {_BETTER} THEN c.timestamp "
+    "ELSE i.good_calibration_timestamp END"
+    + f", next_due_at = CASE WHEN {_BETTER} THEN (CASE WHEN {_DUE} <= %s THEN {_DUE} END) "
+    "ELSE i.next_due_at END" + " FROM c WHERE i.instrument_id = c.instrument_id)"
+)
 
 
 @dataclass(frozen=True)
@@ -198,10 +252,23 @@ def calibrations_create_many(
     versions = [
         _version(c, number=1, changed_at=c.created_at, changed_by=created_by) for c in calibrations
     ]
+    named = {c.instrument_id for c in calibrations if c.instrument_id is not None}
     with transaction.atomic(savepoint=False):
         Calibration.objects.bulk_create(calibrations, batch_size=batch_size)
         CalibrationVersion.objects.bulk_create(versions, batch_size=batch_size)
+        standing_refresh(named)
     return calibrations
+
+
+def standing_refresh(instrument_ids: Iterable[str]) -> None:
+    """Recompute the standing of these instruments from their calibrations, inside the
+    caller's transaction: their rows are locked first (in id order, so two callers cannot
+    deadlock), so the recomputation sees every calibration committed before it."""
+    wanted = sorted(set(instrument_ids))
+    if not wanted:
+        return
+    list(Instrument.objects.select_for_update().filter(pk__in=wanted).order_by("pk").values("pk"))
+    refresh_standing(Instrument, Calibration, wanted)
 
 
 @transaction.atomic
@@ -224,6 +291,7 @@ def calibration_correct(
     reason = (reason or "").strip()
     if not reason:
         raise ValidationError({"reason": "A correction needs a reason."}, code="required")
+    named_before = stored.instrument_id
     for name in changed:
         setattr(stored, name, changes[name])
         setattr(calibration, name, changes[name])
@@ -257,6 +325,10 @@ def calibration_correct(
     calibration.instrument_id = stored.instrument_id
     if "timestamp" in changed:
         tag_periods_follow_timestamp(calibration=stored)
+    # What decides an instrument's standing: which calibrations name it, when, and whether
+    # they were in tolerance. The instrument it named before as well as the one it names now.
+    if changed & {"instrument", "timestamp", "value", "calibration_type"}:
+        standing_refresh(i for i in (named_before, stored.instrument_id) if i is not None)
     return changed
 
 
@@ -392,4 +464,9 @@ def instrument_update(*, instrument: Instrument, **changes: Any) -> set[str]:
         setattr(instrument, name, changes[name])
     if changed:
         _instrument_saved(instrument, update_fields=sorted(changed))
+    if "calibration_interval_days" in changed:
+        # The due date follows from the row's own columns: no other row to wait for.
+        Instrument.objects.filter(pk=instrument.pk).update(
+            next_due_at=AddDays(F("good_calibration_timestamp"), F("calibration_interval_days"))
+        )
     return changed

@@ -159,7 +159,9 @@ def _due_message(notification: Notification) -> tuple[str, str, dict[str, Any]]:
     instrument = notification.instrument
     assert instrument is not None
     now = timezone.now()
-    current: Any = Instrument.objects.with_status(at=now, due_soon=due_soon()).get(pk=instrument.pk)
+    current: Any = Instrument.objects.with_status(now=now, due_soon=due_soon()).get(
+        pk=instrument.pk
+    )
     status = InstrumentStatus(current.status)
     due = "" if current.due_at is None else f", due {utc_iso(current.due_at)}"
     title = f"Calibration: {instrument.instrument_id} ({instrument.name}) is {status.label.lower()}"

@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from django.db.models import CharField, Count, OuterRef, Q, QuerySet, Subquery, Value
+from django.utils import timezone
 
 from calibrations.models import Calibration, Instrument
 from measurements.models import Measurement, Room
@@ -190,14 +191,17 @@ def _reading_counts(clipped: list[tuple[Placement, datetime, datetime, bool]]) -
 
 
 def placements_with_status(
-    placements: QuerySet[Placement], *, at: datetime, due_soon: Any
+    placements: QuerySet[Placement], *, at: datetime | None, due_soon: Any
 ) -> QuerySet[Placement]:
     """Placements annotated with their instrument's `instrument_status` and
-    `instrument_due_at` at `at` (`Instrument.objects.with_status`), in the same query."""
+    `instrument_due_at` at `at` (None: now, as the register shows them), in the same query."""
     # The names below are the annotations', which the type checker cannot see.
-    instrument: QuerySet[Any] = Instrument.objects.with_status(at=at, due_soon=due_soon).filter(
-        pk=OuterRef("instrument_id")
+    instruments = (
+        Instrument.objects.with_status(now=timezone.now(), due_soon=due_soon)
+        if at is None
+        else Instrument.objects.with_status_as_of(at=at, due_soon=due_soon)
     )
+    instrument: QuerySet[Any] = instruments.filter(pk=OuterRef("instrument_id"))
     return placements.annotate(
         instrument_status=Subquery(instrument.values("status")[:1]),
         instrument_due_at=Subquery(instrument.values("due_at")[:1]),

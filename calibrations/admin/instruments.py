@@ -6,7 +6,7 @@ from typing import Any, cast
 
 from django.contrib import admin
 from django.db import models
-from django.db.models import F, QuerySet
+from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
@@ -93,13 +93,13 @@ class InstrumentAdmin(PageContextAdmin[Instrument]):
         # row, computed in the page's one query. Elsewhere (the search widget of a
         # calibration's form, deletion) the plain rows: no status computed for every one.
         if _view(request) in (REGISTER, PAGE):
-            return Instrument.objects.with_status(at=timezone.now(), due_soon=due_soon())
+            return Instrument.objects.with_status(now=timezone.now(), due_soon=due_soon())
         return super().get_queryset(request)
 
     def get_ordering(self, request: HttpRequest) -> Any:
         # The register: soonest due first, as the API lists them; without a due date last.
         if _view(request) == REGISTER:
-            return [F("due_at").asc(nulls_last=True), "instrument_id"]
+            return ["due_sort", "instrument_id"]
         return super().get_ordering(request)
 
     def get_readonly_fields(self, request: HttpRequest, obj: Instrument | None = None) -> list[str]:

@@ -5,8 +5,7 @@ name is part of their record."""
 from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db.models import QuerySet, Value
-from django.db.models.functions import Coalesce
+from django.db.models import QuerySet
 from django.urls import reverse
 from django.utils import timezone
 from django_filters.rest_framework import DjangoFilterBackend
@@ -33,7 +32,6 @@ from ..filtersets import InstrumentFilterSet
 from ..models import (
     INSTRUMENT_ID_HELP,
     INSTRUMENT_ID_MAX_LENGTH,
-    LAST_INSTANT,
     MAX_INTERVAL_DAYS,
     Calibration,
     Instrument,
@@ -226,11 +224,9 @@ class InstrumentViewSet(
     lookup_value_regex = "[^/]+"
 
     def get_queryset(self) -> QuerySet[Instrument]:
-        # Soonest due first and, without a due date, last: the cursor needs a key that is
-        # never null, so those sort at the last instant there is.
-        return Instrument.objects.with_status(at=timezone.now(), due_soon=due_soon()).annotate(
-            due_sort=Coalesce("due_at", Value(LAST_INSTANT))
-        )
+        # Paged by `due_sort`: the due date, or for those without one the last instant there
+        # is (the cursor needs a key that is never null), an indexed column.
+        return Instrument.objects.with_status(now=timezone.now(), due_soon=due_soon())
 
     def get_serializer_class(self) -> Any:
         # The browsable API draws the POST and PATCH forms from this.

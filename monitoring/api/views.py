@@ -215,10 +215,12 @@ class RoomPlacementViewSet(viewsets.GenericViewSet[Placement]):
     def list(self, request: Request, room_id: str) -> Response:
         query = AsOfQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
-        at = query.validated_data.get("timestamp") or timezone.now()
+        asked = query.validated_data.get("timestamp")
         room = room_or_404(room_id)
         placements = placements_with_status(
-            Placement.objects.filter(room=room).in_force_at(at), at=at, due_soon=due_soon()
+            Placement.objects.filter(room=room).in_force_at(asked or timezone.now()),
+            at=asked,
+            due_soon=due_soon(),
         )
         page = self.paginate_queryset(placements)
         return self.get_paginated_response(RoomPlacementSerializer(page, many=True).data)

@@ -206,7 +206,7 @@ def assert_same_statements(
     for index, (ours, theirs) in enumerate(
         zip(normalized(floor, masked), normalized(route, masked), strict=False)
     ):
-        assert ours == theirs, f"statement {index} differs"
+        assert ours == theirs, f"statement {index} differs:\n{ours}\n{theirs}"
     assert len(floor) == len(route), [sql for sql, _, _ in route]
 
 

@@ -44,9 +44,9 @@ def test_flagged_spans_agree_with_the_status_at_every_instant() -> None:
     instants = [T0 + timedelta(days=d, hours=h) for d in range(0, 260, 3) for h in (0, 13)]
     for instant in instants:
         statuses = dict(
-            Instrument.objects.with_status(at=instant, due_soon=timedelta(days=5)).values_list(
-                "pk", "status"
-            )
+            Instrument.objects.with_status_as_of(
+                at=instant, due_soon=timedelta(days=5)
+            ).values_list("pk", "status")
         )
         for instrument_id, status in statuses.items():
             covered = [p for p in periods[instrument_id] if p.covers(instant)]

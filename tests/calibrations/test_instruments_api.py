@@ -8,13 +8,12 @@ from typing import Any
 import pytest
 from django.contrib.auth.models import User
 from django.db import connection
-from django.db.models import Q
 from django.utils import timezone
 from rest_framework.test import APIClient
 
 from calibrations.api.instruments import InstrumentSerializer
 from calibrations.conf import due_soon
-from calibrations.models import Calibration, CalibrationType, Instrument
+from calibrations.models import Calibration, CalibrationType, Instrument, status_filter
 from calibrations.services import calibration_correct, calibration_create
 from tests.factories import CalibrationTypeFactory, InstrumentFactory, UserFactory
 
@@ -352,12 +351,20 @@ def test_a_calibration_corrected_in_the_console_moves_the_status(
     assert status_of(reader_client, "TH-1")["status"] == "ok"
 
 
-def test_a_calibration_dated_in_the_future_does_not_count_yet(
+def test_a_calibration_dated_ahead_is_the_newest_as_soon_as_it_is_recorded(
     reader_client: APIClient, check: CalibrationType
 ) -> None:
-    InstrumentFactory(instrument_id="TH-1")
-    calibrate(InstrumentFactory.build(instrument_id="TH-1"), check, days_ago=-2)
-    assert status_of(reader_client, "TH-1")["status"] == "never_calibrated"
+    # DESIGN §4.7 names the newest calibration by timestamp, whatever the clock says now; the
+    # status as of an instant (a room's placements at T) still counts only those done by T.
+    instrument = InstrumentFactory(instrument_id="TH-1", calibration_interval_days=100)
+    calibrate(instrument, check, days_ago=120)
+    ahead = calibrate(instrument, check, days_ago=-2)
+    body = status_of(reader_client, "TH-1")
+    assert body["status"] == "ok"
+    assert body["last_calibration"]["calibration_id"] == str(ahead.pk)
+    assert body["due_at"] == iso(ahead.timestamp + timedelta(days=100))
+    now = Instrument.objects.with_status_as_of(at=timezone.now(), due_soon=due_soon()).get()
+    assert now.status == "overdue"  # type: ignore[attr-defined]
 
 
 def test_a_due_date_past_the_last_representable_instant_is_none(
@@ -380,9 +387,12 @@ def test_a_due_date_past_the_last_representable_instant_is_none(
     )
     response = reader_client.get("/api/instruments/TH-1", {})
     assert response.status_code == 200
-    assert (
-        response.json()["due_at"] == "2098-12-07T00:00:00Z"
-    )  # the calibration of 9999 is not done yet
+    # The calibration of 9999 is the newest: 100 years after it is no instant there is.
+    assert response.json()["due_at"] is None
+    assert response.json()["status"] == "ok"
+    # As of today it is not done yet: the one of 1999 sets the due date then.
+    then = Instrument.objects.with_status_as_of(at=timezone.now(), due_soon=due_soon()).get()
+    assert then.due_at == datetime(2098, 12, 7, tzinfo=UTC)  # type: ignore[attr-defined]
 
 
 # --- The list.
@@ -481,45 +491,45 @@ def test_the_instrument_representation_matches_its_declared_fields(check: Calibr
         instrument_id="TH-1", retired_at=datetime(2030, 1, 1, tzinfo=UTC)
     )
     calibrate(instrument, check, days_ago=2)
-    annotated = Instrument.objects.with_status(at=timezone.now(), due_soon=due_soon()).get()
+    annotated = Instrument.objects.with_status(now=timezone.now(), due_soon=due_soon()).get()
     serializer = InstrumentSerializer(annotated)
     walked = super(InstrumentSerializer, serializer).to_representation(annotated)
     assert serializer.data == walked
 
 
 @pytest.mark.postgresql
-def test_status_and_due_date_are_index_probes_not_scans_of_the_calibrations(
-    check: CalibrationType,
+@pytest.mark.parametrize("status", [None, "overdue", "due_soon"])
+def test_a_page_of_the_register_reads_the_due_date_index_and_no_calibration(
+    status: str | None,
 ) -> None:
-    # Instruments with a few calibrations each among many that name none, and fresh statistics.
+    # 5,000 instruments, due one a day from a year ago, and fresh statistics: a page in due
+    # order (filtered by a status or not) is a range of the index, whatever the register's size.
     now = timezone.now()
-    Instrument.objects.bulk_create(
-        Instrument(instrument_id=f"TH-{i:03d}", name="x", calibration_interval_days=365)
-        for i in range(200)
+    done = Calibration.objects.create(
+        calibration_type=CalibrationTypeFactory(), value=0.0, username="a", in_tolerance=True
     )
-    Calibration.objects.bulk_create(
-        Calibration(
-            calibration_type=check,
-            value=0.1,
-            username="a",
-            timestamp=now - timedelta(days=d),
-            instrument_id=f"TH-{i:03d}" if d < 3 else None,
-            in_tolerance=True,
+    Instrument.objects.bulk_create(
+        Instrument(
+            instrument_id=f"TH-{i:04d}",
+            name="x",
+            calibration_interval_days=365,
+            newest_calibration=done,
+            newest_calibration_timestamp=done.timestamp,
+            newest_calibration_recorded_at=done.created_at,
+            newest_calibration_in_tolerance=True,
+            next_due_at=now + timedelta(days=i - 365),
         )
-        for i in range(200)
-        for d in range(10)
+        for i in range(5000)
     )
     with connection.cursor() as cursor:
-        cursor.execute("ANALYZE calibrations_calibration")
         cursor.execute("ANALYZE calibrations_instrument")
-    rows = (
-        Instrument.objects.with_status(at=now, due_soon=due_soon())
-        .filter(Q(status="ok"))
-        .order_by("due_at", "pk")[:51]
-    )
-    sql, params = rows.query.sql_with_params()
+    rows = Instrument.objects.with_status(now=now, due_soon=due_soon())
+    if status is not None:
+        rows = rows.filter(status_filter(status, now=now, due_soon=due_soon()))
+    sql, params = rows.order_by("due_sort", "pk")[:51].query.sql_with_params()
     with connection.cursor() as cursor:
         cursor.execute("EXPLAIN " + sql, params)
         plan = "\n".join(row[0] for row in cursor.fetchall())
-    assert "calibration_instrument_ts_idx" in plan, plan
-    assert "Seq Scan on calibrations_calibration" not in plan, plan
+    assert "Index Scan using instrument_due_idx" in plan, plan
+    assert "Sort" not in plan, plan
+    assert "calibrations_calibration" not in plan, plan

@@ -75,7 +75,7 @@ def test_a_bigger_seed_adds_only_what_is_missing() -> None:
 def test_the_demo_register_shows_each_status_the_console_explains() -> None:
     call_command("seed_demo", "--calibrations", "0", "--readings", "6", stdout=StringIO())
     found = dict(
-        Instrument.objects.with_status(at=timezone.now(), due_soon=due_soon()).values_list(
+        Instrument.objects.with_status(now=timezone.now(), due_soon=due_soon()).values_list(
             "pk", "status"
         )
     )
