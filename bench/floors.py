@@ -27,8 +27,7 @@ from datetime import datetime
 from typing import Any
 
 from django.db import connection, models, transaction
-from django.db.models import Avg, Count, F, Max, Min, OuterRef, Q, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models import Avg, Count, F, Max, Min, Q
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 
@@ -40,6 +39,7 @@ from measurements.conf import stale_after
 from measurements.models import Measurement, RangeVersion, Room
 from measurements.selectors import excursions
 from monitoring.models import Alarm
+from monitoring.selectors import OpenAlarms
 from tagging.models import Tag, TagAssignment
 
 PREFIX = "/floor"
@@ -288,17 +288,9 @@ def rooms_list(request: HttpRequest, user: Any) -> HttpResponse:
     """A first page of rooms by id: each with its status and newest instant (the model's
     `with_status`) and its open alarms (the count monitoring's rooms route adds)."""
     size = common.page_size(request)
-    open_alarms = (
-        Alarm.objects.open()
-        .filter(room=OuterRef("pk"))
-        .order_by()
-        .values("room")
-        .annotate(n=Count("*"))
-        .values("n")
-    )
     rooms = (
         Room.objects.with_status(now=timezone.now(), stale_after=stale_after())
-        .annotate(open_alarms=Coalesce(Subquery(open_alarms), 0))
+        .annotate(open_alarms=OpenAlarms())
         .order_by("room_id")
     )
     rows: list[Any] = list(rooms[: size + 1])

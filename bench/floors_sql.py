@@ -352,10 +352,6 @@ def room_excursions(request: HttpRequest, user: User, room_id: str) -> HttpRespo
 
 # --- Rooms.
 
-NEWEST_TIMESTAMP_SQL = (
-    'SELECT U0."timestamp" AS "timestamp" FROM "measurements_measurement" U0 WHERE '
-    'U0."room_id" = ("measurements_room"."room_id") ORDER BY 1 DESC LIMIT 1'
-)
 # `measurements.status.NewestInstantStatus`: the newest instant against the range in force.
 ROOM_STATUS_SQL = (
     "( SELECT CASE WHEN s.t < %s THEN %s ELSE COALESCE(( SELECT CASE WHEN r.min_c IS NULL "
@@ -370,16 +366,19 @@ ROOM_STATUS_SQL = (
     '"measurements_measurement" n WHERE n."room_id" = "measurements_room"."room_id" ) '
     'GROUP BY m."timestamp" ) s )'
 )
+# The room's newest instant (`NewestInstant`), as the status reads it too.
+NEWEST_SQL = (
+    '(SELECT MAX(n."timestamp") FROM "measurements_measurement" n WHERE n."room_id" = '
+    '"measurements_room"."room_id")'
+)
 ROOMS_SQL = (
-    f'SELECT {ROOM_COLUMNS}, ({NEWEST_TIMESTAMP_SQL}) AS "last_timestamp", '
-    '(SELECT AVG(V0."value") AS "mean" FROM "measurements_measurement" V0 WHERE '
-    '(V0."room_id" = ("measurements_room"."room_id") AND V0."timestamp" = '
-    f'({NEWEST_TIMESTAMP_SQL})) GROUP BY V0."room_id") AS "last_value", '
-    f'COALESCE({ROOM_STATUS_SQL}, %s) AS "status", '
-    'COALESCE((SELECT COUNT(*) AS "n" FROM "monitoring_alarm" U0 WHERE ((U0."cleared_at" IS '
-    'NULL OR U0."acknowledged_at" IS NULL) AND U0."room_id" = ("measurements_room"."room_id")) '
-    'GROUP BY U0."room_id"), %s) AS "open_alarms" FROM "measurements_room" '
-    'ORDER BY "measurements_room"."room_id" ASC LIMIT '
+    f'SELECT {ROOM_COLUMNS}, {NEWEST_SQL} AS "last_timestamp", (SELECT AVG(m."value") FROM '
+    '"measurements_measurement" m WHERE m."room_id" = "measurements_room"."room_id" AND '
+    f'm."timestamp" = {NEWEST_SQL}) AS "last_value", COALESCE({ROOM_STATUS_SQL}, %s) AS '
+    '"status", (SELECT COUNT(*) FROM "monitoring_alarm" a WHERE a."room_id" = '
+    '"measurements_room"."room_id" AND (a."cleared_at" IS NULL OR a."acknowledged_at" IS NULL))'
+    ' AS "open_alarms" FROM "measurements_room" ORDER BY "measurements_room"."room_id" ASC '
+    "LIMIT "
 )
 STATUS_PARAMS = [
     str(status)
@@ -400,7 +399,7 @@ def rooms_list(request: HttpRequest, user: User) -> HttpResponse:
     size = common.page_size(request)
     with connection.cursor() as cursor:
         # Django writes a slice's LIMIT into the text, not as a parameter.
-        cursor.execute(ROOMS_SQL + str(size + 1), [common.stale_before(), *STATUS_PARAMS, 0])
+        cursor.execute(ROOMS_SQL + str(size + 1), [common.stale_before(), *STATUS_PARAMS])
         rows = cursor.fetchall()
     # Rows: the room's 8 columns, then last_timestamp, last_value, status, open_alarms.
     results = [

@@ -11,7 +11,7 @@ from django.db.models import Avg, Count, F, Max, Min, Q
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from .status import NewestInstantStatus, RoomStatus
+from .status import NewestInstant, NewestInstantStatus, RoomStatus
 from .units import ABSOLUTE_ZERO_C, MAX_CELSIUS
 
 ROOM_ID_MAX_LENGTH = 64
@@ -67,22 +67,9 @@ class RoomQuerySet(models.QuerySet["Room"]):
     def with_last_reading(self) -> "RoomQuerySet":
         """Rooms annotated with `last_timestamp`, their newest instant, and `last_value`, the
         mean (°C) of the readings at it: one instant is one reading (DESIGN §4.5)."""
-        # Backward probes of the unique index: its newest timestamp, then that instant's rows.
-        # The inner probe refers to the room, not to the middle query's rows, so PostgreSQL
-        # runs it once per room.
-        newest = Measurement.objects.filter(room=models.OuterRef("pk")).order_by("-timestamp")
-        at_newest = Measurement.objects.filter(
-            room=models.OuterRef("pk"),
-            timestamp=models.Subquery(
-                Measurement.objects.filter(room=models.OuterRef(models.OuterRef("pk")))
-                .order_by("-timestamp")
-                .values("timestamp")[:1]
-            ),
-        )
-        mean = at_newest.order_by().values("room").annotate(mean=Avg("value")).values("mean")
         return self.annotate(
-            last_timestamp=models.Subquery(newest.values("timestamp")[:1]),
-            last_value=models.Subquery(mean, output_field=models.FloatField()),
+            last_timestamp=NewestInstant(readings=Measurement, mean=False),
+            last_value=NewestInstant(readings=Measurement, mean=True),
         )
 
     def with_range_at(self, at: datetime) -> "RoomQuerySet":

@@ -103,3 +103,40 @@ class NewestInstantStatus(models.Expression):
             *room_params,  # the newest timestamp
         ]
         return sql, params
+
+
+class NewestInstant(models.Expression):
+    """The row's room's newest instant: its timestamp, or with `mean` the mean of the readings
+    at it (one instant is one reading, DESIGN §4.5); NULL when the room has no reading.
+
+    Written as SQL text, as NewestInstantStatus is: the same subqueries through the ORM
+    (`OuterRef` inside `OuterRef`) cost a rooms page ~0.5 ms of query building and compiling
+    for 0.1 ms of PostgreSQL's time. `MAX` of the timestamp is a backward probe of the unique
+    (room, timestamp, sensor) index on PostgreSQL and SQLite alike.
+    """
+
+    def __init__(self, *, readings: type[models.Model], mean: bool) -> None:
+        super().__init__(output_field=models.FloatField() if mean else models.DateTimeField())
+        self.readings, self.mean = readings, mean
+        self.room: Any = models.F("pk")
+
+    def get_source_expressions(self) -> list[Any]:
+        return [self.room]
+
+    def set_source_expressions(self, exprs: Sequence[Any]) -> None:
+        (self.room,) = exprs
+
+    def as_sql(
+        self, compiler: SQLCompiler, connection: BaseDatabaseWrapper, **extra: Any
+    ) -> tuple[str, list[Any]]:
+        room, params = compiler.compile(self.room)
+        q = connection.ops.quote_name
+        readings, ts, room_id = q(self.readings._meta.db_table), q("timestamp"), q("room_id")
+        newest = f"(SELECT MAX(n.{ts}) FROM {readings} n WHERE n.{room_id} = {room})"
+        if not self.mean:
+            return newest, list(params)
+        sql = (
+            f"(SELECT AVG(m.{q('value')}) FROM {readings} m "
+            f"WHERE m.{room_id} = {room} AND m.{ts} = {newest})"
+        )
+        return sql, [*params, *params]

@@ -1,11 +1,25 @@
 """Reads that join the two halves: which instrument took a reading, and what a device found out
 of tolerance measured since its last good calibration (its impact, DESIGN §4.7)."""
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from django.db.models import CharField, Count, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.models import (
+    CharField,
+    Count,
+    Expression,
+    F,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+)
+from django.db.models.sql.compiler import SQLCompiler
 from django.utils import timezone
 
 from calibrations.models import Calibration, Instrument
@@ -13,6 +27,36 @@ from measurements.models import Measurement, Room
 from measurements.selectors import Excursion, excursions
 
 from .models import Alarm, Placement, placed_at_instant
+
+
+class OpenAlarms(Expression):
+    """How many alarms of the row's room are open (`Alarm.objects.open()`: active, or not yet
+    acknowledged), in the rooms query: a count on the partial index `alarm_open_idx`, whose
+    condition this repeats. SQL text, as the rooms' other columns are (`NewestInstant`): the
+    same count through the ORM cost a rooms page ~0.4 ms of query building."""
+
+    output_field = IntegerField()
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.room: Any = F("pk")
+
+    def get_source_expressions(self) -> list[Any]:
+        return [self.room]
+
+    def set_source_expressions(self, exprs: Sequence[Any]) -> None:
+        (self.room,) = exprs
+
+    def as_sql(
+        self, compiler: SQLCompiler, connection: BaseDatabaseWrapper, **extra: Any
+    ) -> tuple[str, list[Any]]:
+        room, params = compiler.compile(self.room)
+        q = connection.ops.quote_name
+        sql = (
+            f"(SELECT COUNT(*) FROM {q(Alarm._meta.db_table)} a WHERE a.{q('room_id')} = {room} "
+            f"AND (a.{q('cleared_at')} IS NULL OR a.{q('acknowledged_at')} IS NULL))"
+        )
+        return sql, list(params)
 
 
 def with_instrument(readings: QuerySet[Measurement]) -> QuerySet[Measurement]:

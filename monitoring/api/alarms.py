@@ -5,8 +5,7 @@ alarms). Placements, readings with their instrument and impacts are in `views`."
 from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db.models import Count, OuterRef, QuerySet, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models import QuerySet
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
@@ -29,6 +28,7 @@ from measurements.api.rooms import RoomViewSet
 
 from ..filtersets import AlarmFilterSet
 from ..models import Alarm, NotificationTarget
+from ..selectors import OpenAlarms
 from ..services import (
     AlreadyAcknowledgedError,
     alarm_acknowledge,
@@ -233,12 +233,4 @@ class MonitoredRoomViewSet(RoomViewSet):
 
     def get_queryset(self) -> QuerySet[Any]:
         # One more correlated count per room row, on the open alarms' partial index.
-        open_alarms = (
-            Alarm.objects.open()
-            .filter(room=OuterRef("pk"))
-            .order_by()
-            .values("room")
-            .annotate(n=Count("*"))
-            .values("n")
-        )
-        return super().get_queryset().annotate(open_alarms=Coalesce(Subquery(open_alarms), 0))
+        return super().get_queryset().annotate(open_alarms=OpenAlarms())
