@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db import connection
+from django.db import connection, transaction
 
 from ..models import EPOCH, RangeVersion, Room
 from .instants import Instant, instants, previous_instant, room_id_of, table
@@ -79,32 +79,118 @@ def _runs(
         yield Excursion(kind, first, None, peak, count, began_before)
 
 
+# A reading this close to the inner band still makes its instant a candidate: the mean of an
+# instant's readings is a float, and may round past a bound that none of its readings crosses
+# (seven readings of 15.100000000000001 average 15.099999999999998; the error is at most about
+# n × 1.1e-16 × the largest |reading| for n readings at an instant: 1e-6 °C covers thousands of
+# sensors at the plausibility bound). It costs a probe per such instant, nothing else.
+_MARGIN_C = 1e-6
+# Probing a candidate instant (its readings, then the next instant) costs about as much as
+# grouping and walking six to eight instants in one pass: a window holding fewer readings than
+# this many per candidate is walked whole instead (DENSE below).
+_READINGS_PER_PROBE = 8
+# A window of up to this many readings is walked whole without looking for candidates: at
+# most ~10 ms here, and finding out whether probing would be cheaper costs a filtered scan of
+# the window, as much as probing could save on a week (a week at 90 s is 6,720 readings).
+_WALK_WHOLE_UP_TO = 10_000
+
+
 def _excursions_sql(room_id: str, start: datetime, end: datetime) -> list[Excursion]:
-    # Gaps and islands in one ordered pass (window functions cost per row and per pass, and a
-    # week is thousands of instants): `not_low` counts the instants so far that are not low,
-    # so it stays constant along a run of low instants and grows between two such runs;
-    # `not_high` likewise. A run is then a group of (side, that count). `next_t` is the next
-    # instant (null for the window's last, so a run reaching the end has no end). A run that
-    # starts at the window's first instant began before the window when the instant before it
-    # (`before`) was outside on the same side.
+    # An instant whose mean is outside the range in force has a reading outside the inner band
+    # (inside every range the room had: `ranges.RANGES_SQL`). So `candidates` is the unique
+    # index's range scan over the window with a filter on the value it covers: index-only,
+    # nothing grouped, a few hundred microseconds per 10,000 readings. Two ways on from there,
+    # both in this statement, one skipped by a one-time filter:
     #
-    # `steps` groups the unique index's range scan by timestamp, in its order, so the window
-    # needs no sort; each instant's side is computed there, once (`ranges.side_sql`), with its
-    # peak candidate (its warmest or coldest reading). ROWS, not the default RANGE frame,
-    # spares PostgreSQL looking for peers; `count(*)::int` keeps the sum of readings an
-    # integer sum (a sum of bigints is numeric). The instants come back as integer
-    # microseconds since the epoch (exact: `extract` is a numeric since PostgreSQL 14):
-    # cheaper than Django's converter.
+    # SPARSE, most windows of a room in control (an impact's year: ~7,000 of 500,000 readings
+    # outside): each candidate judged by its whole instant (every sensor's reading: an index
+    # probe) and the range in force at it (`ranges.side_sql`), those inside dropped. Two
+    # outside instants on one side are in one run iff no instant lies between them, i.e. the
+    # first one's next instant (`next_t`, an index probe: min(timestamp) > t within the window;
+    # null past its end) is the second; a run begins at every outside instant that does not
+    # continue the one before it, and `run` counts those beginnings. Cost: the scan, and two
+    # probes per outside instant.
+    #
+    # DENSE, a window with fewer than _READINGS_PER_PROBE readings per candidate (the bench's
+    # generated rooms are outside 59 % of the time): the window's instants grouped in the
+    # index's order and judged, and gaps and islands in one ordered pass: `not_low` counts the
+    # instants so far that are not low, so it stays constant along a run of low instants and
+    # grows between two such runs (`not_high` likewise); a run is a group of (side, that
+    # count); `next_t` is the next instant (null for the window's last). Deciding costs a count
+    # of the window's readings stopped at that many per candidate: proportional to the
+    # candidates too.
+    #
+    # Either way a run's end is its last instant's `next_t`, and a run that starts at the
+    # window's first instant began before the window when the instant before it (`before`)
+    # was outside on the same side. ROWS, not the default RANGE frame, spares PostgreSQL
+    # looking for peers; `count(*)::int` keeps the sum of readings an integer sum. The instants
+    # come back as integer microseconds since the epoch (exact: `extract` is a numeric since
+    # PostgreSQL 14): cheaper than Django's converter.
     mean = "sum(value) / count(*)"
+    window = f"""
+        FROM {table()}
+        WHERE room_id = %(room)s AND "timestamp" >= %(start)s AND "timestamp" <= %(end)s"""
     sql = f"""
-        WITH {RANGES_SQL}, steps AS (
+        WITH {RANGES_SQL}, size AS MATERIALIZED (
+            SELECT count(*) > %(whole)s AS large
+            FROM (SELECT 1 {window} LIMIT %(whole)s + 1) AS readings
+        ), candidates AS MATERIALIZED (
+            SELECT DISTINCT "timestamp" AS t {window}
+              AND (SELECT large FROM size)
+              -- Null bounds (a room that never had a range) leave no candidate.
+              AND (value < (SELECT inner_lo FROM ranges) + %(margin)s
+                   OR value > (SELECT inner_hi FROM ranges) - %(margin)s)
+        ), probes AS MATERIALIZED (
+            SELECT %(per_probe)s * count(*) AS readings FROM candidates
+        ), density AS MATERIALIZED (
+            SELECT NOT (SELECT large FROM size) OR count(*) <= (SELECT readings FROM probes)
+                       AS dense
+            FROM (
+                SELECT 1 {window} AND (SELECT large FROM size)
+                LIMIT (SELECT readings FROM probes) + 1
+            ) AS readings
+        ), steps AS (
             SELECT "timestamp" AS t, count(*)::int AS n, {side_sql(mean, '"timestamp"')} AS side,
-                   min(value) AS lo, max(value) AS hi
-            FROM {table()}
-            WHERE room_id = %(room)s AND "timestamp" >= %(start)s AND "timestamp" <= %(end)s
-              -- A room that never had a range has no excursions: nothing to read.
-              AND (SELECT inner_lo FROM ranges) IS NOT NULL
+                   min(value) AS lo, max(value) AS hi {window}
+              AND (SELECT dense FROM density)
             GROUP BY "timestamp"
+        ), dense AS (
+            SELECT t, n, side, CASE WHEN side > 0 THEN hi ELSE lo END AS peak, next_t,
+                   CASE WHEN side > 0 THEN not_high ELSE not_low END AS run
+            FROM (
+                SELECT *, lead(t) OVER w AS next_t,
+                       count(*) FILTER (WHERE side >= 0) OVER w AS not_low,
+                       count(*) FILTER (WHERE side <= 0) OVER w AS not_high
+                FROM steps
+                WINDOW w AS (ORDER BY t ROWS UNBOUNDED PRECEDING)
+            ) AS walked
+            WHERE side <> 0
+        ), judged AS (
+            SELECT c.t, a.n, {side_sql("a.mean", "c.t")} AS side, a.lo, a.hi
+            FROM candidates c
+            CROSS JOIN LATERAL (
+                SELECT count(*)::int AS n, {mean} AS mean, min(value) AS lo, max(value) AS hi
+                FROM {table()}
+                WHERE room_id = %(room)s AND "timestamp" = c.t
+            ) a
+            WHERE NOT (SELECT dense FROM density)
+        ), outside AS MATERIALIZED (
+            SELECT t, n, side, CASE WHEN side > 0 THEN hi ELSE lo END AS peak,
+                   (SELECT min("timestamp") FROM {table()}
+                    WHERE room_id = %(room)s AND "timestamp" > j.t AND "timestamp" <= %(end)s
+                   ) AS next_t
+            FROM judged j
+            WHERE side <> 0
+        ), sparse AS (
+            SELECT t, n, side, peak, next_t,
+                   count(*) FILTER (WHERE begins) OVER (ORDER BY t ROWS UNBOUNDED PRECEDING)
+                       AS run
+            FROM (
+                SELECT *, lag(next_t) OVER w IS DISTINCT FROM t
+                          OR lag(side) OVER w IS DISTINCT FROM side AS begins
+                FROM outside
+                WINDOW w AS (ORDER BY t)
+            ) AS begun
         ), before AS (
             SELECT {side_sql(mean, '"timestamp"')} AS side
             FROM {table()}
@@ -113,13 +199,6 @@ def _excursions_sql(room_id: str, start: datetime, end: datetime) -> list[Excurs
                 WHERE room_id = %(room)s AND "timestamp" < %(start)s
             )
             GROUP BY "timestamp"
-        ), marked AS (
-            SELECT t, n, side, CASE WHEN side > 0 THEN hi ELSE lo END AS peak,
-                   lead(t) OVER w AS next_t,
-                   count(*) FILTER (WHERE side >= 0) OVER w AS not_low,
-                   count(*) FILTER (WHERE side <= 0) OVER w AS not_high
-            FROM steps
-            WINDOW w AS (ORDER BY t ROWS UNBOUNDED PRECEDING)
         )
         SELECT side, (extract(epoch FROM min(t)) * 1000000)::bigint,
                (extract(epoch FROM CASE WHEN count(next_t) = count(*) THEN max(next_t) END)
@@ -133,13 +212,24 @@ def _excursions_sql(room_id: str, start: datetime, end: datetime) -> list[Excurs
                    ) AND side = (SELECT side FROM before),
                    false
                )
-        FROM marked
-        WHERE side <> 0
-        GROUP BY side, CASE WHEN side > 0 THEN not_high ELSE not_low END
+        FROM (SELECT * FROM dense UNION ALL SELECT * FROM sparse) AS runs
+        GROUP BY side, run
         ORDER BY min(t)
     """
-    params: dict[str, Any] = {"room": room_id, "start": start, "end": end}
-    with connection.cursor() as cursor:
+    params: dict[str, Any] = {
+        "room": room_id,
+        "start": start,
+        "end": end,
+        "margin": _MARGIN_C,
+        "per_probe": _READINGS_PER_PROBE,
+        "whole": _WALK_WHOLE_UP_TO,
+    }
+    with transaction.atomic(), connection.cursor() as cursor:
+        # Both ways are planned, so a long window's plan costs past `jit_above_cost` and even
+        # the inlining and optimizing thresholds, whichever way runs: PostgreSQL then compiled
+        # its 160 expressions for 1.2 s to run 0.1 s of an impact's year (60 ms before this
+        # statement had two ways). Nothing here runs long enough to gain from compiling.
+        cursor.execute("SET LOCAL jit = off")
         cursor.execute(sql, params)
         rows = cursor.fetchall()
     return [
