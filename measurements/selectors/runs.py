@@ -93,14 +93,20 @@ _READINGS_PER_PROBE = 8
 # most ~10 ms here, and finding out whether probing would be cheaper costs a filtered scan of
 # the window, as much as probing could save on a week (a week at 90 s is 6,720 readings).
 _WALK_WHOLE_UP_TO = 10_000
+# A window up to this long is walked whole by a statement without the other way, in one round
+# trip (no transaction for `SET LOCAL jit`): a week's excursions, the routes' common window,
+# cost 6.1–6.6 ms of statement that way against 8.0–8.4 ms with both ways planned and chosen
+# between. Longer windows (an impact's, a report's month) take the statement with both.
+_PROBED_AFTER = timedelta(days=8)
 
 
 def _excursions_sql(room_id: str, start: datetime, end: datetime) -> list[Excursion]:
     # An instant whose mean is outside the range in force has a reading outside the inner band
     # (inside every range the room had: `ranges.RANGES_SQL`). So `candidates` is the unique
     # index's range scan over the window with a filter on the value it covers: index-only,
-    # nothing grouped, a few hundred microseconds per 10,000 readings. Two ways on from there,
-    # both in this statement, one skipped by a one-time filter:
+    # nothing grouped, a few hundred microseconds per 10,000 readings. A window longer than
+    # _PROBED_AFTER goes two ways on from there, both in one statement, one skipped by a
+    # one-time filter; a shorter one only walks (DENSE), in a statement of its own:
     #
     # SPARSE, most windows of a room in control (an impact's year: ~7,000 of 500,000 readings
     # outside): each candidate judged by its whole instant (every sensor's reading: an index
@@ -130,6 +136,60 @@ def _excursions_sql(room_id: str, start: datetime, end: datetime) -> list[Excurs
     window = f"""
         FROM {table()}
         WHERE room_id = %(room)s AND "timestamp" >= %(start)s AND "timestamp" <= %(end)s"""
+    probed = end - start > _PROBED_AFTER
+    finds = f"""
+        SELECT side, (extract(epoch FROM min(t)) * 1000000)::bigint,
+               (extract(epoch FROM CASE WHEN count(next_t) = count(*) THEN max(next_t) END)
+                   * 1000000)::bigint,
+               CASE WHEN side > 0 THEN max(peak) ELSE min(peak) END,
+               sum(n),
+               COALESCE(
+                   min(t) = (
+                       SELECT min("timestamp") FROM {table()}
+                       WHERE room_id = %(room)s AND "timestamp" >= %(start)s
+                   ) AND side = (SELECT side FROM before),
+                   false
+               )
+        FROM ({"SELECT * FROM dense UNION ALL SELECT * FROM sparse" if probed else "SELECT * FROM dense"})
+            AS runs
+        GROUP BY side, run
+        ORDER BY min(t)
+    """
+    before = f"""before AS (
+            SELECT {side_sql(mean, '"timestamp"')} AS side
+            FROM {table()}
+            WHERE room_id = %(room)s AND "timestamp" = (
+                SELECT max("timestamp") FROM {table()}
+                WHERE room_id = %(room)s AND "timestamp" < %(start)s
+            )
+            GROUP BY "timestamp"
+        )"""
+    walked = f"""steps AS (
+            SELECT "timestamp" AS t, count(*)::int AS n, {side_sql(mean, '"timestamp"')} AS side,
+                   min(value) AS lo, max(value) AS hi {window}
+              AND {
+        "(SELECT dense FROM density)" if probed else "(SELECT inner_lo FROM ranges) IS NOT NULL"
+    }
+            GROUP BY "timestamp"
+        ), dense AS (
+            SELECT t, n, side, CASE WHEN side > 0 THEN hi ELSE lo END AS peak, next_t,
+                   CASE WHEN side > 0 THEN not_high ELSE not_low END AS run
+            FROM (
+                SELECT *, lead(t) OVER w AS next_t,
+                       count(*) FILTER (WHERE side >= 0) OVER w AS not_low,
+                       count(*) FILTER (WHERE side <= 0) OVER w AS not_high
+                FROM steps
+                WINDOW w AS (ORDER BY t ROWS UNBOUNDED PRECEDING)
+            ) AS walked
+            WHERE side <> 0
+        )"""
+    params: dict[str, Any] = {"room": room_id, "start": start, "end": end}
+    if not probed:
+        # A room that never had a range has no excursions: its window is not even read.
+        with connection.cursor() as cursor:
+            cursor.execute(f"WITH {RANGES_SQL}, {walked}, {before} {finds}", params)
+            rows = cursor.fetchall()
+        return _excursions_of(rows)
     sql = f"""
         WITH {RANGES_SQL}, size AS MATERIALIZED (
             SELECT count(*) > %(whole)s AS large
@@ -149,23 +209,7 @@ def _excursions_sql(room_id: str, start: datetime, end: datetime) -> list[Excurs
                 SELECT 1 {window} AND (SELECT large FROM size)
                 LIMIT (SELECT readings FROM probes) + 1
             ) AS readings
-        ), steps AS (
-            SELECT "timestamp" AS t, count(*)::int AS n, {side_sql(mean, '"timestamp"')} AS side,
-                   min(value) AS lo, max(value) AS hi {window}
-              AND (SELECT dense FROM density)
-            GROUP BY "timestamp"
-        ), dense AS (
-            SELECT t, n, side, CASE WHEN side > 0 THEN hi ELSE lo END AS peak, next_t,
-                   CASE WHEN side > 0 THEN not_high ELSE not_low END AS run
-            FROM (
-                SELECT *, lead(t) OVER w AS next_t,
-                       count(*) FILTER (WHERE side >= 0) OVER w AS not_low,
-                       count(*) FILTER (WHERE side <= 0) OVER w AS not_high
-                FROM steps
-                WINDOW w AS (ORDER BY t ROWS UNBOUNDED PRECEDING)
-            ) AS walked
-            WHERE side <> 0
-        ), judged AS (
+        ), {walked}, judged AS (
             SELECT c.t, a.n, {side_sql("a.mean", "c.t")} AS side, a.lo, a.hi
             FROM candidates c
             CROSS JOIN LATERAL (
@@ -191,39 +235,10 @@ def _excursions_sql(room_id: str, start: datetime, end: datetime) -> list[Excurs
                 FROM outside
                 WINDOW w AS (ORDER BY t)
             ) AS begun
-        ), before AS (
-            SELECT {side_sql(mean, '"timestamp"')} AS side
-            FROM {table()}
-            WHERE room_id = %(room)s AND "timestamp" = (
-                SELECT max("timestamp") FROM {table()}
-                WHERE room_id = %(room)s AND "timestamp" < %(start)s
-            )
-            GROUP BY "timestamp"
-        )
-        SELECT side, (extract(epoch FROM min(t)) * 1000000)::bigint,
-               (extract(epoch FROM CASE WHEN count(next_t) = count(*) THEN max(next_t) END)
-                   * 1000000)::bigint,
-               CASE WHEN side > 0 THEN max(peak) ELSE min(peak) END,
-               sum(n),
-               COALESCE(
-                   min(t) = (
-                       SELECT min("timestamp") FROM {table()}
-                       WHERE room_id = %(room)s AND "timestamp" >= %(start)s
-                   ) AND side = (SELECT side FROM before),
-                   false
-               )
-        FROM (SELECT * FROM dense UNION ALL SELECT * FROM sparse) AS runs
-        GROUP BY side, run
-        ORDER BY min(t)
+        ), {before}
+        {finds}
     """
-    params: dict[str, Any] = {
-        "room": room_id,
-        "start": start,
-        "end": end,
-        "margin": _MARGIN_C,
-        "per_probe": _READINGS_PER_PROBE,
-        "whole": _WALK_WHOLE_UP_TO,
-    }
+    params.update(margin=_MARGIN_C, per_probe=_READINGS_PER_PROBE, whole=_WALK_WHOLE_UP_TO)
     with transaction.atomic(), connection.cursor() as cursor:
         # Both ways are planned, so a long window's plan costs past `jit_above_cost` and even
         # the inlining and optimizing thresholds, whichever way runs: PostgreSQL then compiled
@@ -232,6 +247,10 @@ def _excursions_sql(room_id: str, start: datetime, end: datetime) -> list[Excurs
         cursor.execute("SET LOCAL jit = off")
         cursor.execute(sql, params)
         rows = cursor.fetchall()
+    return _excursions_of(rows)
+
+
+def _excursions_of(rows: list[Any]) -> list[Excursion]:
     return [
         Excursion(
             "high" if side > 0 else "low",

@@ -31,15 +31,18 @@ SHIFTS = st.sampled_from([timedelta(0), timedelta(microseconds=1), -timedelta(mi
 SEEN: collections.Counter[str] = collections.Counter()
 
 
-# The statement probes the candidate instants (sparse) or walks the whole window (dense), by
-# the window's size and how many readings it holds per candidate: each way forced in turn
-# (`_WALK_WHOLE_UP_TO`, `_READINGS_PER_PROBE`).
-WALKS = {"sparse": (0, 0), "dense": (0, 10**9)}
+# A long window's statement probes the candidate instants (sparse) or walks the whole window
+# (dense), by the window's size and how many readings it holds per candidate; a short window's
+# only walks (short). Each forced in turn (`_PROBED_AFTER`, `_WALK_WHOLE_UP_TO`,
+# `_READINGS_PER_PROBE`).
+WALKS = {"sparse": (0, 0), "dense": (0, 10**9), "short": (0, 0)}
 
 
 @pytest.fixture(params=list(WALKS))
 def walk(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
     whole, per_probe = WALKS[request.param]
+    short = request.param == "short"
+    monkeypatch.setattr(runs, "_PROBED_AFTER", timedelta(days=10**6 if short else -1))
     monkeypatch.setattr(runs, "_WALK_WHOLE_UP_TO", whole)
     monkeypatch.setattr(runs, "_READINGS_PER_PROBE", per_probe)
     return str(request.param)
@@ -142,7 +145,9 @@ def test_the_random_rooms_had_runs_of_every_shape() -> None:
         assert SEEN["sides meeting"]
 
 
-def test_a_mean_rounded_past_a_bound_no_reading_crosses_is_outside_in_both_paths() -> None:
+def test_a_mean_rounded_past_a_bound_no_reading_crosses_is_outside_in_both_paths(
+    walk: str,
+) -> None:
     # Seven sensors just above 15.1 °C (a reading converted from °F can be such a float): the
     # float mean of their readings is 15.099999999999998, below the bound. The statement's
     # candidates are readings near the inner band, not only beyond it, or it would miss this.
