@@ -28,7 +28,7 @@ from django.utils import timezone
 from accounts.credentials import ATTRIBUTE, Credentials
 from accounts.permissions import SENSOR_PERMISSION
 from bench import floors_common as common
-from calibrations.models import CalibrationType, InstrumentStatus
+from calibrations.models import STANDING_FIELDS, CalibrationType, InstrumentStatus
 from measurements.models import Room, RoomStatus
 from measurements.selectors import excursions
 from tagging.models import tag_key
@@ -444,18 +444,7 @@ INSTRUMENT_COLUMNS = (
 )
 
 
-_STANDING = ", ".join(
-    f'"calibrations_instrument"."{column}"'
-    for column in (
-        "newest_calibration_id",
-        "newest_calibration_timestamp",
-        "newest_calibration_recorded_at",
-        "newest_calibration_in_tolerance",
-        "good_calibration_timestamp",
-        "next_due_at",
-        "due_sort",
-    )
-)
+_STANDING = ", ".join(f'"calibrations_instrument"."{column}"' for column in STANDING_FIELDS)
 # `Instrument.objects.with_status(now, due_soon)`, soonest due first: the instrument's columns,
 # the standing it keeps, then the annotations (columns 15–19: the newest calibration's id,
 # timestamp and in_tolerance, due_at, status).

@@ -256,11 +256,11 @@ def calibrations_create_many(
     with transaction.atomic(savepoint=False):
         Calibration.objects.bulk_create(calibrations, batch_size=batch_size)
         CalibrationVersion.objects.bulk_create(versions, batch_size=batch_size)
-        standing_refresh(named)
+        _standing_refresh_locked(named)
     return calibrations
 
 
-def standing_refresh(instrument_ids: Iterable[str]) -> None:
+def _standing_refresh_locked(instrument_ids: Iterable[str]) -> None:
     """Recompute the standing of these instruments from their calibrations, inside the
     caller's transaction: their rows are locked first (in id order, so two callers cannot
     deadlock), so the recomputation sees every calibration committed before it."""
@@ -328,7 +328,7 @@ def calibration_correct(
     # What decides an instrument's standing: which calibrations name it, when, and whether
     # they were in tolerance. The instrument it named before as well as the one it names now.
     if changed & {"instrument", "timestamp", "value", "calibration_type"}:
-        standing_refresh(i for i in (named_before, stored.instrument_id) if i is not None)
+        _standing_refresh_locked(i for i in (named_before, stored.instrument_id) if i is not None)
     return changed
 
 

@@ -1,6 +1,6 @@
 """A room's status as SQL: a correlated subquery of the rooms query, on both databases."""
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -105,19 +105,16 @@ class NewestInstantStatus(models.Expression):
         return sql, params
 
 
-class NewestInstant(models.Expression):
-    """The row's room's newest instant: its timestamp, or with `mean` the mean of the readings
-    at it (one instant is one reading, DESIGN §4.5); NULL when the room has no reading.
+class RoomSubquery(models.Expression):
+    """A correlated scalar subquery of the rooms query, written as SQL text: `room_sql(room,
+    quote)` gets the row's room (a column of the outer query) and returns the subquery.
 
-    Written as SQL text, as NewestInstantStatus is: the same subqueries through the ORM
-    (`OuterRef` inside `OuterRef`) cost a rooms page ~0.5 ms of query building and compiling
-    for 0.1 ms of PostgreSQL's time. `MAX` of the timestamp is a backward probe of the unique
-    (room, timestamp, sensor) index on PostgreSQL and SQLite alike.
-    """
+    Django builds and compiles such an expression in microseconds, where the same subquery
+    through the ORM (`OuterRef` inside `OuterRef`) cost a rooms page ~0.5 ms of query building
+    for 0.1 ms of PostgreSQL's time."""
 
-    def __init__(self, *, readings: type[models.Model], mean: bool) -> None:
-        super().__init__(output_field=models.FloatField() if mean else models.DateTimeField())
-        self.readings, self.mean = readings, mean
+    def __init__(self, output_field: models.Field[Any, Any]) -> None:
+        super().__init__(output_field=output_field)
         self.room: Any = models.F("pk")
 
     def get_source_expressions(self) -> list[Any]:
@@ -126,17 +123,37 @@ class NewestInstant(models.Expression):
     def set_source_expressions(self, exprs: Sequence[Any]) -> None:
         (self.room,) = exprs
 
+    def room_sql(self, room: str, quote: Callable[[str], str]) -> str:
+        raise NotImplementedError
+
     def as_sql(
         self, compiler: SQLCompiler, connection: BaseDatabaseWrapper, **extra: Any
     ) -> tuple[str, list[Any]]:
         room, params = compiler.compile(self.room)
-        q = connection.ops.quote_name
-        readings, ts, room_id = q(self.readings._meta.db_table), q("timestamp"), q("room_id")
+        assert not params, "the row's room is a column of the rooms query"
+        return self.room_sql(room, connection.ops.quote_name), []
+
+
+class NewestInstant(RoomSubquery):
+    """The row's room's newest instant: its timestamp, or with `mean` the mean of the readings
+    at it (one instant is one reading, DESIGN §4.5); NULL when the room has no reading. `MAX`
+    of the timestamp is a backward probe of the unique (room, timestamp, sensor) index on
+    PostgreSQL and SQLite alike."""
+
+    def __init__(self, *, readings: type[models.Model], mean: bool) -> None:
+        super().__init__(models.FloatField() if mean else models.DateTimeField())
+        self.readings, self.mean = readings, mean
+
+    def room_sql(self, room: str, quote: Callable[[str], str]) -> str:
+        readings, ts, room_id = (
+            quote(self.readings._meta.db_table),
+            quote("timestamp"),
+            quote("room_id"),
+        )
         newest = f"(SELECT MAX(n.{ts}) FROM {readings} n WHERE n.{room_id} = {room})"
         if not self.mean:
-            return newest, list(params)
-        sql = (
-            f"(SELECT AVG(m.{q('value')}) FROM {readings} m "
+            return newest
+        return (
+            f"(SELECT AVG(m.{quote('value')}) FROM {readings} m "
             f"WHERE m.{room_id} = {room} AND m.{ts} = {newest})"
         )
-        return sql, [*params, *params]

@@ -1,17 +1,14 @@
 """Reads that join the two halves: which instrument took a reading, and what a device found out
 of tolerance measured since its last good calibration (its impact, DESIGN §4.7)."""
 
-from collections.abc import Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import (
     CharField,
     Count,
-    Expression,
-    F,
     IntegerField,
     OuterRef,
     Q,
@@ -19,44 +16,30 @@ from django.db.models import (
     Subquery,
     Value,
 )
-from django.db.models.sql.compiler import SQLCompiler
 from django.utils import timezone
 
 from calibrations.models import Calibration, Instrument
 from measurements.models import Measurement, Room
 from measurements.selectors import Excursion, excursions
+from measurements.status import RoomSubquery
 
 from .models import Alarm, Placement, placed_at_instant
 
 
-class OpenAlarms(Expression):
+class OpenAlarms(RoomSubquery):
     """How many alarms of the row's room are open (`Alarm.objects.open()`: active, or not yet
     acknowledged), in the rooms query: a count on the partial index `alarm_open_idx`, whose
-    condition this repeats. SQL text, as the rooms' other columns are (`NewestInstant`): the
-    same count through the ORM cost a rooms page ~0.4 ms of query building."""
-
-    output_field = IntegerField()
+    condition this repeats."""
 
     def __init__(self) -> None:
-        super().__init__()
-        self.room: Any = F("pk")
+        super().__init__(IntegerField())
 
-    def get_source_expressions(self) -> list[Any]:
-        return [self.room]
-
-    def set_source_expressions(self, exprs: Sequence[Any]) -> None:
-        (self.room,) = exprs
-
-    def as_sql(
-        self, compiler: SQLCompiler, connection: BaseDatabaseWrapper, **extra: Any
-    ) -> tuple[str, list[Any]]:
-        room, params = compiler.compile(self.room)
-        q = connection.ops.quote_name
-        sql = (
-            f"(SELECT COUNT(*) FROM {q(Alarm._meta.db_table)} a WHERE a.{q('room_id')} = {room} "
-            f"AND (a.{q('cleared_at')} IS NULL OR a.{q('acknowledged_at')} IS NULL))"
+    def room_sql(self, room: str, quote: Callable[[str], str]) -> str:
+        return (
+            f"(SELECT COUNT(*) FROM {quote(Alarm._meta.db_table)} a "
+            f"WHERE a.{quote('room_id')} = {room} "
+            f"AND (a.{quote('cleared_at')} IS NULL OR a.{quote('acknowledged_at')} IS NULL))"
         )
-        return sql, list(params)
 
 
 def with_instrument(readings: QuerySet[Measurement]) -> QuerySet[Measurement]:

@@ -15,7 +15,7 @@ from django.utils.html import format_html, format_html_join
 from config.admin import PageContextAdmin
 
 from ..conf import due_soon
-from ..models import Calibration, Instrument, InstrumentStatus
+from ..models import Calibration, Instrument, InstrumentStatus, status_filter
 from ..services import INSTRUMENT_FIELDS, instrument_create, instrument_update
 
 # How many of an instrument's calibrations its page lists (the rest: a link to them all).
@@ -46,7 +46,7 @@ def utc_label(moment: datetime | None) -> str:
 
 
 class StatusFilter(admin.SimpleListFilter):
-    """Instruments by status: a filter on the status the register's query computes."""
+    """Instruments by status, by the conditions the API's `?status=` filters on."""
 
     title = "status"
     parameter_name = "status"
@@ -56,7 +56,9 @@ class StatusFilter(admin.SimpleListFilter):
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
         value = self.value()
-        return queryset.filter(status=value) if value in InstrumentStatus.values else queryset
+        if value not in InstrumentStatus.values:
+            return queryset
+        return queryset.filter(status_filter(value, now=timezone.now(), due_soon=due_soon()))
 
 
 @admin.register(Instrument)

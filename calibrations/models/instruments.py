@@ -171,6 +171,16 @@ class InstrumentQuerySet(models.QuerySet["Instrument"]):
         return self.filter(Q(retired_at__isnull=True) | Q(retired_at__gt=moment))
 
 
+# The columns of the standing an instrument keeps (`refresh_standing`), in the model's order.
+STANDING_FIELDS = (
+    "newest_calibration_id",
+    "newest_calibration_timestamp",
+    "newest_calibration_recorded_at",
+    "newest_calibration_in_tolerance",
+    "good_calibration_timestamp",
+    "next_due_at",
+    "due_sort",
+)
 # An instrument's newest calibration: by timestamp, ties by when it was recorded, then by id
 # (two recorded in the same microsecond, as a CSV import records its rows).
 NEWEST_FIRST = ("-timestamp", "-created_at", "-id")

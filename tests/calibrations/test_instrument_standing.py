@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from calibrations.conf import due_soon
 from calibrations.models import (
     LAST_INSTANT,
+    STANDING_FIELDS,
     Calibration,
     Instrument,
     refresh_standing,
@@ -28,15 +29,7 @@ from calibrations.services import (
 from tests.conftest import Race
 from tests.factories import CalibrationTypeFactory, InstrumentFactory
 
-STANDING = (
-    "newest_calibration_id",
-    "newest_calibration_timestamp",
-    "newest_calibration_recorded_at",
-    "newest_calibration_in_tolerance",
-    "good_calibration_timestamp",
-    "next_due_at",
-    "due_sort",
-)
+STANDING = STANDING_FIELDS
 BASE = datetime(2026, 1, 1, tzinfo=UTC)
 EXAMPLES = itertools.count()
 

@@ -14,7 +14,13 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from calibrations.models import Calibration, CalibrationType, CalibrationVersion, Instrument
+from calibrations.models import (
+    Calibration,
+    CalibrationType,
+    CalibrationVersion,
+    Instrument,
+    InstrumentStatus,
+)
 from calibrations.services import calibration_create
 from monitoring.models import Placement
 from monitoring.services import placement_remove
@@ -140,6 +146,25 @@ def test_the_register_shows_status_and_due_date_and_filters_them(
     assert re.findall(r'field-instrument_id"><a href="[^"]+">([^<]+)</a>', references) == ["TH-BAD"]
     searched = admin_client.get(INSTRUMENTS, {"q": "fine"}).content.decode()
     assert re.findall(r'field-instrument_id"><a href="[^"]+">([^<]+)</a>', searched) == ["TH-OK"]
+
+
+def test_the_registers_status_filter_lists_what_the_api_lists_for_every_status(
+    admin_client: Client, register: dict[str, Calibration], check: CalibrationType
+) -> None:
+    # One instrument in every status, so that each filter has something to find and to leave.
+    InstrumentFactory(instrument_id="TH-SOON", calibration_interval_days=30)
+    calibrate("TH-SOON", check, 20)
+    InstrumentFactory(instrument_id="TH-NEW")
+    InstrumentFactory(instrument_id="TH-GONE", retired_at=timezone.now() - timedelta(days=1))
+    found = set()
+    for status in InstrumentStatus.values:
+        page = admin_client.get(INSTRUMENTS, {"status": status}).content.decode()
+        console = re.findall(r'field-instrument_id"><a href="[^"]+">([^<]+)</a>', page)
+        api = admin_client.get("/api/instruments", {"status": status}).json()["results"]
+        assert sorted(console) == sorted(row["instrument_id"] for row in api), status
+        assert console, status
+        found.update(console)
+    assert len(found) == Instrument.objects.count()
 
 
 def test_the_register_is_a_fixed_number_of_queries(
