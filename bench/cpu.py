@@ -153,17 +153,17 @@ def main() -> None:
             for prefix in prefixes:
                 spent[prefix].append(once(prefix))
         route = statistics.median(spent[""])
-        database = (
+        backend = (
             f"{statistics.fmean(database_spent) * 1000:.2f}"
             if len(database_spent) >= args.requests // 2
             else "—"
         )
         if name in NO_FLOOR:
-            print(f"| {name} | {route * 1000:.2f} | {database} | — | — | — | — |", flush=True)
+            print(f"| {name} | {route * 1000:.2f} | {backend} | — | — | — | — |", flush=True)
             continue
         django, sql = (statistics.median(spent[prefix]) for prefix in all_prefixes[1:])
         print(
-            f"| {name} | {route * 1000:.2f} | {database} | {django * 1000:.2f} "
+            f"| {name} | {route * 1000:.2f} | {backend} | {django * 1000:.2f} "
             f"| {django / route:.0%} | {sql * 1000:.2f} | {sql / route:.0%} |",
             flush=True,
         )
