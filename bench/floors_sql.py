@@ -231,14 +231,16 @@ ROOM_DEFAULTS = [
     if field.name in ("alarm_delay", "alarm_deadband_c", "alarms_enabled")
 ]
 RANGE_AT_SQL = (
-    'SELECT U0."{}" AS "{}" FROM "measurements_rangeversion" U0 WHERE U0."room_id" = '
-    '("measurements_room"."room_id") ORDER BY CASE WHEN U0."changed_at" <= %s THEN '
-    'U0."version" ELSE %s END DESC, U0."version" ASC LIMIT 1'
+    'SELECT r."{}" FROM "measurements_rangeversion" r WHERE r."room_id" = '
+    '"measurements_room"."room_id" AND r.version = COALESCE((SELECT MAX(p.version) FROM '
+    '"measurements_rangeversion" p WHERE p."room_id" = "measurements_room"."room_id" AND '
+    'p.changed_at <= %s), (SELECT MIN(p.version) FROM "measurements_rangeversion" p WHERE '
+    'p."room_id" = "measurements_room"."room_id"))'
 )
 # `Room.objects.with_range_at(to)`: the room and the range in force at `to`.
 ROOM_WITH_RANGE_SQL = (
-    f'SELECT {ROOM_COLUMNS}, ({RANGE_AT_SQL.format("min_c", "min_c")}) AS "range_min_c", '
-    f'({RANGE_AT_SQL.format("max_c", "max_c")}) AS "range_max_c" '
+    f'SELECT {ROOM_COLUMNS}, ({RANGE_AT_SQL.format("min_c")}) AS "range_min_c", '
+    f'({RANGE_AT_SQL.format("max_c")}) AS "range_max_c" '
     'FROM "measurements_room" WHERE "measurements_room"."room_id" = %s LIMIT 21'
 )
 AVERAGE_SQL = (
@@ -342,7 +344,7 @@ def room_excursions(request: HttpRequest, user: User, room_id: str) -> HttpRespo
     SQL text (the route's second statement is not the ORM's: the selector writes it)."""
     start, end = common.window_param(request)
     with connection.cursor() as cursor:
-        cursor.execute(ROOM_WITH_RANGE_SQL, [end, 0, end, 0, room_id])
+        cursor.execute(ROOM_WITH_RANGE_SQL, [end, end, room_id])
         row = cursor.fetchone()
     if row is None:
         return common.not_found()
@@ -357,10 +359,10 @@ ROOM_STATUS_SQL = (
     "( SELECT CASE WHEN s.t < %s THEN %s ELSE COALESCE(( SELECT CASE WHEN r.min_c IS NULL "
     "THEN %s WHEN s.v < r.min_c THEN %s WHEN s.v > r.max_c THEN %s ELSE %s END FROM "
     '"measurements_rangeversion" r WHERE r."room_id" = "measurements_room"."room_id" AND '
-    'r.version = COALESCE( (SELECT MAX(p.version) FROM "measurements_rangeversion" p WHERE '
+    'r.version = COALESCE((SELECT MAX(p.version) FROM "measurements_rangeversion" p WHERE '
     'p."room_id" = "measurements_room"."room_id" AND p.changed_at <= s.t), (SELECT '
     'MIN(p.version) FROM "measurements_rangeversion" p WHERE p."room_id" = '
-    '"measurements_room"."room_id") ) ), %s) END FROM ( SELECT m."timestamp" AS t, '
+    '"measurements_room"."room_id")) ), %s) END FROM ( SELECT m."timestamp" AS t, '
     'AVG(m."value") AS v FROM "measurements_measurement" m WHERE m."room_id" = '
     '"measurements_room"."room_id" AND m."timestamp" = ( SELECT MAX(n."timestamp") FROM '
     '"measurements_measurement" n WHERE n."room_id" = "measurements_room"."room_id" ) '

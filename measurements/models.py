@@ -11,7 +11,7 @@ from django.db.models import Avg, Count, F, Max, Min, Q
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from .status import NewestInstant, NewestInstantStatus, RoomStatus
+from .status import NewestInstant, NewestInstantStatus, RangeInForce, RoomStatus
 from .units import ABSOLUTE_ZERO_C, MAX_CELSIUS
 
 ROOM_ID_MAX_LENGTH = 64
@@ -75,16 +75,9 @@ class RoomQuerySet(models.QuerySet["Room"]):
     def with_range_at(self, at: datetime) -> "RoomQuerySet":
         """Rooms annotated with `range_min_c`/`range_max_c`: the range in force at `at` (null
         when none), by the rule of `selectors.range_in_force`."""
-        in_force = RangeVersion.objects.filter(room=models.OuterRef("pk")).order_by(
-            models.Case(
-                models.When(changed_at__lte=at, then=F("version")),
-                default=models.Value(0),
-            ).desc(),
-            "version",
-        )
         return self.annotate(
-            range_min_c=models.Subquery(in_force.values("min_c")[:1]),
-            range_max_c=models.Subquery(in_force.values("max_c")[:1]),
+            range_min_c=RangeInForce(ranges=RangeVersion, bound="min_c", at=at),
+            range_max_c=RangeInForce(ranges=RangeVersion, bound="max_c", at=at),
         )
 
 

@@ -21,6 +21,55 @@ class RoomStatus(models.TextChoices):
     OK = "ok", "OK"
 
 
+def version_in_force(ranges: str, room: str, at: str, quote: Callable[[str], str]) -> str:
+    """The condition on `r`, a row of the range versions `ranges`, that it is `room`'s version
+    in force at `at` (SQL of the outer query: a column or a placeholder, once): the newest
+    changed at or before it, else the first (`selectors.range_in_force`'s rule). Probes of the
+    (room, version) unique index; subqueries that compare columns, since SQLite refuses a
+    correlated ORDER BY and a join whose ON clause reads a derived table's columns. A room
+    whose versions are all gone cannot be: PROTECT."""
+    room_id = quote("room_id")
+    return (
+        f"r.version = COALESCE((SELECT MAX(p.version) FROM {ranges} p WHERE p.{room_id} = {room} "
+        f"AND p.changed_at <= {at}), "
+        f"(SELECT MIN(p.version) FROM {ranges} p WHERE p.{room_id} = {room}))"
+    )
+
+
+class RangeInForce(models.Expression):
+    """One bound (`min_c` or `max_c`, °C) of the range in force at `at` in the row's room, or
+    NULL when none (`version_in_force`). SQL text: through the ORM (`OuterRef`, a `Case` in
+    the ordering) building the two bounds cost a request 1.1 ms of Python, this 0.25 ms."""
+
+    output_field = models.FloatField()
+
+    def __init__(self, *, ranges: type[models.Model], bound: str, at: datetime) -> None:
+        super().__init__()
+        self.ranges, self.bound = ranges, bound
+        self.room: Any = models.F("pk")
+        self.at: Any = models.Value(at, output_field=models.DateTimeField())
+
+    def get_source_expressions(self) -> list[Any]:
+        return [self.room, self.at]
+
+    def set_source_expressions(self, exprs: Sequence[Any]) -> None:
+        self.room, self.at = exprs
+
+    def as_sql(
+        self, compiler: SQLCompiler, connection: BaseDatabaseWrapper, **extra: Any
+    ) -> tuple[str, list[Any]]:
+        room, room_params = compiler.compile(self.room)
+        at, at_params = compiler.compile(self.at)
+        assert not room_params, "the row's room is a column of the rooms query"
+        q = connection.ops.quote_name
+        ranges = q(self.ranges._meta.db_table)
+        sql = (
+            f"(SELECT r.{q(self.bound)} FROM {ranges} r WHERE r.{q('room_id')} = {room} "
+            f"AND {version_in_force(ranges, room, at, q)})"
+        )
+        return sql, list(at_params)
+
+
 class NewestInstantStatus(models.Expression):
     """The RoomStatus of the row's room, or NULL when the room has no reading (`no_data`).
 
@@ -61,10 +110,6 @@ class NewestInstantStatus(models.Expression):
         q = connection.ops.quote_name
         readings, ranges = q(self.readings._meta.db_table), q(self.ranges._meta.db_table)
         ts, value, room_id = q("timestamp"), q("value"), q("room_id")
-        # The version in force: the newest changed at or before the instant, else the first,
-        # judged in one probe of the (room, version) index. Subqueries that compare columns
-        # (SQLite refuses a correlated ORDER BY, and a join whose ON clause reads a derived
-        # table's columns). A room whose versions are all gone cannot be: PROTECT.
         sql = f"""(
             SELECT CASE WHEN s.t < {stale} THEN %s ELSE COALESCE((
                 SELECT CASE
@@ -73,11 +118,7 @@ class NewestInstantStatus(models.Expression):
                     WHEN s.v > r.max_c THEN %s
                     ELSE %s END
                 FROM {ranges} r
-                WHERE r.{room_id} = {room} AND r.version = COALESCE(
-                    (SELECT MAX(p.version) FROM {ranges} p
-                     WHERE p.{room_id} = {room} AND p.changed_at <= s.t),
-                    (SELECT MIN(p.version) FROM {ranges} p WHERE p.{room_id} = {room})
-                )
+                WHERE r.{room_id} = {room} AND {version_in_force(ranges, room, "s.t", q)}
             ), %s) END
             FROM (
                 SELECT m.{ts} AS t, AVG(m.{value}) AS v

@@ -11,7 +11,8 @@ Three faces of the one rule, held to each other by the tests:
 - `RANGES_SQL` and `side_sql`, in PostgreSQL: version i holds from its `changed_at` (the
   first from −infinity) until the earliest `changed_at` of the versions after it, and an
   instant is judged by the version whose stretch holds it;
-- `Room.objects.with_range_at(t)` and `status.NewestInstantStatus`, as ORDER BY … LIMIT 1.
+- `status.version_in_force`, in the rooms query's SQL (`Room.objects.with_range_at(t)`,
+  `status.NewestInstantStatus`): the newest version changed by then, else the first.
 """
 
 from collections.abc import Sequence

@@ -12,7 +12,7 @@ from django.core.management import call_command
 from rest_framework.test import APIClient
 
 from measurements import clock
-from measurements.models import RangeVersion
+from measurements.models import RangeVersion, Room
 from measurements.selectors import judged_instants, range_in_force
 from measurements.services import room_update
 from tests.factories import MeasurementFactory, RoomFactory
@@ -235,3 +235,41 @@ def test_range_in_force_is_the_newest_changed_by_then_else_the_first() -> None:
     assert range_in_force(versions, at[1]) is versions[0]
     assert range_in_force(versions, at[2]) is versions[2]
     assert range_in_force(versions, at[3]) is versions[2]
+
+
+def test_the_rooms_query_takes_the_range_the_python_rule_takes_at_every_boundary() -> None:
+    # `with_range_at` is the excursions route's `min`/`max`: the same rule, in SQL.
+    room = RoomFactory(room_id="lab-1")
+    at = [T0 + timedelta(hours=h) for h in range(5)]
+    tick = timedelta(microseconds=1)
+    history = [
+        (1.0, 2.0, at[1]),
+        (3.0, 4.0, at[2]),
+        (5.0, 6.0, at[4]),
+        # Cleared by a clock that had stepped back: the higher number is the newer version,
+        # so from at[3] on this one is in force and version 3 never is.
+        (None, None, at[3]),
+    ]
+    for version, (min_c, max_c, changed_at) in enumerate(history, start=1):
+        RangeVersion.objects.create(
+            room=room,
+            version=version,
+            min_c=min_c,
+            max_c=max_c,
+            changed_at=changed_at,
+            reason="" if version == 1 else "audit",
+        )
+    versions = list(RangeVersion.objects.filter(room=room).order_by("version"))
+    instants = [t + d for t in at for d in (-tick, timedelta(0), tick)]
+    seen = set()
+    for instant in instants:
+        expected = range_in_force(versions, instant)
+        assert expected is not None
+        found = Room.objects.with_range_at(instant).get(pk="lab-1")
+        assert (found.range_min_c, found.range_max_c) == (expected.min_c, expected.max_c), instant
+        seen.add((found.range_min_c, found.range_max_c))
+    # Not one answer for every instant: the first range before it was set, the second, and
+    # the clearing.
+    assert seen == {(1.0, 2.0), (3.0, 4.0), (None, None)}
+    RoomFactory(room_id="lab-2")
+    assert Room.objects.with_range_at(at[4]).get(pk="lab-2").range_min_c is None
