@@ -111,21 +111,22 @@ DATABASES = {
 }
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
-if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+POSTGRESQL = "django.db.backends.postgresql"
+# Of every PostgreSQL connection (the primary's and the replica's):
+POSTGRESQL_OPTIONS: dict[str, object] = {
     # Fail fast when the database is away: the API answers 503 instead of hanging a worker.
-    DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = env.int(
-        "DATABASE_CONNECT_TIMEOUT", default=5
-    )
-    # Server-side parameter binding, and psycopg preparing a statement the fifth time one
-    # connection runs it, so PostgreSQL stops parsing and planning the same queries again on
-    # every request (the token lookup alone takes ~1.2 ms to plan, 0.15 ms prepared). Django
-    # turns preparing off unless `prepare_threshold` is set (for poolers), so it is set here.
-    # Needs PgBouncer ≥ 1.21 (max_prepared_statements) in transaction pooling mode; turn both
-    # off with the variable.
-    if env.bool("DATABASE_SERVER_SIDE_BINDING", default=True):
-        DATABASES["default"].setdefault("OPTIONS", {}).update(
-            server_side_binding=True, prepare_threshold=5
-        )
+    "connect_timeout": env.int("DATABASE_CONNECT_TIMEOUT", default=5),
+}
+# Server-side parameter binding, and psycopg preparing a statement the fifth time one
+# connection runs it, so PostgreSQL stops parsing and planning the same queries again on every
+# request (the token lookup alone takes ~1.2 ms to plan, 0.15 ms prepared). Django turns
+# preparing off unless `prepare_threshold` is set (for poolers), so it is set here. Needs
+# PgBouncer ≥ 1.21 (max_prepared_statements) in transaction pooling mode; turn both off with
+# the variable.
+if env.bool("DATABASE_SERVER_SIDE_BINDING", default=True):
+    POSTGRESQL_OPTIONS.update(server_side_binding=True, prepare_threshold=5)
+if DATABASES["default"]["ENGINE"] == POSTGRESQL:
+    DATABASES["default"].setdefault("OPTIONS", {}).update(POSTGRESQL_OPTIONS)
 # The embedded SQLite database has no INCLUDE columns in its indexes (PostgreSQL's index-only
 # scans need them): an index drops them (W040), and the readings' covering unique constraint
 # becomes a plain unique one there (measurements.models.CoveringUniqueConstraint, W039). Both
@@ -150,7 +151,8 @@ if env("DATABASE_REPLICA_URL", default=""):
     DATABASES["replica"] = env.db("DATABASE_REPLICA_URL")
     DATABASES["replica"]["CONN_MAX_AGE"] = DATABASES["default"]["CONN_MAX_AGE"]
     DATABASES["replica"]["CONN_HEALTH_CHECKS"] = True
-    DATABASES["replica"]["OPTIONS"] = DATABASES["default"].get("OPTIONS", {})
+    if DATABASES["replica"]["ENGINE"] == POSTGRESQL:
+        DATABASES["replica"].setdefault("OPTIONS", {}).update(POSTGRESQL_OPTIONS)
     # Tests run against the primary alone; the replica alias then reads the same database.
     DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
     DATABASE_ROUTERS = ["config.db_router.ReplicaRouter"]

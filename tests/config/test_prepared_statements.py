@@ -36,13 +36,16 @@ def test_a_query_a_connection_repeats_is_prepared_and_planned_once() -> None:
     assert "$1" in prepared[0]  # the value is bound, not part of the statement's text
 
 
-def test_the_variable_turns_binding_and_preparing_off_together() -> None:
-    def options(env: dict[str, str]) -> dict[str, object]:
+def test_the_variable_turns_binding_and_preparing_off_together_on_both_connections() -> None:
+    def options(env: dict[str, str]) -> list[dict[str, object]]:
+        env = {**env, "DATABASE_REPLICA_URL": "postgres://lab@replica.example.org:5432/lab"}
         databases = production_settings(env, "DATABASES")["DATABASES"]
-        return databases["default"]["OPTIONS"]  # type: ignore[index,no-any-return]
+        return [databases[alias]["OPTIONS"] for alias in ("default", "replica")]  # type: ignore[index]
 
-    on = options(POSTGRES_ENV)
-    off = options({**POSTGRES_ENV, "DATABASE_SERVER_SIDE_BINDING": "false"})
-    assert (on["server_side_binding"], on["prepare_threshold"]) == (True, 5)
-    assert "server_side_binding" not in off
-    assert "prepare_threshold" not in off
+    for on in options(POSTGRES_ENV):
+        assert (on["server_side_binding"], on["prepare_threshold"]) == (True, 5)
+        assert on["connect_timeout"] == 5
+    for off in options({**POSTGRES_ENV, "DATABASE_SERVER_SIDE_BINDING": "false"}):
+        assert "server_side_binding" not in off
+        assert "prepare_threshold" not in off
+        assert off["connect_timeout"] == 5
