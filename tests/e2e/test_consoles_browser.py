@@ -124,7 +124,12 @@ def test_the_browsable_api_s_filters_leave_out_the_fields_left_blank(
     page.fill("#id_username", "ivy")
     page.fill("#id_password", "ivy-pass-123")
     page.click("button[type=submit], input[type=submit]")
+    # The dialog opens by the page's scripts: a click before they ran (a loaded machine) did
+    # nothing, so wait for the page after the login to have loaded them.
+    page.wait_for_url(f"{live_server.url}/api/calibrations")
+    page.wait_for_load_state("load")
     page.click("button[data-target='#filtersModal']")
+    expect(page.locator("#filtersModal [name=username]")).to_be_visible()
     page.fill("#filtersModal [name=username]", "alice")
     page.click("#filtersModal button[type=submit]")
     expect(page.locator(".response-info")).to_contain_text("HTTP 200 OK")
