@@ -208,13 +208,14 @@ def explains() -> str:
     with CaptureQueriesContext(connection) as queries:
         calibration_impact(bad)
     parts.append("## The impact's statements\n")
-    # As they ran: a setting (the excursions' `SET LOCAL jit = off`) applied again, in one
-    # transaction; its BEGIN, savepoints and COMMIT left out.
+    # As they ran: the planner's settings (`config.planner.planner_settings`) applied again,
+    # in one transaction; its BEGIN, savepoints and COMMIT left out.
     with transaction.atomic(), connection.cursor() as cursor:
         for query in queries.captured_queries:
             verb = query["sql"].lstrip().split(None, 1)[0].upper()
-            if verb == "SET":
+            if query["sql"].startswith("SELECT set_config("):
                 cursor.execute(query["sql"])
+                continue
             if verb not in ("SELECT", "WITH"):
                 continue
             cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + query["sql"])

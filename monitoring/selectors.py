@@ -19,6 +19,7 @@ from django.db.models import (
 from django.utils import timezone
 
 from calibrations.models import Calibration, Instrument
+from config.planner import planner_settings
 from measurements.models import Measurement, Room
 from measurements.selectors import Excursion, excursions
 from measurements.status import RoomSubquery
@@ -213,7 +214,10 @@ def _reading_counts(clipped: list[tuple[Placement, datetime, datetime, bool]]) -
             .annotate(n=Count("*"))
             .values_list("part", "n")
         )
-    found = dict(parts[0].union(*parts[1:], all=True)) if len(parts) > 1 else dict(parts[0])
+    # Planned for these windows: prepared, a generic plan counted a year's 500,000 readings by
+    # a parallel sequential scan, 75 ms against 44 (bench/instruments.py).
+    with planner_settings(plan_cache_mode="force_custom_plan"):
+        found = dict(parts[0].union(*parts[1:], all=True)) if len(parts) > 1 else dict(parts[0])
     return [int(found.get(index, 0)) for index in range(len(clipped))]
 
 

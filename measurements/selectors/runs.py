@@ -11,7 +11,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db import connection, transaction
+from django.db import connection
+
+from config.planner import planner_settings
 
 from ..models import EPOCH, RangeVersion, Room
 from .instants import Instant, instants, previous_instant, room_id_of, table
@@ -239,12 +241,15 @@ def _excursions_sql(room_id: str, start: datetime, end: datetime) -> list[Excurs
         {finds}
     """
     params.update(margin=_MARGIN_C, per_probe=_READINGS_PER_PROBE, whole=_WALK_WHOLE_UP_TO)
-    with transaction.atomic(), connection.cursor() as cursor:
-        # Both ways are planned, so a long window's plan costs past `jit_above_cost` and even
-        # the inlining and optimizing thresholds, whichever way runs: PostgreSQL then compiled
-        # its 160 expressions for 1.2 s to run 0.1 s of an impact's year (60 ms before this
-        # statement had two ways). Nothing here runs long enough to gain from compiling.
-        cursor.execute("SET LOCAL jit = off")
+    # Both ways are planned, so a long window's plan costs past `jit_above_cost` and even the
+    # inlining and optimizing thresholds, whichever way runs: PostgreSQL then compiled its 160
+    # expressions for 1.2 s to run 0.1 s of an impact's year (60 ms before this statement had
+    # two ways). Nothing here runs long enough to gain from compiling. And the plan is made
+    # for this window each time, not one generic plan for every window once prepared.
+    with (
+        planner_settings(jit="off", plan_cache_mode="force_custom_plan"),
+        connection.cursor() as cursor,
+    ):
         cursor.execute(sql, params)
         rows = cursor.fetchall()
     return _excursions_of(rows)
