@@ -9,7 +9,8 @@ from django.db import DEFAULT_DB_ALIAS, connections, transaction
 @contextmanager
 def planner_settings(using: str = DEFAULT_DB_ALIAS, **settings: str) -> Iterator[None]:
     """On PostgreSQL, a transaction whose statements run with `settings` (name=value, e.g.
-    `jit="off"`), all set in one statement and gone at its end; elsewhere nothing at all.
+    `jit="off"`), all set in one statement; they end with the transaction (inside another,
+    with the outermost one, as `SET LOCAL` does). Elsewhere nothing at all.
 
     `plan_cache_mode="force_custom_plan"` is for a statement whose best plan depends on its
     values (how much of a table a window covers): prepared, the fifth time a connection runs
