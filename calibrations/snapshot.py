@@ -24,6 +24,7 @@ from django.db.models.sql.compiler import SQLCompiler
 from django.http import StreamingHttpResponse
 
 from config.api.fields import utc_iso
+from config.planner import planner_settings
 from tagging.models import Tag, TagAssignment, tag_sort_key
 
 from .models import Calibration, CalibrationVersion
@@ -318,13 +319,10 @@ def _streamed(parts: list[QuerySet[Any]], convert: Any) -> Iterator[Row]:
         return
     using = parts[0].db
     postgresql = connections[using].vendor == "postgresql"
-    with transaction.atomic(using=using):
-        if postgresql:
-            # PostgreSQL costs a cursor's plan for every row it could return, so a tag's
-            # streamed part crosses `jit_above_cost` and compiled expressions for 13-29 ms
-            # before its first row; it did not speed up the full snapshot either.
-            with connections[using].cursor() as cursor:
-                cursor.execute("SET LOCAL jit = off")
+    # JIT off: PostgreSQL costs a cursor's plan for every row it could return, so a tag's
+    # streamed part crosses `jit_above_cost` and compiled expressions for 13-29 ms before its
+    # first row; it did not speed up the full snapshot either.
+    with transaction.atomic(using=using), planner_settings(using, jit="off"):
         # Each cursor is opened here, on this thread's connection inside the transaction.
         streams = [_opened(part.iterator(chunk_size=CHUNK)) for part in parts]
         merged = streams[0] if len(streams) == 1 else heapq.merge(*streams, key=snapshot_sort_key)

@@ -20,7 +20,8 @@ def planner_settings(using: str = DEFAULT_DB_ALIAS, **settings: str) -> Iterator
     if connection.vendor != "postgresql" or not settings:
         yield
         return
-    with transaction.atomic(using=using):
+    # Inside a caller's transaction no savepoint: nothing here to roll back alone.
+    with transaction.atomic(using=using, savepoint=False):
         with connection.cursor() as cursor:
             cursor.execute(
                 "SELECT " + ", ".join(["set_config(%s, %s, true)"] * len(settings)),

@@ -218,10 +218,10 @@ def test_the_impact_costs_a_statement_per_placement_plus_a_few(
 ) -> None:
     # Queries: the token with its user; the user's own and group permissions (the sensor rule);
     # the calibration; the window's start; the placements with their rooms; every placement's
-    # count in one; the alarms of all of them in one; then each placement's excursions: on
-    # PostgreSQL one statement after `SET LOCAL jit = off`, in a savepoint under the test's
-    # transaction (four), up to four on SQLite's portable path (the instant before the window
-    # and its readings, the range versions, the instants).
+    # count in one (on PostgreSQL after its planner settings, one more); the alarms of all of
+    # them in one; then each placement's excursions: on PostgreSQL one statement after its
+    # planner settings (two), up to four on SQLite's portable path (the instant before the
+    # window and its readings, the range versions, the instants).
     per_placement = 4
     with django_assert_max_num_queries(3 + 5 + 2 * per_placement):
         response = reader_client.get(f"/api/calibrations/{history['found'].pk}/impact")
