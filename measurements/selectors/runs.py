@@ -124,7 +124,8 @@ def _excursions_sql(room_id: str, start: datetime, end: datetime) -> list[Excurs
     # index's order and judged (`steps`), then cut where the side changes (`segments`: an
     # instant whose side differs from the one before it starts a segment, which lasts until
     # the next one starts, `next_t`, null for the window's last). Each segment outside is a
-    # run, and its readings and peak are read off the index between its start and `next_t`.
+    # run (`run` numbers them, one group each below), and its readings and peak are read off
+    # the index between its start and `next_t`.
     # `lag` and `lead` are plain window functions: the running counts this walk used before
     # (a group per run of (side, count of instants not on that side so far)) were window
     # aggregates, which PostgreSQL advances row by row out of a tuple store, and a week's
@@ -134,7 +135,8 @@ def _excursions_sql(room_id: str, start: datetime, end: datetime) -> list[Excurs
     # Either way a run's end is the `next_t` of its last instant or segment, and a run that
     # starts at the window's first instant began before the window when the instant before it
     # (`before`) was outside on the same side. ROWS, not the default RANGE frame, spares
-    # PostgreSQL looking for peers; `count(*)::int` keeps the sum of readings an integer sum.
+    # PostgreSQL looking for peers in SPARSE's running count; `count(*)::int` keeps the sum of
+    # readings an integer sum.
     # The instants come back as integer microseconds since the epoch (exact: `extract` is a
     # numeric since PostgreSQL 14): cheaper than Django's converter.
     mean = "sum(value) / count(*)"
