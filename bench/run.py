@@ -565,9 +565,8 @@ def compile_bytecode() -> None:
     run, by py-spy). `compileall` skips what is already up to date.
     """
     packages = [str(Path(p)) for p in sys.path if p.endswith("site-packages")]
-    apps = [
-        str(ROOT / name) for name in ("bench", "calibrations", "config", "measurements", "tagging")
-    ]
+    # Every package of the project (accounts and monitoring were missing from a list).
+    apps = sorted(str(init.parent) for init in ROOT.glob("*/__init__.py"))
     subprocess.run(
         [sys.executable, "-m", "compileall", "-q", "-j", "0", *packages, *apps],
         check=True,
