@@ -565,7 +565,7 @@ def compile_bytecode() -> None:
     run, by py-spy). `compileall` skips what is already up to date.
     """
     packages = [str(Path(p)) for p in sys.path if p.endswith("site-packages")]
-    # Every package of the project (accounts and monitoring were missing from a list).
+    # Every package of the project, found rather than listed, so that no new app is missed.
     apps = sorted(str(init.parent) for init in ROOT.glob("*/__init__.py"))
     subprocess.run(
         [sys.executable, "-m", "compileall", "-q", "-j", "0", *packages, *apps],
