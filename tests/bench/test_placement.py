@@ -23,7 +23,7 @@ def test_connections_are_counted_per_process_holding_them() -> None:
     context = multiprocessing.get_context("fork")
     ready = context.Event()
     # A second process accepts two of the five: "3+2", largest first.
-    other = context.Process(target=_accept_and_hold, args=(listener, 2, ready))
+    other = context.Process(target=_accept_and_hold, args=(listener, 2, ready), daemon=True)
     other.start()
     clients = [socket.create_connection(("127.0.0.1", port)) for _ in range(2)]
     assert ready.wait(10)
@@ -35,4 +35,6 @@ def test_connections_are_counted_per_process_holding_them() -> None:
         for s in clients + accepted:
             s.close()
         other.join(10)
+        if other.is_alive():
+            other.kill()
         listener.close()
