@@ -16,7 +16,6 @@ one process, which then runs their Python in turn (docs/OPERATIONS.md, Sizing).
 
 import argparse
 import collections
-import os
 import statistics
 import subprocess
 import tempfile
@@ -59,16 +58,8 @@ def main() -> None:
     data_dir = Path(tempfile.mkdtemp(prefix="cs-placement-"))
     picked = run.samples("cs_bench", data_dir)
     token, session = run.credentials()
-    now = int(datetime.now(UTC).timestamp())
-    env = {
-        **os.environ,
-        "BENCH_TOKEN": token,
-        "BENCH_SESSION": session,
-        "BENCH_DATA": str(data_dir),
-        "BENCH_RUN_ID": str(now),
-        "BENCH_HISTORY_START": "0",
-        "BENCH_HISTORY_END": str(now),
-    }
+    now = datetime.now(UTC)
+    env = run.wrk_env(token, session, data_dir, datetime.fromtimestamp(0, UTC), now)
     found = [s for s in run.scenarios(picked) if s.name == args.scenario]
     if not found:
         raise SystemExit(f"no scenario named {args.scenario!r} in bench/run.py")

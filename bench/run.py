@@ -554,6 +554,22 @@ def gunicorn_env(args: argparse.Namespace) -> dict[str, str]:
     return {"BIND_ADDRESS": "127.0.0.1", "PORT": str(args.port), "LOG_LEVEL": "INFO", **tuned}
 
 
+def wrk_env(
+    token: str, session: str, data_dir: Path, history_start: datetime, now: datetime
+) -> dict[str, str]:
+    """The environment of wrk's Lua scripts (wrk/common.lua): the credentials, the sample
+    files under `data_dir`, and the span of the generated history."""
+    return {
+        **os.environ,
+        "BENCH_TOKEN": token,
+        "BENCH_SESSION": session,
+        "BENCH_DATA": str(data_dir),
+        "BENCH_RUN_ID": str(int(now.timestamp())),
+        "BENCH_HISTORY_START": str(int(history_start.timestamp())),
+        "BENCH_HISTORY_END": str(int(now.timestamp())),
+    }
+
+
 def compile_bytecode() -> None:
     """Compile the project and its packages to bytecode first, as the image does at build time
     (`UV_COMPILE_BYTECODE=1` in the Dockerfile).
@@ -1111,15 +1127,7 @@ def main() -> None:
 
     call_command("collectstatic", interactive=False, verbosity=0)
     now = datetime.now(UTC)
-    env = {
-        **os.environ,
-        "BENCH_TOKEN": token,
-        "BENCH_SESSION": session,
-        "BENCH_DATA": str(data_dir),
-        "BENCH_RUN_ID": str(int(now.timestamp())),
-        "BENCH_HISTORY_START": str(int((now - timedelta(days=365 * scale.years)).timestamp())),
-        "BENCH_HISTORY_END": str(int(now.timestamp())),
-    }
+    env = wrk_env(token, session, data_dir, now - timedelta(days=365 * scale.years), now)
     runs: dict[int | None, list[tuple[Scenario, dict, dict[str, dict] | None]]] = {}
     skipped: list[str] = []
     summaries = []

@@ -57,12 +57,15 @@ class RoomSubquery(models.Expression):
     def room_sql(self, room: str, quote: Callable[[str], str]) -> str:
         raise NotImplementedError
 
+    def compile_room(self, compiler: SQLCompiler) -> str:
+        room, params = compiler.compile(self.room)
+        assert not params, "the row's room is a column of the rooms query"
+        return str(room)
+
     def as_sql(
         self, compiler: SQLCompiler, connection: BaseDatabaseWrapper, **extra: Any
     ) -> tuple[str, list[Any]]:
-        room, params = compiler.compile(self.room)
-        assert not params, "the row's room is a column of the rooms query"
-        return self.room_sql(room, connection.ops.quote_name), []
+        return self.room_sql(self.compile_room(compiler), connection.ops.quote_name), []
 
 
 class RoomSubqueryAt(RoomSubquery):
@@ -88,10 +91,10 @@ class RoomSubqueryAt(RoomSubquery):
     def as_sql(
         self, compiler: SQLCompiler, connection: BaseDatabaseWrapper, **extra: Any
     ) -> tuple[str, list[Any]]:
-        room, params = compiler.compile(self.room)
-        assert not params, "the row's room is a column of the rooms query"
         at, at_params = compiler.compile(self.at)
-        return self.instant_sql(room, at, at_params, connection.ops.quote_name)
+        return self.instant_sql(
+            self.compile_room(compiler), at, at_params, connection.ops.quote_name
+        )
 
 
 class RangeInForce(RoomSubqueryAt):
